@@ -1,0 +1,10 @@
+//! `trackplan pull` (being built).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`trackplan pull` is being built")
+}

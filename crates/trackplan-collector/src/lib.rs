@@ -1,0 +1,1 @@
+//! trackplan-collector: a local Segment-compatible collector.

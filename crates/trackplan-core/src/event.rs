@@ -1,0 +1,575 @@
+//! The typed payload traits every call takes: [`Event`] for track, [`Traits`] for identify and
+//! group, [`Properties`] for page and screen (and nested objects), [`PropertyValue`] for a single
+//! property value.
+//!
+//! Implementations write JSON straight into the message buffer: no intermediate
+//! `serde_json::Value`, so the typed path costs one pass over the fields. `#[derive(Event)]`,
+//! `#[derive(Traits)]`, `#[derive(Properties)]`, `#[derive(Enum)]` and `plan!` generate these
+//! impls; [`RawEvent`] and [`RawProperties`] are the untyped ones.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// Why a payload could not be written as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode {what}: {reason}")]
+pub struct EncodeError {
+    what: &'static str,
+    reason: String,
+}
+
+impl EncodeError {
+    pub fn new(what: &'static str, reason: impl Into<String>) -> Self {
+        EncodeError { what, reason: reason.into() }
+    }
+
+    pub(crate) fn json(what: &'static str, err: serde_json::Error) -> Self {
+        EncodeError::new(what, err.to_string())
+    }
+}
+
+/// A constraint of the tracking plan that a value breaks (a pattern, a bound, a format).
+///
+/// Produced by the `validate()` that `plan!` generates and handled by the client's
+/// [`ValidationPolicy`](crate::ValidationPolicy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// JSON path of the offending value inside the payload, such as `/products/0/price`.
+    pub path: String,
+    /// The JSON Schema keyword that failed, such as `pattern` or `minimum`.
+    pub rule: &'static str,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ({})", self.path, self.message, self.rule)
+    }
+}
+
+/// Where a generated type came from, sent as `context.protocols.event_version` and
+/// `context.trackplan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanMetadata {
+    /// The plan's name (or the file name when the plan has none).
+    pub plan: &'static str,
+    /// The rule's `version` in the plan, when the plan versions its rules.
+    pub event_version: Option<u64>,
+    /// The trackplan version that generated the type.
+    pub generator_version: &'static str,
+}
+
+/// A value that can stand as one property: scalars, strings, options, sequences, string-keyed
+/// maps, `serde_json::Value`, date-times (features `time`, `chrono`), `#[derive(Enum)]` enums and
+/// `#[derive(Properties)]` objects.
+///
+/// Fields of any other `serde::Serialize` type take `#[property(serde)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a trackplan property value",
+    label = "`{Self}` does not implement `trackplan::PropertyValue`",
+    note = "use a scalar, String, Option, Vec, a string-keyed map, serde_json::Value, a `#[derive(trackplan::Enum)]` enum or a `#[derive(trackplan::Properties)]` struct",
+    note = "or mark the field `#[property(serde)]` to serialise it with its `serde::Serialize` impl"
+)]
+pub trait PropertyValue {
+    /// Serialise the value as JSON.
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
+    /// Absent values leave their key out of the object (`Option::None` as a field).
+    #[inline]
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+/// A numeric property value: what the reserved properties `revenue` and `value` must hold.
+#[diagnostic::on_unimplemented(
+    message = "reserved Segment property must be numeric, but `{Self}` is not",
+    label = "`revenue` and `value` keep their Segment meaning: use an integer or float type",
+    note = "rename the property if it is not the reserved one"
+)]
+pub trait NumericProperty: PropertyValue {}
+
+/// A string property value: what the reserved property `currency` must hold.
+#[diagnostic::on_unimplemented(
+    message = "reserved Segment property `currency` must be a string, but `{Self}` is not",
+    label = "`currency` holds an ISO 4217 code such as \"USD\"",
+    note = "rename the property if it is not the reserved one"
+)]
+pub trait StringProperty: PropertyValue {}
+
+/// Adapts a [`PropertyValue`] to `serde::Serialize`.
+pub struct AsProperty<'a, T: ?Sized>(pub &'a T);
+
+impl<T: PropertyValue + ?Sized> Serialize for AsProperty<'_, T> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_property(serializer)
+    }
+}
+
+/// Adapts a `serde::Serialize` value to [`PropertyValue`]: what `#[property(serde)]` uses.
+pub struct SerdeProperty<'a, T: ?Sized>(pub &'a T);
+
+impl<T: Serialize + ?Sized> PropertyValue for SerdeProperty<'_, T> {
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A JSON object's properties: page and screen properties, and nested objects.
+pub trait Properties {
+    /// Write the properties as one JSON object (`{...}`) onto `out`.
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+
+    /// Plan constraints this value breaks; empty when it has none or no plan.
+    fn violations(&self) -> Vec<Violation> {
+        Vec::new()
+    }
+
+    /// The plan rule this type was generated from, if any.
+    fn plan_metadata(&self) -> Option<PlanMetadata> {
+        None
+    }
+}
+
+/// A track event: its name and its properties.
+pub trait Event: Properties {
+    /// The event name sent as `event`, byte-exact.
+    fn event_name(&self) -> &str;
+}
+
+/// Identify or group traits.
+pub trait Traits {
+    /// Write the traits as one JSON object (`{...}`) onto `out`.
+    fn write_traits(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+
+    /// Plan constraints these traits break.
+    fn violations(&self) -> Vec<Violation> {
+        Vec::new()
+    }
+
+    /// The plan rule this type was generated from, if any.
+    fn plan_metadata(&self) -> Option<PlanMetadata> {
+        None
+    }
+}
+
+/// Writes one JSON object field by field; what derived and generated code calls.
+///
+/// Keys arrive already quoted and escaped (`"\"order_id\":"`), computed when the code was
+/// generated, so the hot path copies bytes and serialises values only.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    #[inline]
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        ObjectWriter { out, first: true }
+    }
+
+    /// Write `"key": value` unless the value is absent. `quoted_key` is the key as a JSON string
+    /// followed by a colon.
+    #[inline]
+    pub fn field<T: PropertyValue + ?Sized>(
+        &mut self,
+        quoted_key: &str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        if value.is_absent() {
+            return Ok(());
+        }
+        self.key(quoted_key);
+        value
+            .serialize_property(&mut serde_json::Serializer::new(&mut *self.out))
+            .map_err(|e| EncodeError::json("property", e))
+    }
+
+    /// Write `"key": value` for a field that bypasses [`PropertyValue`] (`#[property(serde)]`).
+    #[inline]
+    pub fn serde_field<T: Serialize + ?Sized>(
+        &mut self,
+        quoted_key: &str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.key(quoted_key);
+        serde_json::to_writer(&mut *self.out, value).map_err(|e| EncodeError::json("property", e))
+    }
+
+    /// Write a constant value given as JSON text (plan `const` and one-value enums).
+    #[inline]
+    pub fn raw_field(&mut self, quoted_key: &str, json: &str) {
+        self.key(quoted_key);
+        self.out.extend_from_slice(json.as_bytes());
+    }
+
+    #[inline]
+    fn key(&mut self, quoted_key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.extend_from_slice(quoted_key.as_bytes());
+    }
+
+    #[inline]
+    pub fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Serialise a value that implements `serde::Serialize` as a JSON object onto `out`, refusing
+/// anything that is not an object.
+pub fn write_serde_object<T: Serialize + ?Sized>(
+    what: &'static str,
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    serde_json::to_writer(&mut *out, value).map_err(|e| EncodeError::json(what, e))?;
+    if out.get(start) != Some(&b'{') {
+        out.truncate(start);
+        return Err(EncodeError::new(what, "must serialise to a JSON object"));
+    }
+    Ok(())
+}
+
+/// An untyped track event: a name and any `serde::Serialize` value that serialises to an object.
+///
+/// ```
+/// use trackplan_core::RawEvent;
+/// let event = RawEvent::new("Order Completed", serde_json::json!({ "order_id": "o-1", "total": 9.5 }));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RawEvent<P = serde_json::Value> {
+    name: Cow<'static, str>,
+    properties: P,
+}
+
+impl<P: Serialize> RawEvent<P> {
+    pub fn new(name: impl Into<Cow<'static, str>>, properties: P) -> Self {
+        RawEvent { name: name.into(), properties }
+    }
+}
+
+impl<P: Serialize> Properties for RawEvent<P> {
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_serde_object("properties", &self.properties, out)
+    }
+}
+
+impl<P: Serialize> Event for RawEvent<P> {
+    fn event_name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Untyped properties or traits: any `serde::Serialize` value that serialises to an object.
+#[derive(Debug, Clone, Default)]
+pub struct RawProperties<P = serde_json::Value>(pub P);
+
+impl<P: Serialize> Properties for RawProperties<P> {
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_serde_object("properties", &self.0, out)
+    }
+}
+
+impl<P: Serialize> Traits for RawProperties<P> {
+    fn write_traits(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_serde_object("traits", &self.0, out)
+    }
+}
+
+/// Untyped traits; the same type as [`RawProperties`], named for identify and group.
+pub type RawTraits<P = serde_json::Value> = RawProperties<P>;
+
+/// No properties at all: `{}`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProperties;
+
+impl Properties for NoProperties {
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(b"{}");
+        Ok(())
+    }
+}
+
+impl Traits for NoProperties {
+    fn write_traits(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(b"{}");
+        Ok(())
+    }
+}
+
+impl<T: Properties + ?Sized> Properties for &T {
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (**self).write_properties(out)
+    }
+    fn violations(&self) -> Vec<Violation> {
+        (**self).violations()
+    }
+    fn plan_metadata(&self) -> Option<PlanMetadata> {
+        (**self).plan_metadata()
+    }
+}
+
+impl<T: Event + ?Sized> Event for &T {
+    fn event_name(&self) -> &str {
+        (**self).event_name()
+    }
+}
+
+impl<T: Traits + ?Sized> Traits for &T {
+    fn write_traits(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (**self).write_traits(out)
+    }
+    fn violations(&self) -> Vec<Violation> {
+        (**self).violations()
+    }
+    fn plan_metadata(&self) -> Option<PlanMetadata> {
+        (**self).plan_metadata()
+    }
+}
+
+// ---- PropertyValue for the supported value types ----
+
+macro_rules! serde_scalar {
+    ($($ty:ty),* $(,)?) => {$(
+        impl PropertyValue for $ty {
+            #[inline]
+            fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.serialize(serializer)
+            }
+        }
+    )*};
+}
+
+serde_scalar!(bool, str, String, serde_json::Value, serde_json::Map<String, serde_json::Value>);
+serde_scalar!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+// u128/i128 do not fit JSON numbers that destinations read; they are left out on purpose.
+
+macro_rules! numeric {
+    ($($ty:ty),* $(,)?) => {$( impl NumericProperty for $ty {} )*};
+}
+numeric!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+
+macro_rules! finite_float {
+    ($($ty:ty),*) => {$(
+        impl PropertyValue for $ty {
+            /// JSON has no NaN or infinity (serde_json would silently write `null`): refuse them.
+            #[inline]
+            fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                if !self.is_finite() {
+                    return Err(S::Error::custom(format_args!("non-finite number {self}")));
+                }
+                self.serialize(serializer)
+            }
+        }
+    )*};
+}
+finite_float!(f32, f64);
+
+impl StringProperty for str {}
+impl StringProperty for String {}
+impl StringProperty for Cow<'_, str> {}
+impl<T: StringProperty> StringProperty for Option<T> {}
+impl<T: NumericProperty> NumericProperty for Option<T> {}
+impl<T: StringProperty + ?Sized> StringProperty for &T {}
+impl<T: NumericProperty + ?Sized> NumericProperty for &T {}
+
+impl PropertyValue for Cow<'_, str> {
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<T: PropertyValue + ?Sized> PropertyValue for &T {
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize_property(serializer)
+    }
+    #[inline]
+    fn is_absent(&self) -> bool {
+        (**self).is_absent()
+    }
+}
+
+impl<T: PropertyValue + ?Sized> PropertyValue for Box<T> {
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize_property(serializer)
+    }
+    #[inline]
+    fn is_absent(&self) -> bool {
+        (**self).is_absent()
+    }
+}
+
+impl<T: PropertyValue> PropertyValue for Option<T> {
+    /// As a field, `None` leaves the key out ([`is_absent`](PropertyValue::is_absent)); inside a
+    /// sequence or map it is `null`.
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Some(v) => v.serialize_property(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+    #[inline]
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+fn serialize_seq<'a, S, T, I>(serializer: S, items: I) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    T: PropertyValue + 'a,
+    I: ExactSizeIterator<Item = &'a T>,
+{
+    let mut seq = serializer.serialize_seq(Some(items.len()))?;
+    for item in items {
+        seq.serialize_element(&AsProperty(item))?;
+    }
+    seq.end()
+}
+
+impl<T: PropertyValue> PropertyValue for [T] {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_seq(serializer, self.iter())
+    }
+}
+
+impl<T: PropertyValue, const N: usize> PropertyValue for [T; N] {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_seq(serializer, self.iter())
+    }
+}
+
+impl<T: PropertyValue> PropertyValue for Vec<T> {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_seq(serializer, self.iter())
+    }
+}
+
+fn serialize_map<'a, S, K, V, I>(serializer: S, entries: I) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    K: AsRef<str> + 'a,
+    V: PropertyValue + 'a,
+    I: ExactSizeIterator<Item = (&'a K, &'a V)>,
+{
+    let mut map = serializer.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        map.serialize_entry(k.as_ref(), &AsProperty(v))?;
+    }
+    map.end()
+}
+
+impl<K: AsRef<str>, V: PropertyValue> PropertyValue for BTreeMap<K, V> {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_map(serializer, self.iter())
+    }
+}
+
+impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_map(serializer, self.iter())
+    }
+}
+
+/// RFC 3339 with milliseconds and `Z`, the form Segment's libraries send: `2026-01-01T12:00:00.123Z`.
+pub fn format_timestamp(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+#[cfg(feature = "time")]
+impl PropertyValue for time::OffsetDateTime {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_timestamp(*self))
+    }
+}
+
+#[cfg(feature = "time")]
+impl PropertyValue for time::UtcDateTime {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_timestamp(self.to_offset(time::UtcOffset::UTC)))
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> PropertyValue for chrono::DateTime<Tz> {
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(
+            &self
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write<T: PropertyValue + ?Sized>(key: &str, value: &T) -> String {
+        let mut out = Vec::new();
+        let mut w = ObjectWriter::new(&mut out);
+        w.field(key, value).unwrap();
+        w.end();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn absent_option_leaves_the_key_out_but_null_inside_a_sequence() {
+        assert_eq!(write("\"a\":", &None::<i32>), "{}");
+        assert_eq!(write("\"a\":", &vec![Some(1), None]), r#"{"a":[1,null]}"#);
+    }
+
+    #[test]
+    fn non_finite_floats_are_refused() {
+        let mut out = Vec::new();
+        let mut w = ObjectWriter::new(&mut out);
+        let err = w.field("\"x\":", &f64::NAN).unwrap_err();
+        assert!(err.to_string().contains("non-finite"), "{err}");
+    }
+
+    #[test]
+    fn maps_and_cows() {
+        let map: BTreeMap<&str, Cow<str>> = [("k", Cow::Borrowed("v"))].into();
+        assert_eq!(write("\"m\":", &map), r#"{"m":{"k":"v"}}"#);
+    }
+
+    #[test]
+    fn raw_event_refuses_non_objects() {
+        let mut out = Vec::new();
+        let err = RawEvent::new("X", 3).write_properties(&mut out).unwrap_err();
+        assert!(err.to_string().contains("JSON object"));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds_and_z() {
+        let at = time::macros::datetime!(2026-01-01 12:00:00.123456 +02:00);
+        assert_eq!(format_timestamp(at), "2026-01-01T10:00:00.123Z");
+    }
+}

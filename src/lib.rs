@@ -1,0 +1,1 @@
+//! Root package: holds the workspace-level examples and end-to-end tests.
