@@ -1,6 +1,9 @@
 //! trackplan-codegen: everything the macros, the CLI and build scripts share.
 //!
 //! - [`plan`]: read a tracking plan (any shape) into one normalised model.
+//! - [`names`]: Rust identifiers for plan names.
+//! - [`schema`], [`emit`], [`source`], [`generate`]: plan to typed IR to tokens to source; the
+//!   one generator behind `plan!`, `trackplan generate` and build scripts.
 //! - [`derive`]: the expansion of trackplan's derives.
 //! - [`plan_check`]: hand-written derives checked against a plan.
 //! - [`plan_macro`]: the expansion of `plan!`.
@@ -8,7 +11,12 @@
 
 pub mod derive;
 pub mod diff;
+pub mod emit;
+pub mod generate;
 pub mod lint;
+pub mod names;
 pub mod plan;
 pub mod plan_check;
 pub mod plan_macro;
+pub mod schema;
+pub mod source;

@@ -1,0 +1,784 @@
+//! The typed IR as Rust tokens: structs, enums and unions implementing trackplan's payload
+//! traits.
+//!
+//! Wire strings (names, keys, enum values) reach the output only as string literals; JSON keys
+//! are pre-quoted here so the generated `write_properties` copies bytes. Every path is absolute
+//! (`::trackplan::...`, `::std::...`), so plan names such as `Option` or `Result` cannot shadow
+//! what the generated code uses.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+use crate::plan::Call;
+use crate::schema::ir::*;
+
+/// The generator version written into `plan_metadata()`.
+pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Emit every item of `space`.
+pub fn emit(space: &TypeSpace) -> TokenStream {
+    let checked = checked_types(space);
+    let emitter = Emitter { space, checked };
+    let items = space.items.iter().map(|item| match item {
+        TypeDef::Struct(s) => emitter.structure(s),
+        TypeDef::Enum(e) => emitter.string_enum(e),
+        TypeDef::Union(u) => emitter.union(u),
+    });
+    quote! { #(#items)* }
+}
+
+/// The structs whose values have constraints somewhere inside (a fixpoint over nesting).
+fn checked_types(space: &TypeSpace) -> BTreeMap<String, bool> {
+    let mut checked: BTreeMap<String, bool> = space
+        .items
+        .iter()
+        .map(|i| (i.name().to_owned(), false))
+        .collect();
+    loop {
+        let mut changed = false;
+        for item in &space.items {
+            if let TypeDef::Struct(s) = item {
+                let has = s
+                    .fields
+                    .iter()
+                    .any(|f| f.constant.is_none() && ty_has_checks(&f.ty, &checked))
+                    || s.extra
+                        .as_ref()
+                        .is_some_and(|e| ty_has_checks(&e.value, &checked));
+                if has && !checked[&s.name] {
+                    checked.insert(s.name.clone(), true);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return checked;
+        }
+    }
+}
+
+fn ty_has_checks(ty: &Ty, checked: &BTreeMap<String, bool>) -> bool {
+    !ty.checks.is_empty()
+        || match &ty.kind {
+            Kind::Named(n) | Kind::Boxed(n) => checked.get(n).copied().unwrap_or(false),
+            Kind::Array(item) | Kind::MapOf(item) => ty_has_checks(item, checked),
+            _ => false,
+        }
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// `"key":` as a string literal: the JSON-escaped key and its colon.
+fn quoted_key(wire: &str) -> Literal {
+    let json = serde_json::Value::String(wire.to_owned()).to_string();
+    Literal::string(&format!("{json}:"))
+}
+
+/// The RFC 6901 token for `wire`, as a literal.
+fn pointer_token(wire: &str) -> Literal {
+    Literal::string(&wire.replace('~', "~0").replace('/', "~1"))
+}
+
+fn docs(description: Option<&str>, extra: &[String]) -> TokenStream {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(description) = description {
+        lines.extend(description.lines().map(|l| format!(" {l}")));
+    }
+    if !extra.is_empty() {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(extra.iter().map(|l| format!(" {l}")));
+    }
+    let lines = lines.iter().map(|l| Literal::string(l));
+    quote! { #(#[doc = #lines])* }
+}
+
+/// Doc lines for constraints the type cannot hold.
+fn check_docs(ty: &Ty) -> Vec<String> {
+    let c = &ty.checks;
+    let mut out = Vec::new();
+    if let Some(p) = &c.pattern {
+        out.push(format!(
+            "Must match the pattern `{}` (checked by `violations()`).",
+            p.replace('`', "\\`")
+        ));
+    }
+    for (value, what) in [
+        (c.min_length, "at least {} characters"),
+        (c.max_length, "at most {} characters"),
+        (c.min_items, "at least {} items"),
+        (c.max_items, "at most {} items"),
+    ] {
+        if let Some(v) = value {
+            out.push(format!(
+                "Must have {} (checked by `violations()`).",
+                what.replace("{}", &v.to_string())
+            ));
+        }
+    }
+    for (value, op) in [
+        (c.minimum, ">="),
+        (c.maximum, "<="),
+        (c.exclusive_minimum, ">"),
+        (c.exclusive_maximum, "<"),
+    ] {
+        if let Some(v) = value {
+            out.push(format!("Must be {op} {v} (checked by `violations()`)."));
+        }
+    }
+    if let Some(values) = &c.allowed {
+        let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        out.push(format!(
+            "Must be one of {} (checked by `violations()`).",
+            list.join(", ")
+        ));
+    }
+    if matches!(ty.kind, Kind::DateTime) {
+        out.push("Sent as an RFC 3339 timestamp with milliseconds, in UTC.".to_owned());
+    }
+    out
+}
+
+struct Emitter<'a> {
+    space: &'a TypeSpace,
+    checked: BTreeMap<String, bool>,
+}
+
+impl Emitter<'_> {
+    fn is_checked(&self, name: &str) -> bool {
+        self.checked.get(name).copied().unwrap_or(false)
+    }
+
+    fn ty(&self, ty: &Ty) -> TokenStream {
+        let inner = match &ty.kind {
+            Kind::String => quote!(::std::string::String),
+            Kind::Bool => quote!(bool),
+            Kind::Integer => quote!(i64),
+            Kind::Number => quote!(f64),
+            Kind::Any => quote!(::trackplan::__private::serde_json::Value),
+            Kind::Map => quote!(
+                ::trackplan::__private::serde_json::Map<::std::string::String, ::trackplan::__private::serde_json::Value>
+            ),
+            Kind::DateTime => quote!(::trackplan::__private::time::OffsetDateTime),
+            Kind::Named(name) => {
+                let name = ident(name);
+                quote!(#name)
+            }
+            Kind::Boxed(name) => {
+                let name = ident(name);
+                quote!(::std::boxed::Box<#name>)
+            }
+            Kind::Array(item) => {
+                let item = self.ty(item);
+                quote!(::std::vec::Vec<#item>)
+            }
+            Kind::MapOf(value) => {
+                let value = self.ty(value);
+                quote!(::std::collections::BTreeMap<::std::string::String, #value>)
+            }
+        };
+        if ty.nullable {
+            quote!(::std::option::Option<#inner>)
+        } else {
+            inner
+        }
+    }
+
+    fn field_ty(&self, field: &Field) -> TokenStream {
+        let ty = self.ty(&field.ty);
+        match field.presence {
+            Presence::Required => ty,
+            Presence::RequiredNullable | Presence::Optional => quote!(::std::option::Option<#ty>),
+            Presence::OptionalNullable => quote!(::trackplan::event::Nullable<#ty>),
+        }
+    }
+
+    fn structure(&self, s: &StructDef) -> TokenStream {
+        let name = ident(&s.name);
+        let mut doc_extra = Vec::new();
+        if let Some(root) = &s.root {
+            let what = match root.call {
+                Call::Track => "Track event",
+                Call::Identify => "Identify traits",
+                Call::Group => "Group traits",
+                Call::Page => "Page properties",
+                Call::Screen => "Screen properties",
+            };
+            let version = root
+                .version
+                .map(|v| format!(", version {v}"))
+                .unwrap_or_default();
+            doc_extra.push(format!(
+                "{what} `{}`{version} of the plan (`{}`).",
+                root.wire_name.escape_debug(),
+                root.pointer
+            ));
+        }
+        let doc = docs(s.description.as_deref(), &doc_extra);
+        let fields = s.fields.iter().filter(|f| f.constant.is_none()).map(|f| {
+            let mut lines = check_docs(&f.ty);
+            if f.ident != f.wire {
+                lines.insert(0, format!("Sent as `{}`.", f.wire.escape_debug()));
+            }
+            let doc = docs(f.description.as_deref(), &lines);
+            let ident = ident(&f.ident);
+            let ty = self.field_ty(f);
+            quote! { #doc pub #ident: #ty, }
+        });
+        let extra = s.extra.as_ref().map(|e| {
+            let ident = ident(&e.ident);
+            let ty = self.ty(&e.value);
+            quote! {
+                /// Further properties the plan allows (`additionalProperties`).
+                pub #ident: ::std::collections::BTreeMap<::std::string::String, #ty>,
+            }
+        });
+        let derive_default = s
+            .fields
+            .iter()
+            .all(|f| f.constant.is_some() || f.presence != Presence::Required);
+        let derives = if derive_default {
+            quote!(#[derive(Debug, Clone, PartialEq, Default)])
+        } else {
+            quote!(#[derive(Debug, Clone, PartialEq)])
+        };
+        let write_body = self.write_body(s);
+        let checked = self.is_checked(&s.name);
+        let violations_fn = checked.then(|| self.violations_fn(s));
+        let violations = checked.then(|| {
+            quote! {
+                fn violations(&self) -> ::std::vec::Vec<::trackplan::Violation> {
+                    let mut out = ::std::vec::Vec::new();
+                    self.__trackplan_violations("", &mut out);
+                    out
+                }
+            }
+        });
+        let metadata = s.root.as_ref().map(|root| {
+            let plan = Literal::string(&self.space.plan_name);
+            let version = match root.version {
+                Some(v) => {
+                    let v = Literal::u64_unsuffixed(v);
+                    quote!(::std::option::Option::Some(#v))
+                }
+                None => quote!(::std::option::Option::None),
+            };
+            let generator = Literal::string(GENERATOR_VERSION);
+            quote! {
+                fn plan_metadata(&self) -> ::std::option::Option<::trackplan::PlanMetadata> {
+                    ::std::option::Option::Some(::trackplan::PlanMetadata {
+                        plan: #plan,
+                        event_version: #version,
+                        generator_version: #generator,
+                    })
+                }
+            }
+        });
+        let payload_impl = match s.root.as_ref().map(|r| r.call) {
+            Some(Call::Identify | Call::Group) => quote! {
+                impl ::trackplan::Traits for #name {
+                    fn write_traits(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                        #write_body
+                    }
+                    #violations
+                    #metadata
+                }
+            },
+            _ => quote! {
+                impl ::trackplan::Properties for #name {
+                    fn write_properties(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                        #write_body
+                    }
+                    #violations
+                    #metadata
+                }
+            },
+        };
+        let root_impls = s.root.as_ref().map(|root| {
+            let wire = Literal::string(&root.wire_name);
+            let event = (root.call == Call::Track).then(|| {
+                quote! {
+                    impl ::trackplan::Event for #name {
+                        fn event_name(&self) -> &str {
+                            #wire
+                        }
+                    }
+                }
+            });
+            let const_doc = match root.call {
+                Call::Track => "The event name, byte-exact as the plan spells it.",
+                Call::Page | Call::Screen => {
+                    "The page or screen name the plan gives this rule (may be empty)."
+                }
+                Call::Identify | Call::Group => "The rule's name in the plan (empty for traits).",
+            };
+            quote! {
+                impl #name {
+                    #[doc = #const_doc]
+                    pub const NAME: &'static str = #wire;
+                }
+                #event
+            }
+        });
+        let value_impl = s.root.is_none().then(|| self.struct_property_value(s));
+        quote! {
+            #doc
+            #derives
+            pub struct #name {
+                #(#fields)*
+                #extra
+            }
+            #root_impls
+            #payload_impl
+            #value_impl
+            #violations_fn
+        }
+    }
+
+    /// The body of `write_properties` / `write_traits`: one `ObjectWriter` call per property.
+    fn write_body(&self, s: &StructDef) -> TokenStream {
+        let writes = s.fields.iter().map(|f| {
+            let key = quoted_key(&f.wire);
+            if let Some(constant) = &f.constant {
+                let json = Literal::string(&constant.to_string());
+                return quote! { w.raw_field(#key, #json); };
+            }
+            let field = ident(&f.ident);
+            let value = self.wire_value(f, quote!(self.#field));
+            match f.presence {
+                Presence::RequiredNullable => {
+                    quote! { w.serde_field(#key, &::trackplan::event::AsProperty(&#value))?; }
+                }
+                _ => quote! { w.field(#key, &#value)?; },
+            }
+        });
+        let extra = s.extra.as_ref().map(|e| {
+            let field = ident(&e.ident);
+            let declared = s.fields.iter().map(|f| Literal::string(&f.wire));
+            let value = self.convert(&e.value, quote!(value));
+            quote! {
+                for (key, value) in &self.#field {
+                    if [#(#declared),*].contains(&key.as_str()) {
+                        return ::std::result::Result::Err(::trackplan::EncodeError::new(
+                            "property",
+                            ::std::format!("extra property `{key}` repeats a declared property"),
+                        ));
+                    }
+                    let quoted = ::trackplan::__private::serde_json::to_string(key)
+                        .map_err(|e| ::trackplan::EncodeError::new("property", e.to_string()))?;
+                    w.field(&::std::format!("{quoted}:"), &#value)?;
+                }
+            }
+        });
+        let binding = if s.fields.is_empty() && s.extra.is_none() {
+            quote!(let w)
+        } else {
+            quote!(let mut w)
+        };
+        quote! {
+            #binding = ::trackplan::ObjectWriter::new(out);
+            #(#writes)*
+            #extra
+            w.end();
+            ::std::result::Result::Ok(())
+        }
+    }
+
+    /// `PropertyValue` for a nested struct: a serde map with the same keys.
+    fn struct_property_value(&self, s: &StructDef) -> TokenStream {
+        let name = ident(&s.name);
+        let entries = s.fields.iter().map(|f| {
+            let key = Literal::string(&f.wire);
+            if let Some(constant) = &f.constant {
+                let json = Literal::string(&constant.to_string());
+                return quote! {
+                    let value: ::trackplan::__private::serde_json::Value =
+                        ::trackplan::__private::serde_json::from_str(#json).map_err(S::Error::custom)?;
+                    map.serialize_entry(#key, &value)?;
+                };
+            }
+            let field = ident(&f.ident);
+            let value = self.wire_value(f, quote!(self.#field));
+            match f.presence {
+                Presence::Required | Presence::RequiredNullable => {
+                    quote! { map.serialize_entry(#key, &::trackplan::event::AsProperty(&#value))?; }
+                }
+                Presence::Optional | Presence::OptionalNullable => quote! {
+                    let value = &#value;
+                    if !::trackplan::PropertyValue::is_absent(&value) {
+                        map.serialize_entry(#key, &::trackplan::event::AsProperty(&value))?;
+                    }
+                },
+            }
+        });
+        let extra = s.extra.as_ref().map(|e| {
+            let field = ident(&e.ident);
+            let value = self.convert(&e.value, quote!(value));
+            quote! {
+                for (key, value) in &self.#field {
+                    map.serialize_entry(key, &::trackplan::event::AsProperty(&#value))?;
+                }
+            }
+        });
+        let uses_error = s.fields.iter().any(|f| f.constant.is_some());
+        let error_import = uses_error.then(|| {
+            quote!(
+                use ::trackplan::__private::serde::ser::Error as _;
+            )
+        });
+        let binding = if s.fields.is_empty() && s.extra.is_none() {
+            quote!(let map)
+        } else {
+            quote!(let mut map)
+        };
+        quote! {
+            impl ::trackplan::PropertyValue for #name {
+                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::std::result::Result<S::Ok, S::Error> {
+                    use ::trackplan::__private::serde::ser::SerializeMap as _;
+                    #error_import
+                    #binding = serializer.serialize_map(::std::option::Option::None)?;
+                    #(#entries)*
+                    #extra
+                    map.end()
+                }
+            }
+        }
+    }
+
+    /// The field as a `PropertyValue`: itself, or a converted copy when it holds date-times.
+    fn wire_value(&self, f: &Field, expr: TokenStream) -> TokenStream {
+        if !contains_datetime(&f.ty) {
+            return quote!(#expr);
+        }
+        let inner = self.convert(&f.ty, quote!(v));
+        match f.presence {
+            Presence::Required => {
+                let conv = self.convert(&f.ty, quote!((&#expr)));
+                quote!((#conv))
+            }
+            Presence::RequiredNullable | Presence::Optional => {
+                quote!((#expr.as_ref().map(|v| #inner)))
+            }
+            Presence::OptionalNullable => quote!((#expr.as_ref().map(|v| #inner))),
+        }
+    }
+
+    /// `value` (a reference of type `&ty`) with date-times formatted as strings.
+    fn convert(&self, ty: &Ty, value: TokenStream) -> TokenStream {
+        if !contains_datetime(ty) {
+            return quote!(#value);
+        }
+        let inner = match &ty.kind {
+            Kind::DateTime => quote!(::trackplan::format_timestamp(*v)),
+            Kind::Array(item) => {
+                let item = self.convert(item, quote!(v));
+                quote!(v.iter().map(|v| #item).collect::<::std::vec::Vec<_>>())
+            }
+            Kind::MapOf(value) => {
+                let value = self.convert(value, quote!(v));
+                quote!(v.iter().map(|(k, v)| (k.clone(), #value)).collect::<::std::collections::BTreeMap<_, _>>())
+            }
+            _ => quote!(v),
+        };
+        if ty.nullable {
+            quote!(#value.as_ref().map(|v| #inner))
+        } else {
+            quote!({ let v = #value; #inner })
+        }
+    }
+
+    fn violations_fn(&self, s: &StructDef) -> TokenStream {
+        let name = ident(&s.name);
+        let checks = s.fields.iter().filter(|f| f.constant.is_none()).filter_map(|f| {
+            let field = ident(&f.ident);
+            let token = pointer_token(&f.wire);
+            let body = self.check(&f.ty, quote!(v), quote!(&path))?;
+            let body = quote! {
+                let path = ::std::format!("{}/{}", path, #token);
+                #body
+            };
+            Some(match f.presence {
+                Presence::Required => quote!({ let v = &self.#field; #body }),
+                Presence::RequiredNullable | Presence::Optional => {
+                    quote!(if let ::std::option::Option::Some(v) = &self.#field { #body })
+                }
+                Presence::OptionalNullable => {
+                    quote!(if let ::trackplan::event::Nullable::Value(v) = &self.#field { #body })
+                }
+            })
+        });
+        let extra = s.extra.as_ref().and_then(|e| {
+            let field = ident(&e.ident);
+            let body = self.check(&e.value, quote!(v), quote!(&path))?;
+            Some(quote! {
+                for (key, v) in &self.#field {
+                    let path = ::std::format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
+                    #body
+                }
+            })
+        });
+        quote! {
+            impl #name {
+                #[doc(hidden)]
+                pub fn __trackplan_violations(&self, path: &str, out: &mut ::std::vec::Vec<::trackplan::Violation>) {
+                    #(#checks)*
+                    #extra
+                }
+            }
+        }
+    }
+
+    /// Statements checking `v` (a `&T`) at JSON path `path` (a `&str`), or `None` when the type
+    /// has nothing to check.
+    fn check(&self, ty: &Ty, v: TokenStream, path: TokenStream) -> Option<TokenStream> {
+        let own = self.own_checks(ty, quote!(v), quote!(path));
+        let nested = match &ty.kind {
+            Kind::Named(n) | Kind::Boxed(n) if self.is_checked(n) => Some(quote! { v.__trackplan_violations(path, out); }),
+            Kind::Array(item) => self.check(item, quote!(item), quote!(&path)).map(|body| {
+                quote! {
+                    for (i, item) in v.iter().enumerate() {
+                        let path = ::std::format!("{}/{}", path, i);
+                        #body
+                    }
+                }
+            }),
+            Kind::MapOf(value) => self.check(value, quote!(item), quote!(&path)).map(|body| {
+                quote! {
+                    for (key, item) in v {
+                        let path = ::std::format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
+                        #body
+                    }
+                }
+            }),
+            _ => None,
+        };
+        if own.is_empty() && nested.is_none() {
+            return None;
+        }
+        let body = quote! { #(#own)* #nested };
+        let body = if ty.nullable {
+            quote!(if let ::std::option::Option::Some(v) = v { #body })
+        } else {
+            body
+        };
+        Some(quote! {
+            {
+                let v = #v;
+                let path: &str = #path;
+                #body
+            }
+        })
+    }
+
+    fn own_checks(&self, ty: &Ty, v: TokenStream, path: TokenStream) -> Vec<TokenStream> {
+        let c = &ty.checks;
+        let mut out = Vec::new();
+        let violation = |rule: &str, message: TokenStream| {
+            quote! {
+                out.push(::trackplan::Violation { path: #path.to_owned(), rule: #rule, message: #message });
+            }
+        };
+        if let Some(pattern) = &c.pattern {
+            let lit = Literal::string(pattern);
+            let push = violation(
+                "pattern",
+                quote!(::std::format!("{:?} does not match the pattern {}", #v, #lit)),
+            );
+            out.push(quote! {
+                static PATTERN: ::std::sync::OnceLock<::std::option::Option<::trackplan::__private::regress::Regex>> =
+                    ::std::sync::OnceLock::new();
+                if let ::std::option::Option::Some(re) = PATTERN.get_or_init(|| ::trackplan::__private::regress::Regex::new(#lit).ok()) {
+                    if re.find(#v).is_none() {
+                        #push
+                    }
+                }
+            });
+        }
+        let is_string = matches!(ty.kind, Kind::String | Kind::DateTime);
+        if is_string {
+            for (bound, rule, op) in [
+                (c.min_length, "minLength", quote!(<)),
+                (c.max_length, "maxLength", quote!(>)),
+            ] {
+                if let Some(n) = bound {
+                    let n = Literal::u64_unsuffixed(n);
+                    let push = violation(
+                        rule,
+                        quote!(::std::format!("has {} characters, limit {}", count, #n)),
+                    );
+                    out.push(quote! {
+                        let count = #v.chars().count() as u64;
+                        if count #op #n { #push }
+                    });
+                }
+            }
+        }
+        if matches!(ty.kind, Kind::Array(_)) {
+            for (bound, rule, op) in [
+                (c.min_items, "minItems", quote!(<)),
+                (c.max_items, "maxItems", quote!(>)),
+            ] {
+                if let Some(n) = bound {
+                    let n = Literal::u64_unsuffixed(n);
+                    let push = violation(
+                        rule,
+                        quote!(::std::format!("has {} items, limit {}", count, #n)),
+                    );
+                    out.push(quote! {
+                        let count = #v.len() as u64;
+                        if count #op #n { #push }
+                    });
+                }
+            }
+        }
+        if matches!(ty.kind, Kind::Integer | Kind::Number) {
+            let bounds = [
+                (c.minimum, "minimum", quote!(>=)),
+                (c.maximum, "maximum", quote!(<=)),
+                (c.exclusive_minimum, "exclusiveMinimum", quote!(>)),
+                (c.exclusive_maximum, "exclusiveMaximum", quote!(<)),
+            ];
+            for (bound, rule, op) in bounds {
+                if let Some(limit) = bound.filter(|b| b.is_finite()) {
+                    let lit = Literal::f64_suffixed(limit);
+                    let text = format!("must be {op} {limit}");
+                    let push = violation(rule, quote!(::std::format!("{} {}", #v, #text)));
+                    out.push(quote! {
+                        #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
+                        let fails = !((*#v as f64) #op #lit);
+                        if fails { #push }
+                    });
+                }
+            }
+        }
+        if let Some(allowed) = &c.allowed {
+            let list: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+            let text = format!("must be one of {}", list.join(", "));
+            let push = violation("enum", quote!(::std::format!("{} {}", text, #text)));
+            let test = match ty.kind {
+                Kind::Integer | Kind::Number => {
+                    let numbers = allowed
+                        .iter()
+                        .filter_map(|v| v.as_f64())
+                        .map(Literal::f64_suffixed);
+                    quote!([#(#numbers),*].iter().any(|allowed| (*#v as f64) == *allowed))
+                }
+                _ => {
+                    let texts = list.iter().map(|t| Literal::string(t));
+                    quote!({
+                        let text = ::trackplan::__private::serde_json::to_string(&::trackplan::event::AsProperty(#v)).unwrap_or_default();
+                        [#(#texts),*].contains(&text.as_str())
+                    })
+                }
+            };
+            out.push(quote! {
+                #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+                let ok = #test;
+                if !ok {
+                    let text = ::trackplan::__private::serde_json::to_string(&::trackplan::event::AsProperty(#v)).unwrap_or_default();
+                    #push
+                }
+            });
+        }
+        out
+    }
+
+    fn string_enum(&self, e: &EnumDef) -> TokenStream {
+        let name = ident(&e.name);
+        let doc = docs(e.description.as_deref(), &[]);
+        let variants = e.variants.iter().map(|(variant, wire)| {
+            let variant = ident(variant);
+            let doc = Literal::string(&format!(" `{}`", wire.escape_debug()));
+            quote! { #[doc = #doc] #variant, }
+        });
+        let arms = e.variants.iter().map(|(variant, wire)| {
+            let variant = ident(variant);
+            let wire = Literal::string(wire);
+            quote! { #name::#variant => #wire, }
+        });
+        let all = e.variants.iter().map(|(variant, _)| {
+            let variant = ident(variant);
+            quote!(#name::#variant)
+        });
+        quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum #name {
+                #(#variants)*
+            }
+            impl #name {
+                /// Every value, in the plan's order.
+                pub const ALL: &'static [#name] = &[#(#all),*];
+
+                /// The value as sent, byte-exact.
+                pub const fn as_str(self) -> &'static str {
+                    match self {
+                        #(#arms)*
+                    }
+                }
+            }
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+            impl ::trackplan::PropertyValue for #name {
+                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::std::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+            impl ::trackplan::StringProperty for #name {}
+        }
+    }
+
+    fn union(&self, u: &UnionDef) -> TokenStream {
+        let name = ident(&u.name);
+        let doc = docs(u.description.as_deref(), &[]);
+        let variants = u.variants.iter().map(|(variant, ty)| {
+            let variant = ident(variant);
+            let ty = self.ty(ty);
+            quote! { #variant(#ty), }
+        });
+        let arms = u.variants.iter().map(|(variant, ty)| {
+            let variant = ident(variant);
+            let value = self.convert(ty, quote!(v));
+            quote! { #name::#variant(v) => ::trackplan::PropertyValue::serialize_property(&#value, serializer), }
+        });
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum #name {
+                #(#variants)*
+            }
+            impl ::trackplan::PropertyValue for #name {
+                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::std::result::Result<S::Ok, S::Error> {
+                    match self {
+                        #(#arms)*
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn contains_datetime(ty: &Ty) -> bool {
+    match &ty.kind {
+        Kind::DateTime => true,
+        Kind::Array(item) | Kind::MapOf(item) => contains_datetime(item),
+        _ => false,
+    }
+}

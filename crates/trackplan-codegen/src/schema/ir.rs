@@ -1,0 +1,190 @@
+//! The typed intermediate representation between a plan's JSON Schemas and Rust tokens.
+//!
+//! Every decision about the Rust shape of a schema is made while lowering into these types;
+//! emitting them is mechanical.
+
+use serde_json::Value;
+
+use crate::plan::Call;
+
+/// All the Rust items one plan becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeSpace {
+    /// The plan's name as sent in `context.trackplan`.
+    pub plan_name: String,
+    /// Items in emission order: each rule's root struct, then the types it needs.
+    pub items: Vec<TypeDef>,
+}
+
+/// One generated type.
+// Built once per plan and walked once: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeDef {
+    Struct(StructDef),
+    Enum(EnumDef),
+    Union(UnionDef),
+}
+
+impl TypeDef {
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.name,
+            TypeDef::Enum(e) => &e.name,
+            TypeDef::Union(u) => &u.name,
+        }
+    }
+}
+
+/// What makes a struct a payload: the rule it was generated from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RootInfo {
+    pub call: Call,
+    /// The wire name, byte-exact.
+    pub wire_name: String,
+    pub version: Option<u64>,
+    /// JSON pointer of the payload in the plan file.
+    pub pointer: String,
+}
+
+/// A struct: a rule's payload or a nested object with declared properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    pub name: String,
+    pub description: Option<String>,
+    /// Properties in the order the plan lists them (byte order of their names).
+    pub fields: Vec<Field>,
+    /// `additionalProperties: {schema}`: a flattened map of further properties.
+    pub extra: Option<Extra>,
+    /// `Some` for a rule's payload.
+    pub root: Option<RootInfo>,
+}
+
+/// The map of additional properties a struct carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extra {
+    /// The Rust field name (normally `extra`).
+    pub ident: String,
+    pub value: Ty,
+}
+
+/// Required or optional, nullable or not: the four cases of `reference/tracking-plans.md` §2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// `T`.
+    Required,
+    /// `Option<T>`; `None` is sent as `null`.
+    RequiredNullable,
+    /// `Option<T>`; `None` leaves the key out.
+    Optional,
+    /// `Nullable<T>`: absent, `null` or a value.
+    OptionalNullable,
+}
+
+impl Presence {
+    pub fn new(required: bool, nullable: bool) -> Self {
+        match (required, nullable) {
+            (true, false) => Presence::Required,
+            (true, true) => Presence::RequiredNullable,
+            (false, false) => Presence::Optional,
+            (false, true) => Presence::OptionalNullable,
+        }
+    }
+}
+
+/// One property of a struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The Rust field name.
+    pub ident: String,
+    /// The property's wire name, byte-exact.
+    pub wire: String,
+    pub presence: Presence,
+    pub ty: Ty,
+    pub description: Option<String>,
+    /// A one-value `enum` or `const`: always sent, not a struct field.
+    pub constant: Option<Value>,
+    /// JSON pointer of the property's schema in the plan file.
+    pub pointer: String,
+}
+
+/// A Rust type with the constraints its values must meet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ty {
+    pub kind: Kind,
+    pub checks: Checks,
+    /// For array items and map values: `null` allowed (`Option<T>`).
+    pub nullable: bool,
+}
+
+impl Ty {
+    pub fn plain(kind: Kind) -> Self {
+        Ty {
+            kind,
+            checks: Checks::default(),
+            nullable: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    String,
+    Bool,
+    Integer,
+    Number,
+    /// No `type`: any JSON value.
+    Any,
+    /// An object without declared properties.
+    Map,
+    /// `format: date-time`.
+    DateTime,
+    /// A generated struct, enum or union.
+    Named(String),
+    /// A generated type reached through a `$ref` cycle.
+    Boxed(String),
+    Array(Box<Ty>),
+    /// An object of `additionalProperties` values only.
+    MapOf(Box<Ty>),
+}
+
+/// Constraints a value's type cannot hold, checked by the generated `violations()`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Checks {
+    /// ECMA-262 regular expression, unanchored.
+    pub pattern: Option<String>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: Option<f64>,
+    pub exclusive_maximum: Option<f64>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    /// A non-string `enum`: the allowed values.
+    pub allowed: Option<Vec<Value>>,
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        *self == Checks::default()
+    }
+}
+
+/// A string enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    pub name: String,
+    pub description: Option<String>,
+    /// (Rust variant, wire value) in the plan's order.
+    pub variants: Vec<(String, String)>,
+}
+
+/// `type: [A, B]`: an untagged union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    pub name: String,
+    pub description: Option<String>,
+    /// (Rust variant, type) per member type.
+    pub variants: Vec<(String, Ty)>,
+}
