@@ -1,0 +1,370 @@
+//! Pure checks of single names against Segment's naming guidance: "Object Action" event names in
+//! Title Case with a past-tense action, snake_case property names, and names that look dynamic.
+
+use heck::{ToSnakeCase, ToTitleCase};
+
+/// Segment's reserved identify traits, camelCase by specification: allowed as property names.
+pub(crate) const RESERVED_CAMEL_CASE_TRAITS: [&str; 18] = [
+    "address",
+    "age",
+    "avatar",
+    "birthday",
+    "company",
+    "createdAt",
+    "description",
+    "email",
+    "firstName",
+    "gender",
+    "id",
+    "lastName",
+    "name",
+    "phone",
+    "title",
+    "username",
+    "website",
+    // Segment's spec spells the trait both ways in different places.
+    "created_at",
+];
+
+/// Short words Title Case leaves in lower case when they are not the first word
+/// (`Product Added to Wishlist`).
+const MINOR_WORDS: [&str; 16] = [
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
+    "via",
+];
+
+/// Common irregular past forms (and participles) used as event actions.
+const IRREGULAR_PAST: [&str; 44] = [
+    "began",
+    "begun",
+    "bought",
+    "brought",
+    "built",
+    "chose",
+    "chosen",
+    "cut",
+    "did",
+    "done",
+    "drew",
+    "drawn",
+    "drove",
+    "driven",
+    "forgot",
+    "forgotten",
+    "found",
+    "gave",
+    "given",
+    "got",
+    "gotten",
+    "heard",
+    "held",
+    "hid",
+    "hidden",
+    "kept",
+    "knew",
+    "known",
+    "left",
+    "lost",
+    "made",
+    "met",
+    "paid",
+    "put",
+    "read",
+    "reset",
+    "sent",
+    "set",
+    "shown",
+    "sold",
+    "spent",
+    "taken",
+    "won",
+    "written",
+];
+
+/// Words ending in `-ed` that are not past forms.
+const NOT_PAST: [&str; 9] = [
+    "bed", "breed", "feed", "need", "red", "seed", "shed", "speed", "embed",
+];
+
+/// Why `name` is not Title Case "Object Action" words, with a suggested spelling; `None` when
+/// it is. Empty names (unnamed identify/group rules) are fine.
+pub(crate) fn title_case_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    let suggestion = suggest_event_name(name);
+    let problem = if name.trim() != name || name.contains("  ") {
+        "has leading, trailing or repeated spaces".to_owned()
+    } else if !name.contains(' ') {
+        "is a single word; Segment names events as Object Action words separated by spaces"
+            .to_owned()
+    } else if let Some(word) = name
+        .split(' ')
+        .enumerate()
+        .find(|(index, word)| !is_title_case_word(word, *index == 0))
+        .map(|(_, word)| word)
+    {
+        format!("has the word `{word}`, which is not Title Case")
+    } else {
+        return None;
+    };
+    Some(if suggestion == name {
+        problem
+    } else {
+        format!("{problem} (such as `{suggestion}`)")
+    })
+}
+
+fn is_title_case_word(word: &str, first: bool) -> bool {
+    if !first && MINOR_WORDS.contains(&word) {
+        return true;
+    }
+    let mut chars = word.chars();
+    let Some(head) = chars.next() else {
+        return false;
+    };
+    (head.is_ascii_uppercase() || head.is_ascii_digit()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The Title Case spelling of an event name, minor words lower-cased.
+pub(crate) fn suggest_event_name(name: &str) -> String {
+    name.to_title_case()
+        .split(' ')
+        .enumerate()
+        .map(|(index, word)| {
+            let lower = word.to_ascii_lowercase();
+            if index > 0 && MINOR_WORDS.contains(&lower.as_str()) {
+                lower
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether an event name has a past-tense action after its object (`Order Completed`,
+/// `User Signed Out`, `Product Added to Wishlist`). Empty names pass.
+pub(crate) fn has_past_tense_action(name: &str) -> bool {
+    if name.is_empty() {
+        return true;
+    }
+    // Words of any casing: `event_collided` and `VersionCommand` split like `Event Collided`.
+    let title = name.to_title_case();
+    title.split(' ').skip(1).any(is_past_tense)
+}
+
+fn is_past_tense(word: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    if IRREGULAR_PAST.contains(&word.as_str()) {
+        return true;
+    }
+    word.len() > 3 && word.ends_with("ed") && !NOT_PAST.contains(&word.as_str())
+}
+
+/// Whether a property name is snake_case (or one of Segment's reserved camelCase traits).
+pub(crate) fn is_snake_case(name: &str) -> bool {
+    if RESERVED_CAMEL_CASE_TRAITS.contains(&name) {
+        return true;
+    }
+    let mut words = name.split('_');
+    let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    starts_with_letter
+        && words.all(|word| {
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The snake_case spelling of a property name.
+pub(crate) fn suggest_property_name(name: &str) -> String {
+    name.replace('\'', "").to_snake_case()
+}
+
+/// What makes a name look dynamic (a value baked into the name), if anything: an embedded date,
+/// id, e-mail address or number.
+pub(crate) fn dynamic_part(name: &str) -> Option<String> {
+    if let Some(date) = embedded_date(name) {
+        return Some(format!("embeds the date `{date}`"));
+    }
+    let tokens: Vec<&str> = name
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '@' && c != '.')
+        .filter(|token| !token.is_empty())
+        .collect();
+    if let Some(email) = tokens.iter().find(|token| looks_like_email(token)) {
+        return Some(format!("embeds the e-mail address `{email}`"));
+    }
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    if let Some(id) = words.iter().find(|word| looks_like_id(word)) {
+        return Some(format!("embeds the id `{id}`"));
+    }
+    if let Some(number) = words
+        .iter()
+        .find(|word| word.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Some(format!("embeds the number `{number}`"));
+    }
+    None
+}
+
+/// A run like `11-01-2019`, `2019/11/01` or `2019.11.01`: three digit groups joined by one
+/// separator.
+fn embedded_date(name: &str) -> Option<&str> {
+    name.split(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '/' | '.')))
+        .map(|run| run.trim_matches(|c: char| !c.is_ascii_digit()))
+        .find(|run| {
+            ['-', '/', '.'].into_iter().any(|sep| {
+                let parts: Vec<&str> = run.split(sep).collect();
+                parts.len() == 3
+                    && parts.iter().all(|p| {
+                        (1..=4).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit())
+                    })
+            })
+        })
+}
+
+/// Hex of 8 or more characters with at least one digit and one letter (`5f3a9c2b`, the groups
+/// of a UUID).
+fn looks_like_id(word: &str) -> bool {
+    word.len() >= 8
+        && word.chars().all(|c| c.is_ascii_hexdigit())
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+fn looks_like_email(token: &str) -> bool {
+    match token.split_once('@') {
+        Some((user, domain)) => !user.is_empty() && domain.contains('.') && !domain.ends_with('.'),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_case_object_action_names_pass() {
+        for name in [
+            "Order Completed",
+            "Product Added to Wishlist",
+            "Wishlist Product Added to Cart",
+            "Sign In Failed",
+            "3D Model Viewed",
+            "",
+        ] {
+            assert_eq!(title_case_problem(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn other_casings_are_reported_with_a_suggestion() {
+        let problem = title_case_problem("event_collided").unwrap();
+        assert!(
+            problem.contains("single word") && problem.contains("`Event Collided`"),
+            "{problem}"
+        );
+        let problem = title_case_problem("KitchenSink").unwrap();
+        assert!(problem.contains("`Kitchen Sink`"), "{problem}");
+        let problem = title_case_problem("order completed").unwrap();
+        assert!(
+            problem.contains("`order`") && problem.contains("`Order Completed`"),
+            "{problem}"
+        );
+        assert!(title_case_problem(" Order Completed")
+            .unwrap()
+            .contains("spaces"));
+        assert!(title_case_problem("Order  Completed")
+            .unwrap()
+            .contains("spaces"));
+        assert!(
+            title_case_problem("to Order Completed").is_some(),
+            "minor word first"
+        );
+    }
+
+    #[test]
+    fn past_tense_actions_are_recognised() {
+        for name in [
+            "Order Completed",
+            "User Signed Out",
+            "Product Added to Wishlist",
+            "Email Sent",
+            "Invoice Paid",
+            "event_collided",
+        ] {
+            assert!(has_past_tense_action(name), "{name}");
+        }
+        for name in [
+            "Command Build",
+            "KitchenSink",
+            "Completed",
+            "Product Feed",
+            "Order Complete",
+        ] {
+            assert!(!has_past_tense_action(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn snake_case_with_reserved_traits() {
+        for name in [
+            "order_id",
+            "price",
+            "image_url",
+            "step2",
+            "firstName",
+            "createdAt",
+            "id",
+        ] {
+            assert!(is_snake_case(name), "{name}");
+        }
+        for name in [
+            "orderId",
+            "Order ID",
+            "order__id",
+            "_order",
+            "order_",
+            "2fa",
+            "jerry's memories",
+            "",
+        ] {
+            assert!(!is_snake_case(name), "{name}");
+        }
+        assert_eq!(suggest_property_name("numAttempts"), "num_attempts");
+        assert_eq!(suggest_property_name("jerry's memories"), "jerrys_memories");
+    }
+
+    #[test]
+    fn dynamic_names_are_detected() {
+        let cases = [
+            (
+                "User Signed Up (11-01-2019)",
+                Some("embeds the date `11-01-2019`"),
+            ),
+            ("report_2024/01/05", Some("embeds the date `2024/01/05`")),
+            ("feature_1", Some("embeds the number `1`")),
+            (
+                "Property Object Name Collision #2",
+                Some("embeds the number `2`"),
+            ),
+            ("Viewed 5f3a9c2b77", Some("embeds the id `5f3a9c2b77`")),
+            (
+                "Invite to jane@example.com Sent",
+                Some("embeds the e-mail address `jane@example.com`"),
+            ),
+            ("Order Completed", None),
+            ("e2e_enabled", None),
+            ("utf8", None),
+            ("utm_source", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(dynamic_part(name).as_deref(), expected, "{name}");
+        }
+    }
+}
