@@ -1,0 +1,832 @@
+//! The client: builder, the six calls, flush and shutdown.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
+use crate::error::{BuildError, ConfigProblem, EnqueueError};
+use crate::event::{EncodeError, Event, PlanMetadata, Properties, Traits};
+use crate::message::{
+    write_json, CallOptions, CallType, Encoder, Message, MessageId, MAX_MESSAGE_BYTES,
+};
+use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
+use crate::retry::RetryPolicy;
+use crate::transport::{HttpTransport, Transport, WriteKey};
+use crate::user::User;
+use crate::validation::ValidationPolicy;
+use crate::worker::{
+    self, Command, Completion, DeliveryReport, FailedBatch, Metrics, Shared, WorkerConfig,
+};
+
+/// Segment's data regions (segment-api.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Region {
+    /// Oregon: `https://api.segment.io`.
+    #[default]
+    Us,
+    /// Dublin: `https://events.eu1.segmentapis.com`.
+    Eu,
+}
+
+impl Region {
+    /// The ingestion origin.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Region::Us => "https://api.segment.io",
+            Region::Eu => "https://events.eu1.segmentapis.com",
+        }
+    }
+}
+
+/// Configures a [`Client`]. Created by [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use trackplan_core::{Client, Region};
+/// let client = Client::builder("WRITE_KEY")
+///     .region(Region::Eu)
+///     .flush_interval(Duration::from_secs(2))
+///     .build()
+///     .expect("valid settings");
+/// ```
+pub struct ClientBuilder {
+    write_key: WriteKey,
+    endpoint: Option<String>,
+    region: Region,
+    gzip: bool,
+    flush_at: usize,
+    flush_interval: Duration,
+    max_in_flight: usize,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    queue_capacity_bytes: usize,
+    full_policy: FullPolicy,
+    on_failure: Option<worker::FailureCallback>,
+    transport: Option<Arc<dyn Transport>>,
+    context: Value,
+    validation: ValidationPolicy,
+    allow_insecure_http: bool,
+    drop_timeout: Duration,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("write_key", &self.write_key)
+            .field("endpoint", &self.resolved_endpoint())
+            .field("gzip", &self.gzip)
+            .field("flush_at", &self.flush_at)
+            .field("flush_interval", &self.flush_interval)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("queue_capacity_bytes", &self.queue_capacity_bytes)
+            .field("full_policy", &self.full_policy)
+            .field("custom_transport", &self.transport.is_some())
+            .field("validation", &self.validation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    fn new(write_key: impl Into<String>) -> Self {
+        ClientBuilder {
+            write_key: WriteKey::new(write_key),
+            endpoint: None,
+            region: Region::Us,
+            gzip: true,
+            flush_at: 250,
+            flush_interval: Duration::from_secs(5),
+            max_in_flight: 2,
+            request_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            queue_capacity_bytes: 64 << 20,
+            full_policy: FullPolicy::Refuse,
+            on_failure: None,
+            transport: None,
+            context: Value::Object(Map::new()),
+            validation: ValidationPolicy::default(),
+            allow_insecure_http: false,
+            drop_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Send to this origin (such as `http://127.0.0.1:8787` or a proxy) instead of the
+    /// region's; `/v1/batch` is appended. Overrides [`region`](Self::region).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The Segment region whose endpoint to use (default US).
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// gzip request bodies (default on).
+    pub fn gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
+    /// Send a batch once this many messages wait (default 250, at most 2,500).
+    pub fn flush_at(mut self, messages: usize) -> Self {
+        self.flush_at = messages;
+        self
+    }
+
+    /// Send waiting messages once the oldest has waited this long (default 5 s).
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval;
+        self
+    }
+
+    /// Batches in delivery at once, retries included (default 2, 1 to 64).
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests;
+        self
+    }
+
+    /// Whole-request timeout per attempt (default 10 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Counted retries per batch (default 10, at most 100).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// The whole retry policy (backoff base and cap, Retry-After bounds, total time).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Cap on queued message bytes (default 64 MiB; at least 32,064).
+    pub fn queue_capacity_bytes(mut self, bytes: usize) -> Self {
+        self.queue_capacity_bytes = bytes;
+        self
+    }
+
+    /// What a call does when the queue is full (default [`FullPolicy::Refuse`]).
+    pub fn when_full(mut self, policy: FullPolicy) -> Self {
+        self.full_policy = policy;
+        self
+    }
+
+    /// Called on the worker thread with each batch given up on, with the messages and why.
+    /// Without it, failures are logged at error level and counted in [`Metrics::failed`].
+    pub fn on_failure(mut self, callback: impl Fn(FailedBatch) + Send + Sync + 'static) -> Self {
+        self.on_failure = Some(Arc::new(callback));
+        self
+    }
+
+    /// Deliver through this transport instead of HTTP (then `endpoint`, `region`, `gzip` and
+    /// `allow_insecure_http` are not used).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Context sent with every message (a JSON object such as `{"app": {"name": "shop"}}`);
+    /// per-call context keys win over it, `library` is always trackplan's.
+    pub fn context(mut self, context: Value) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// What to do with tracking-plan violations (default: warn via `tracing` in debug builds,
+    /// off in release builds).
+    pub fn validation(mut self, policy: ValidationPolicy) -> Self {
+        self.validation = policy;
+        self
+    }
+
+    /// Allow plain `http://` to hosts other than loopback (default false: the write key and the
+    /// events would cross the network unencrypted).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// How long dropping the last handle waits for delivery outside an async runtime (default
+    /// 5 s; inside a runtime drop never blocks and delivery continues in the background).
+    pub fn drop_timeout(mut self, timeout: Duration) -> Self {
+        self.drop_timeout = timeout;
+        self
+    }
+
+    fn resolved_endpoint(&self) -> &str {
+        self.endpoint.as_deref().unwrap_or(self.region.endpoint())
+    }
+
+    /// Check every setting and start the worker.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let mut problems = Vec::new();
+        if self.write_key.expose().is_empty() {
+            problems.push(ConfigProblem::EmptyWriteKey);
+        }
+        let mut range = |ok: bool, setting: &'static str, value: String, allowed: &'static str| {
+            if !ok {
+                problems.push(ConfigProblem::OutOfRange {
+                    setting,
+                    value,
+                    allowed,
+                });
+            }
+        };
+        range(
+            (1..=MAX_BATCH_MESSAGES).contains(&self.flush_at),
+            "flush_at",
+            self.flush_at.to_string(),
+            "1 to 2,500 messages",
+        );
+        range(
+            !self.flush_interval.is_zero(),
+            "flush_interval",
+            format!("{:?}", self.flush_interval),
+            "more than zero",
+        );
+        range(
+            (1..=64).contains(&self.max_in_flight),
+            "max_in_flight",
+            self.max_in_flight.to_string(),
+            "1 to 64",
+        );
+        range(
+            !self.request_timeout.is_zero(),
+            "request_timeout",
+            format!("{:?}", self.request_timeout),
+            "more than zero",
+        );
+        range(
+            self.retry.max_retries <= 100,
+            "max_retries",
+            self.retry.max_retries.to_string(),
+            "0 to 100",
+        );
+        range(
+            self.queue_capacity_bytes >= MAX_MESSAGE_BYTES + ENTRY_OVERHEAD,
+            "queue_capacity_bytes",
+            self.queue_capacity_bytes.to_string(),
+            "at least 32,064 (one largest message)",
+        );
+        range(
+            self.context.is_object(),
+            "context",
+            self.context.to_string(),
+            "a JSON object",
+        );
+
+        let transport: Option<Arc<dyn Transport>> = match &self.transport {
+            Some(transport) => Some(Arc::clone(transport)),
+            None => match HttpTransport::with_options(
+                self.resolved_endpoint(),
+                self.gzip,
+                self.allow_insecure_http,
+                self.request_timeout,
+            ) {
+                Ok(http) => Some(Arc::new(http)),
+                Err(problem) => {
+                    problems.push(problem);
+                    None
+                }
+            },
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ConfigProblem::Http(format!("cannot start the worker's runtime: {e}")));
+        let (transport, runtime) = match (transport, runtime) {
+            (Some(transport), Ok(runtime)) if problems.is_empty() => (transport, runtime),
+            (_, runtime) => {
+                problems.extend(runtime.err());
+                return Err(BuildError::new(problems));
+            }
+        };
+
+        let Value::Object(context) = self.context else {
+            return Err(BuildError::new(problems));
+        };
+        let queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES);
+        let shared = Arc::new(Shared::new(queue));
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let config = WorkerConfig {
+            write_key: self.write_key,
+            flush_at: self.flush_at,
+            flush_interval: self.flush_interval,
+            max_in_flight: self.max_in_flight,
+            request_timeout: self.request_timeout,
+            retry: self.retry,
+            max_batch_bytes: MAX_BATCH_BYTES,
+            on_failure: self.on_failure,
+        };
+        let handle = worker::spawn(runtime, Arc::clone(&shared), transport, config, receiver)
+            .map_err(|e| {
+                BuildError::new(vec![ConfigProblem::Http(format!(
+                    "cannot start the worker thread: {e}"
+                ))])
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                shared,
+                commands,
+                encoder: Encoder::new(context),
+                validation: self.validation,
+                full_policy: self.full_policy,
+                drop_timeout: self.drop_timeout,
+                worker: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+}
+
+/// Sends Segment messages in the background. Cheap to clone; all clones share one queue and
+/// worker. Every call is a non-blocking enqueue (unless [`FullPolicy::Block`] is chosen) that
+/// works from async code and plain threads alike.
+///
+/// ```no_run
+/// use trackplan_core::{Client, RawEvent, User};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder("WRITE_KEY").build()?;
+/// client.track(&User::id("u1"), &RawEvent::new("Order Completed", serde_json::json!({ "total": 9.5 })))?;
+/// let report = client.shutdown(std::time::Duration::from_secs(10)).await;
+/// assert!(report.is_complete());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+    encoder: Encoder,
+    validation: ValidationPolicy,
+    full_policy: FullPolicy,
+    drop_timeout: Duration,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("metrics", &self.metrics())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Start configuring a client for the source with this write key.
+    pub fn builder(write_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(write_key)
+    }
+
+    /// A client from `SEGMENT_WRITE_KEY` (required) and `SEGMENT_ENDPOINT` (optional).
+    pub fn from_env() -> Result<Client, BuildError> {
+        let Ok(key) = std::env::var("SEGMENT_WRITE_KEY") else {
+            return Err(BuildError::new(vec![ConfigProblem::MissingEnv {
+                variable: "SEGMENT_WRITE_KEY",
+            }]));
+        };
+        let mut builder = Client::builder(key);
+        if let Ok(endpoint) = std::env::var("SEGMENT_ENDPOINT") {
+            builder = builder.endpoint(endpoint);
+        }
+        builder.build()
+    }
+
+    /// Track `event` for `user`.
+    pub fn track<E: Event + ?Sized>(
+        &self,
+        user: &User,
+        event: &E,
+    ) -> Result<MessageId, EnqueueError> {
+        self.track_inner(user, event, None)
+    }
+
+    /// [`track`](Self::track) with per-call context, integrations, timestamp or messageId.
+    pub fn track_with<E: Event + ?Sized>(
+        &self,
+        user: &User,
+        event: &E,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.track_inner(user, event, Some(options))
+    }
+
+    fn track_inner<E: Event + ?Sized>(
+        &self,
+        user: &User,
+        event: &E,
+        options: Option<&CallOptions>,
+    ) -> Result<MessageId, EnqueueError> {
+        let name = event.event_name();
+        if name.is_empty() {
+            return Err(EnqueueError::MissingField {
+                call: CallType::Track,
+                field: "event",
+            });
+        }
+        self.inner
+            .validation
+            .check(|| format!("track {name:?}"), || event.violations())?;
+        self.send(
+            CallType::Track,
+            user,
+            options,
+            event.plan_metadata(),
+            |out| {
+                out.extend_from_slice(b"\"event\":");
+                write_json(out, name)?;
+                out.extend_from_slice(b",\"properties\":");
+                event.write_properties(out)?;
+                out.push(b',');
+                Ok(())
+            },
+        )
+    }
+
+    /// Identify `user`, with traits.
+    pub fn identify<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        traits: &T,
+    ) -> Result<MessageId, EnqueueError> {
+        self.identify_inner(user, traits, None)
+    }
+
+    /// [`identify`](Self::identify) with per-call options.
+    pub fn identify_with<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        traits: &T,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.identify_inner(user, traits, Some(options))
+    }
+
+    fn identify_inner<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        traits: &T,
+        options: Option<&CallOptions>,
+    ) -> Result<MessageId, EnqueueError> {
+        self.inner
+            .validation
+            .check(|| "identify".to_owned(), || traits.violations())?;
+        self.send(
+            CallType::Identify,
+            user,
+            options,
+            traits.plan_metadata(),
+            |out| write_traits(out, traits),
+        )
+    }
+
+    /// Put `user` in the group `group_id`, with the group's traits.
+    pub fn group<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        group_id: &str,
+        traits: &T,
+    ) -> Result<MessageId, EnqueueError> {
+        self.group_inner(user, group_id, traits, None)
+    }
+
+    /// [`group`](Self::group) with per-call options.
+    pub fn group_with<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        group_id: &str,
+        traits: &T,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.group_inner(user, group_id, traits, Some(options))
+    }
+
+    fn group_inner<T: Traits + ?Sized>(
+        &self,
+        user: &User,
+        group_id: &str,
+        traits: &T,
+        options: Option<&CallOptions>,
+    ) -> Result<MessageId, EnqueueError> {
+        if group_id.is_empty() {
+            return Err(EnqueueError::MissingField {
+                call: CallType::Group,
+                field: "groupId",
+            });
+        }
+        self.inner
+            .validation
+            .check(|| format!("group {group_id:?}"), || traits.violations())?;
+        self.send(
+            CallType::Group,
+            user,
+            options,
+            traits.plan_metadata(),
+            |out| {
+                out.extend_from_slice(b"\"groupId\":");
+                write_json(out, group_id)?;
+                out.push(b',');
+                write_traits(out, traits)
+            },
+        )
+    }
+
+    /// Record a page view. An empty `name` is left out.
+    pub fn page<P: Properties + ?Sized>(
+        &self,
+        user: &User,
+        name: &str,
+        properties: &P,
+    ) -> Result<MessageId, EnqueueError> {
+        self.view(CallType::Page, user, name, properties, None)
+    }
+
+    /// [`page`](Self::page) with per-call options.
+    pub fn page_with<P: Properties + ?Sized>(
+        &self,
+        user: &User,
+        name: &str,
+        properties: &P,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.view(CallType::Page, user, name, properties, Some(options))
+    }
+
+    /// Record a screen view in an app. An empty `name` is left out.
+    pub fn screen<P: Properties + ?Sized>(
+        &self,
+        user: &User,
+        name: &str,
+        properties: &P,
+    ) -> Result<MessageId, EnqueueError> {
+        self.view(CallType::Screen, user, name, properties, None)
+    }
+
+    /// [`screen`](Self::screen) with per-call options.
+    pub fn screen_with<P: Properties + ?Sized>(
+        &self,
+        user: &User,
+        name: &str,
+        properties: &P,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.view(CallType::Screen, user, name, properties, Some(options))
+    }
+
+    fn view<P: Properties + ?Sized>(
+        &self,
+        call: CallType,
+        user: &User,
+        name: &str,
+        properties: &P,
+        options: Option<&CallOptions>,
+    ) -> Result<MessageId, EnqueueError> {
+        self.inner
+            .validation
+            .check(|| format!("{call} {name:?}"), || properties.violations())?;
+        self.send(call, user, options, properties.plan_metadata(), |out| {
+            if !name.is_empty() {
+                out.extend_from_slice(b"\"name\":");
+                write_json(out, name)?;
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"properties\":");
+            properties.write_properties(out)?;
+            out.push(b',');
+            Ok(())
+        })
+    }
+
+    /// Tie `user` (which must have a user id) to the identity it had before, `previous_id`.
+    pub fn alias(&self, user: &User, previous_id: &str) -> Result<MessageId, EnqueueError> {
+        self.alias_inner(user, previous_id, None)
+    }
+
+    /// [`alias`](Self::alias) with per-call options.
+    pub fn alias_with(
+        &self,
+        user: &User,
+        previous_id: &str,
+        options: &CallOptions,
+    ) -> Result<MessageId, EnqueueError> {
+        self.alias_inner(user, previous_id, Some(options))
+    }
+
+    fn alias_inner(
+        &self,
+        user: &User,
+        previous_id: &str,
+        options: Option<&CallOptions>,
+    ) -> Result<MessageId, EnqueueError> {
+        if previous_id.is_empty() {
+            return Err(EnqueueError::MissingField {
+                call: CallType::Alias,
+                field: "previousId",
+            });
+        }
+        if user.user_id().is_none_or(str::is_empty) {
+            return Err(EnqueueError::MissingField {
+                call: CallType::Alias,
+                field: "userId",
+            });
+        }
+        self.send(CallType::Alias, user, options, None, |out| {
+            out.extend_from_slice(b"\"previousId\":");
+            write_json(out, previous_id)?;
+            out.push(b',');
+            Ok(())
+        })
+    }
+
+    /// Enqueue an already-built wire message (what `trackplan send` uses): checks `type` and the
+    /// call's required fields, keeps a present `messageId` and `timestamp`, fills missing ones,
+    /// adds the default context and sets `context.library`.
+    ///
+    /// ```
+    /// # let client = trackplan_core::testing::Capture::new().client();
+    /// let id = client.enqueue(serde_json::json!({ "type": "track", "event": "Signed Up", "userId": "u1" }))?;
+    /// # Ok::<(), trackplan_core::EnqueueError>(())
+    /// ```
+    pub fn enqueue(&self, message: Value) -> Result<MessageId, EnqueueError> {
+        self.ensure_open()?;
+        let (message, id) = self.inner.encoder.complete(message)?;
+        self.push(message)?;
+        Ok(id)
+    }
+
+    fn send(
+        &self,
+        call: CallType,
+        user: &User,
+        options: Option<&CallOptions>,
+        plan: Option<PlanMetadata>,
+        fields: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<MessageId, EnqueueError> {
+        self.ensure_open()?;
+        let (message, id) = self
+            .inner
+            .encoder
+            .encode(call, user, options, plan, fields)?;
+        self.push(message)?;
+        Ok(id)
+    }
+
+    /// Refuse before encoding when shut down (the push checks again under the lock).
+    fn ensure_open(&self) -> Result<(), EnqueueError> {
+        if self.inner.shared.queue.is_closed() {
+            return Err(EnqueueError::ShutDown);
+        }
+        Ok(())
+    }
+
+    fn push(&self, message: Message) -> Result<(), EnqueueError> {
+        let pushed = self
+            .inner
+            .shared
+            .queue
+            .push(message, self.inner.full_policy)?;
+        if pushed.wake_worker {
+            self.inner.shared.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Deliver everything enqueued before this call; the report says what could not be
+    /// delivered (those messages also went to the failure callback). Retries included, so this
+    /// can take as long as the retry policy allows.
+    pub async fn flush(&self) -> DeliveryReport {
+        let (tx, rx) = oneshot::channel();
+        if self.request_flush(Completion::Async(tx)) {
+            rx.await.unwrap_or_default()
+        } else {
+            DeliveryReport::default()
+        }
+    }
+
+    /// [`flush`](Self::flush) for plain threads: blocks until done. Do not call it on an
+    /// async executor thread.
+    pub fn flush_blocking(&self) -> DeliveryReport {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        if self.request_flush(Completion::Blocking(tx)) {
+            rx.recv().unwrap_or_default()
+        } else {
+            DeliveryReport::default()
+        }
+    }
+
+    fn request_flush(&self, done: Completion) -> bool {
+        let up_to = self.inner.shared.queue.next_seq();
+        let sent = self
+            .inner
+            .commands
+            .send(Command::Flush { up_to, done })
+            .is_ok();
+        self.inner.shared.wake.notify_one();
+        sent
+    }
+
+    /// Refuse new messages, deliver everything already enqueued, and stop the worker. What is
+    /// not delivered within `timeout` is reported (and passed to the failure callback).
+    pub async fn shutdown(&self, timeout: Duration) -> DeliveryReport {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .inner
+            .request_shutdown(timeout, Some(Completion::Async(tx)))
+        {
+            rx.await.unwrap_or_default()
+        } else {
+            DeliveryReport::default()
+        }
+    }
+
+    /// [`shutdown`](Self::shutdown) for plain threads.
+    pub fn shutdown_blocking(&self, timeout: Duration) -> DeliveryReport {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let report = if self
+            .inner
+            .request_shutdown(timeout, Some(Completion::Blocking(tx)))
+        {
+            rx.recv().unwrap_or_default()
+        } else {
+            DeliveryReport::default()
+        };
+        self.inner.join_worker();
+        report
+    }
+
+    /// Delivered, retried, failed and refused counts so far.
+    pub fn metrics(&self) -> Metrics {
+        self.inner.shared.metrics()
+    }
+}
+
+impl Inner {
+    /// Close the queue and ask the worker to finish. False when the worker is already gone.
+    fn request_shutdown(&self, timeout: Duration, done: Option<Completion>) -> bool {
+        let up_to = self.shared.queue.close();
+        let deadline = Instant::now() + timeout;
+        let sent = self
+            .commands
+            .send(Command::Shutdown {
+                up_to,
+                deadline,
+                done,
+            })
+            .is_ok();
+        self.shared.wake.notify_one();
+        sent
+    }
+
+    fn join_worker(&self) {
+        let handle = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = handle {
+            if handle.join().is_err() {
+                tracing::error!("trackplan worker thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    /// Best-effort delivery of what is queued: outside an async runtime, wait up to
+    /// `drop_timeout`; inside one, never block (the worker finishes in the background).
+    fn drop(&mut self) {
+        if self.shared.queue.is_closed() && self.worker.lock().map_or(true, |w| w.is_none()) {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.request_shutdown(self.drop_timeout, None);
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        if self.request_shutdown(self.drop_timeout, Some(Completion::Blocking(tx))) {
+            // The worker gives up at the deadline; the margin covers its final bookkeeping.
+            if rx
+                .recv_timeout(self.drop_timeout + Duration::from_secs(1))
+                .is_ok()
+            {
+                self.join_worker();
+            }
+        }
+    }
+}
+
+fn write_traits<T: Traits + ?Sized>(out: &mut Vec<u8>, traits: &T) -> Result<(), EncodeError> {
+    out.extend_from_slice(b"\"traits\":");
+    traits.write_traits(out)?;
+    out.push(b',');
+    Ok(())
+}

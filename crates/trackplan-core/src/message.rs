@@ -1,0 +1,631 @@
+//! One wire message: encoded once, in the caller, straight into bytes.
+//!
+//! Typed calls write their payload through [`Properties`]/[`Traits`] into the message buffer; only
+//! per-call options and [`Client::enqueue`](crate::Client::enqueue) go through
+//! `serde_json::Value`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::EnqueueError;
+use crate::event::{EncodeError, PlanMetadata};
+use crate::user::User;
+
+/// Largest accepted message, in bytes of compact JSON (segment-api.md §5).
+pub const MAX_MESSAGE_BYTES: usize = 32_000;
+/// Longest accepted `messageId`.
+pub const MAX_MESSAGE_ID_CHARS: usize = 100;
+
+/// An encoded wire message: compact JSON, as it goes into the batch.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    json: Arc<str>,
+}
+
+impl Message {
+    pub(crate) fn from_json(json: String) -> Self {
+        Message { json: json.into() }
+    }
+
+    /// The message as JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.json
+    }
+
+    /// The size counted against the 32,000-byte limit.
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// Never true for a message the client built; here for completeness.
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
+    }
+
+    /// The message parsed as a `serde_json::Value`.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+
+    /// The message's `messageId`.
+    pub fn message_id(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Id<'a> {
+            #[serde(rename = "messageId", borrow)]
+            message_id: Option<Cow<'a, str>>,
+        }
+        serde_json::from_str::<Id>(&self.json)
+            .ok()?
+            .message_id
+            .map(Cow::into_owned)
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.json)
+    }
+}
+
+/// The `messageId` of an accepted message (a UUID v4 unless the caller set one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageId(String);
+
+impl MessageId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<MessageId> for String {
+    fn from(id: MessageId) -> String {
+        id.0
+    }
+}
+
+/// Per-call options for the `*_with` calls: context, integrations, timestamp and messageId.
+///
+/// ```
+/// use trackplan_core::CallOptions;
+/// let options = CallOptions::new()
+///     .context(serde_json::json!({ "ip": "203.0.113.7" }))
+///     .integrations(serde_json::json!({ "All": false, "Mixpanel": true }))
+///     .message_id("order-o-1-completed");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    context: Option<Map<String, Value>>,
+    integrations: Option<Value>,
+    timestamp: Option<time::OffsetDateTime>,
+    message_id: Option<String>,
+}
+
+impl CallOptions {
+    pub fn new() -> Self {
+        CallOptions::default()
+    }
+
+    /// Context keys for this call, merged over the client's default context (top-level keys of
+    /// this object win; `library` is always trackplan's). A value that is not an object is
+    /// ignored.
+    pub fn context(mut self, context: Value) -> Self {
+        self.context = match context {
+            Value::Object(map) => Some(map),
+            _ => None,
+        };
+        self
+    }
+
+    /// The `integrations` object, such as `{"All": false, "Amplitude": true}`.
+    pub fn integrations(mut self, integrations: Value) -> Self {
+        self.integrations = Some(integrations);
+        self
+    }
+
+    /// When the event happened (imports, backfills); default: the time of the call.
+    pub fn timestamp(mut self, at: time::OffsetDateTime) -> Self {
+        self.timestamp = Some(at);
+        self
+    }
+
+    /// Your own `messageId`. Segment deduplicates on it globally, across sources and
+    /// workspaces: it must be unique, and at most 100 characters.
+    pub fn message_id(mut self, id: impl Into<String>) -> Self {
+        self.message_id = Some(id.into());
+        self
+    }
+}
+
+/// The six Segment calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallType {
+    Track,
+    Identify,
+    Group,
+    Page,
+    Screen,
+    Alias,
+}
+
+impl CallType {
+    /// The wire `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallType::Track => "track",
+            CallType::Identify => "identify",
+            CallType::Group => "group",
+            CallType::Page => "page",
+            CallType::Screen => "screen",
+            CallType::Alias => "alias",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<CallType> {
+        Some(match name {
+            "track" => CallType::Track,
+            "identify" => CallType::Identify,
+            "group" => CallType::Group,
+            "page" => CallType::Page,
+            "screen" => CallType::Screen,
+            "alias" => CallType::Alias,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for CallType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds messages with the client's default context. Cheap to share.
+pub(crate) struct Encoder {
+    /// The default context with `library` set.
+    context: Map<String, Value>,
+    /// `context` serialised without its closing brace, for the fast path.
+    context_open: Vec<u8>,
+    /// The default context has keys that plan metadata writes into: merge as values instead.
+    context_has_plan_keys: bool,
+}
+
+impl Encoder {
+    pub(crate) fn new(default_context: Map<String, Value>) -> Encoder {
+        let mut context = default_context;
+        context.insert("library".to_owned(), library());
+        let mut context_open = serde_json::to_vec(&context).unwrap_or_else(|_| b"{}".to_vec());
+        context_open.pop();
+        let context_has_plan_keys =
+            context.contains_key("protocols") || context.contains_key("trackplan");
+        Encoder {
+            context,
+            context_open,
+            context_has_plan_keys,
+        }
+    }
+
+    /// Encode one typed message. `fields` writes the call's own fields, each followed by a comma.
+    pub(crate) fn encode(
+        &self,
+        call: CallType,
+        user: &User,
+        options: Option<&CallOptions>,
+        plan: Option<PlanMetadata>,
+        fields: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(Message, MessageId), EnqueueError> {
+        let user_id = user.user_id().filter(|id| !id.is_empty());
+        let anonymous_id = user.anonymous_id().filter(|id| !id.is_empty());
+        if user_id.is_none() && anonymous_id.is_none() {
+            return Err(EnqueueError::MissingField {
+                call,
+                field: "userId or anonymousId",
+            });
+        }
+        let message_id = match options.and_then(|o| o.message_id.as_deref()) {
+            Some(id) => checked_message_id(id)?.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let timestamp = crate::format_timestamp(
+            options
+                .and_then(|o| o.timestamp)
+                .unwrap_or_else(time::OffsetDateTime::now_utc),
+        );
+
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(call.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"messageId\":");
+        write_json(&mut out, message_id.as_str())?;
+        out.extend_from_slice(b",\"timestamp\":\"");
+        out.extend_from_slice(timestamp.as_bytes());
+        out.push(b'"');
+        if let Some(id) = user_id {
+            out.extend_from_slice(b",\"userId\":");
+            write_json(&mut out, id)?;
+        }
+        if let Some(id) = anonymous_id {
+            out.extend_from_slice(b",\"anonymousId\":");
+            write_json(&mut out, id)?;
+        }
+        out.push(b',');
+        fields(&mut out)?;
+        out.extend_from_slice(b"\"context\":");
+        self.write_context(&mut out, options.and_then(|o| o.context.as_ref()), plan)?;
+        if let Some(integrations) = options.and_then(|o| o.integrations.as_ref()) {
+            out.extend_from_slice(b",\"integrations\":");
+            write_json(&mut out, integrations)?;
+        }
+        out.push(b'}');
+        let message = finish(out)?;
+        Ok((message, MessageId(message_id)))
+    }
+
+    fn write_context(
+        &self,
+        out: &mut Vec<u8>,
+        call_context: Option<&Map<String, Value>>,
+        plan: Option<PlanMetadata>,
+    ) -> Result<(), EncodeError> {
+        if call_context.is_none() && !self.context_has_plan_keys {
+            out.extend_from_slice(&self.context_open);
+            if let Some(plan) = plan {
+                if let Some(version) = plan.event_version {
+                    out.extend_from_slice(b",\"protocols\":{\"event_version\":");
+                    out.extend_from_slice(version.to_string().as_bytes());
+                    out.push(b'}');
+                }
+                out.extend_from_slice(b",\"trackplan\":");
+                write_json(out, &plan_json(plan))?;
+            }
+            out.push(b'}');
+            return Ok(());
+        }
+        let mut context = self.context.clone();
+        if let Some(call_context) = call_context {
+            context.extend(call_context.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        self.finish_context(&mut context, plan);
+        write_json(out, &context)
+    }
+
+    /// Set `library` (always ours) and the plan metadata on a context object.
+    fn finish_context(&self, context: &mut Map<String, Value>, plan: Option<PlanMetadata>) {
+        context.insert("library".to_owned(), library());
+        if let Some(plan) = plan {
+            if let Some(version) = plan.event_version {
+                let protocols = context
+                    .entry("protocols")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !protocols.is_object() {
+                    *protocols = Value::Object(Map::new());
+                }
+                if let Value::Object(protocols) = protocols {
+                    protocols.insert("event_version".to_owned(), version.into());
+                }
+            }
+            context.insert("trackplan".to_owned(), plan_json(plan));
+        }
+    }
+
+    /// Complete an already-built wire message: check `type` and the call's required fields,
+    /// keep a present messageId and timestamp, fill missing ones, merge the default context and
+    /// set `context.library`.
+    pub(crate) fn complete(&self, message: Value) -> Result<(Message, MessageId), EnqueueError> {
+        let Value::Object(mut message) = message else {
+            return Err(EnqueueError::Invalid(
+                "a message must be a JSON object".to_owned(),
+            ));
+        };
+        let call = match message.get("type") {
+            Some(Value::String(name)) => CallType::parse(name).ok_or_else(|| {
+                EnqueueError::Invalid(format!(
+                    "unknown `type` {name:?}: expected track, identify, group, page, screen or alias"
+                ))
+            })?,
+            Some(_) => return Err(EnqueueError::Invalid("`type` must be a string".to_owned())),
+            None => return Err(EnqueueError::MissingType),
+        };
+        check_required(call, &message)?;
+        let message_id = match message.get("messageId") {
+            Some(Value::String(id)) => checked_message_id(id)?.to_owned(),
+            Some(_) => {
+                return Err(EnqueueError::Invalid(
+                    "`messageId` must be a string".to_owned(),
+                ))
+            }
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                message.insert("messageId".to_owned(), Value::String(id.clone()));
+                id
+            }
+        };
+        match message.get("timestamp") {
+            Some(Value::String(_)) => {}
+            Some(_) => {
+                return Err(EnqueueError::Invalid(
+                    "`timestamp` must be an ISO 8601 string".to_owned(),
+                ))
+            }
+            None => {
+                let now = crate::format_timestamp(time::OffsetDateTime::now_utc());
+                message.insert("timestamp".to_owned(), Value::String(now));
+            }
+        }
+        let mut context = self.context.clone();
+        match message.remove("context") {
+            Some(Value::Object(own)) => context.extend(own),
+            Some(Value::Null) | None => {}
+            Some(_) => {
+                return Err(EnqueueError::Invalid(
+                    "`context` must be an object".to_owned(),
+                ))
+            }
+        }
+        self.finish_context(&mut context, None);
+        message.insert("context".to_owned(), Value::Object(context));
+        let json =
+            serde_json::to_vec(&message).map_err(|e| EncodeError::new("message", e.to_string()))?;
+        Ok((finish(json)?, MessageId(message_id)))
+    }
+}
+
+/// Check the fields Segment requires for `call` in an untyped message.
+fn check_required(call: CallType, message: &Map<String, Value>) -> Result<(), EnqueueError> {
+    let text = |key: &str| -> Result<Option<&str>, EnqueueError> {
+        match message.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(EnqueueError::Invalid(format!("`{key}` must be a string"))),
+        }
+    };
+    let user_id = text("userId")?;
+    let anonymous_id = text("anonymousId")?;
+    if user_id.is_none() && anonymous_id.is_none() {
+        return Err(EnqueueError::MissingField {
+            call,
+            field: "userId or anonymousId",
+        });
+    }
+    let required: &[&'static str] = match call {
+        CallType::Track => &["event"],
+        CallType::Group => &["groupId"],
+        CallType::Alias => &["previousId", "userId"],
+        CallType::Identify | CallType::Page | CallType::Screen => &[],
+    };
+    for field in required {
+        if text(field)?.is_none() {
+            return Err(EnqueueError::MissingField { call, field });
+        }
+    }
+    Ok(())
+}
+
+fn checked_message_id(id: &str) -> Result<&str, EnqueueError> {
+    let chars = id.chars().count();
+    if id.is_empty() || chars > MAX_MESSAGE_ID_CHARS {
+        return Err(EnqueueError::Invalid(format!(
+            "`messageId` must have 1 to {MAX_MESSAGE_ID_CHARS} characters, this one has {chars}"
+        )));
+    }
+    Ok(id)
+}
+
+fn finish(json: Vec<u8>) -> Result<Message, EnqueueError> {
+    if json.len() > MAX_MESSAGE_BYTES {
+        return Err(EnqueueError::TooLarge {
+            size: json.len(),
+            limit: MAX_MESSAGE_BYTES,
+        });
+    }
+    // Every writer here emits JSON from Rust strings, so this is UTF-8; checked for safety.
+    let json = String::from_utf8(json).map_err(|e| EncodeError::new("message", e.to_string()))?;
+    Ok(Message::from_json(json))
+}
+
+/// Write `value` as compact JSON.
+pub(crate) fn write_json<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), EncodeError> {
+    serde_json::to_writer(out, value).map_err(|e| EncodeError::new("message", e.to_string()))
+}
+
+fn library() -> Value {
+    serde_json::json!({ "name": "trackplan", "version": env!("CARGO_PKG_VERSION") })
+}
+
+fn plan_json(plan: PlanMetadata) -> Value {
+    serde_json::json!({ "plan": plan.plan, "generator_version": plan.generator_version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn encoder() -> Encoder {
+        Encoder::new(
+            json!({ "app": { "name": "shop" } })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    fn track(
+        encoder: &Encoder,
+        options: Option<&CallOptions>,
+        plan: Option<PlanMetadata>,
+    ) -> Value {
+        let (message, _) = encoder
+            .encode(CallType::Track, &User::id("u1"), options, plan, |out| {
+                out.extend_from_slice(br#""event":"Signed Up","properties":{"plan":"pro"},"#);
+                Ok(())
+            })
+            .unwrap();
+        message.to_value()
+    }
+
+    #[test]
+    fn typed_message_has_ids_timestamp_and_library_context() {
+        let value = track(&encoder(), None, None);
+        assert_eq!(value["type"], "track");
+        assert_eq!(value["userId"], "u1");
+        assert_eq!(value["properties"], json!({ "plan": "pro" }));
+        assert_eq!(
+            value["context"],
+            json!({ "app": { "name": "shop" }, "library": { "name": "trackplan", "version": env!("CARGO_PKG_VERSION") } })
+        );
+        assert!(uuid::Uuid::parse_str(value["messageId"].as_str().unwrap()).is_ok());
+        assert_eq!(value["timestamp"].as_str().unwrap().len(), 24);
+        assert!(value.get("anonymousId").is_none());
+    }
+
+    #[test]
+    fn plan_metadata_goes_into_context_on_both_paths() {
+        let plan = PlanMetadata {
+            plan: "Shop",
+            event_version: Some(3),
+            generator_version: "0.1.0",
+        };
+        let fast = track(&encoder(), None, Some(plan));
+        let options = CallOptions::new().context(json!({ "ip": "1.2.3.4", "library": "mine" }));
+        let merged = track(&encoder(), Some(&options), Some(plan));
+        for value in [&fast, &merged] {
+            assert_eq!(value["context"]["protocols"], json!({ "event_version": 3 }));
+            assert_eq!(
+                value["context"]["trackplan"],
+                json!({ "plan": "Shop", "generator_version": "0.1.0" })
+            );
+            assert_eq!(value["context"]["library"]["name"], "trackplan");
+        }
+        assert_eq!(merged["context"]["ip"], "1.2.3.4");
+        let unversioned = PlanMetadata {
+            event_version: None,
+            ..plan
+        };
+        assert!(track(&encoder(), None, Some(unversioned))["context"]
+            .get("protocols")
+            .is_none());
+    }
+
+    #[test]
+    fn call_options_set_id_timestamp_and_integrations() {
+        let at = time::macros::datetime!(2025-02-03 04:05:06.789 UTC);
+        let options = CallOptions::new()
+            .message_id("m-1")
+            .timestamp(at)
+            .integrations(json!({ "All": false }));
+        let value = track(&encoder(), Some(&options), None);
+        assert_eq!(value["messageId"], "m-1");
+        assert_eq!(value["timestamp"], "2025-02-03T04:05:06.789Z");
+        assert_eq!(value["integrations"], json!({ "All": false }));
+    }
+
+    #[test]
+    fn empty_user_and_bad_message_ids_are_refused() {
+        let e = encoder();
+        let err = e
+            .encode(CallType::Identify, &User::id(""), None, None, |_| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EnqueueError::MissingField {
+                    field: "userId or anonymousId",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let long = CallOptions::new().message_id("x".repeat(101));
+        let err = e
+            .encode(
+                CallType::Identify,
+                &User::id("u"),
+                Some(&long),
+                None,
+                |_| Ok(()),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("101"), "{err}");
+    }
+
+    #[test]
+    fn oversize_messages_are_refused_with_their_size() {
+        let big = "x".repeat(MAX_MESSAGE_BYTES);
+        let err = encoder()
+            .encode(CallType::Track, &User::id("u"), None, None, |out| {
+                write_json(out, &big)
+            })
+            .unwrap_err();
+        match err {
+            EnqueueError::TooLarge { size, limit } => {
+                assert!(size > MAX_MESSAGE_BYTES);
+                assert_eq!(limit, MAX_MESSAGE_BYTES);
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn complete_keeps_ids_fills_missing_and_checks_required_fields() {
+        let e = encoder();
+        let (kept, id) = e
+            .complete(json!({ "type": "track", "event": "A", "userId": "u", "messageId": "m-9", "timestamp": "2020-01-01T00:00:00.000Z", "context": { "library": "x", "ip": "1" } }))
+            .unwrap();
+        assert_eq!(id.as_str(), "m-9");
+        let kept = kept.to_value();
+        assert_eq!(kept["timestamp"], "2020-01-01T00:00:00.000Z");
+        assert_eq!(kept["context"]["library"]["name"], "trackplan");
+        assert_eq!(kept["context"]["ip"], "1");
+        assert_eq!(kept["context"]["app"]["name"], "shop");
+
+        let (filled, id) = e
+            .complete(json!({ "type": "identify", "anonymousId": "a" }))
+            .unwrap();
+        let filled = filled.to_value();
+        assert_eq!(filled["messageId"], id.as_str());
+        assert!(filled["timestamp"].is_string());
+
+        let cases = [
+            (json!({ "type": "track", "userId": "u" }), "event"),
+            (json!({ "type": "group", "userId": "u" }), "groupId"),
+            (json!({ "type": "alias", "userId": "u" }), "previousId"),
+            (
+                json!({ "type": "alias", "anonymousId": "a", "previousId": "p" }),
+                "userId",
+            ),
+            (json!({ "type": "page" }), "userId or anonymousId"),
+        ];
+        for (message, missing) in cases {
+            match e.complete(message) {
+                Err(EnqueueError::MissingField { field, .. }) => assert_eq!(field, missing),
+                other => panic!("expected missing {missing}, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            e.complete(json!({ "userId": "u" })),
+            Err(EnqueueError::MissingType)
+        ));
+        assert!(matches!(
+            e.complete(json!({ "type": "click", "userId": "u" })),
+            Err(EnqueueError::Invalid(_))
+        ));
+        assert!(matches!(
+            e.complete(json!([1])),
+            Err(EnqueueError::Invalid(_))
+        ));
+    }
+}

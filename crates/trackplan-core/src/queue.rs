@@ -1,0 +1,317 @@
+//! The byte-capped queue between callers and the worker.
+//!
+//! Callers push encoded messages under a short lock; the worker takes batches from the front.
+//! Every message gets a sequence number, so flush and shutdown can wait for exactly the messages
+//! enqueued before them. (A crash-safe spool would sit here: append durably in `push`, ack after
+//! the batch's 2xx.)
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::error::EnqueueError;
+use crate::message::Message;
+
+/// What an enqueue does when the queue holds its byte cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullPolicy {
+    /// Refuse the new message at once with [`EnqueueError::QueueFull`] (the default: never
+    /// block the caller).
+    #[default]
+    Refuse,
+    /// Block the calling thread up to this long for room, then refuse with
+    /// [`EnqueueError::QueueFullTimeout`]. Blocks the thread, so avoid it on async executors.
+    Block(Duration),
+}
+
+/// Memory a queued message costs besides its JSON (entry, Arc header).
+pub(crate) const ENTRY_OVERHEAD: usize = 64;
+
+/// A message waiting for delivery.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub seq: u64,
+    pub enqueued_at: Instant,
+    pub message: Message,
+}
+
+impl Queued {
+    fn cost(&self) -> usize {
+        self.message.len() + ENTRY_OVERHEAD
+    }
+}
+
+#[derive(Default)]
+struct State {
+    items: VecDeque<Queued>,
+    bytes: usize,
+    /// Sequence number of the next message pushed.
+    next_seq: u64,
+    closed: bool,
+}
+
+/// Whether the worker should be woken after a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pushed {
+    pub seq: u64,
+    pub wake_worker: bool,
+}
+
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    space: Condvar,
+    capacity_bytes: usize,
+    /// Wake the worker when this many messages wait (a full batch by count).
+    wake_at_len: usize,
+    /// Wake the worker when this many bytes wait (a full batch by size).
+    wake_at_bytes: usize,
+    refused: AtomicU64,
+    full_warned: AtomicBool,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity_bytes: usize, wake_at_len: usize, wake_at_bytes: usize) -> Queue {
+        Queue {
+            state: Mutex::new(State::default()),
+            space: Condvar::new(),
+            capacity_bytes,
+            wake_at_len,
+            wake_at_bytes,
+            refused: AtomicU64::new(0),
+            full_warned: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves the queue consistent (every mutation is a
+        // single push or pop), so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Append a message, applying the full policy.
+    pub(crate) fn push(
+        &self,
+        message: Message,
+        policy: FullPolicy,
+    ) -> Result<Pushed, EnqueueError> {
+        let cost = message.len() + ENTRY_OVERHEAD;
+        let mut state = self.lock();
+        if state.closed {
+            return Err(EnqueueError::ShutDown);
+        }
+        if state.bytes + cost > self.capacity_bytes {
+            state = match policy {
+                FullPolicy::Refuse => {
+                    return Err(self.refuse(EnqueueError::QueueFull {
+                        capacity: self.capacity_bytes,
+                    }))
+                }
+                FullPolicy::Block(timeout) => {
+                    let (state, waited) = self
+                        .space
+                        .wait_timeout_while(state, timeout, |s| {
+                            !s.closed && s.bytes + cost > self.capacity_bytes
+                        })
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if state.closed {
+                        return Err(EnqueueError::ShutDown);
+                    }
+                    if waited.timed_out() && state.bytes + cost > self.capacity_bytes {
+                        return Err(self.refuse(EnqueueError::QueueFullTimeout(timeout)));
+                    }
+                    state
+                }
+            };
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        state.bytes += cost;
+        state.items.push_back(Queued {
+            seq,
+            enqueued_at: Instant::now(),
+            message,
+        });
+        let len = state.items.len();
+        let wake_worker = len == 1 || len == self.wake_at_len || {
+            let before = state.bytes - cost;
+            before < self.wake_at_bytes && state.bytes >= self.wake_at_bytes
+        };
+        Ok(Pushed { seq, wake_worker })
+    }
+
+    fn refuse(&self, error: EnqueueError) -> EnqueueError {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        if !self.full_warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                capacity_bytes = self.capacity_bytes,
+                "trackplan queue is full: new messages are refused until it drains (further refusals are counted, not logged)"
+            );
+        }
+        error
+    }
+
+    /// Messages refused because the queue was full.
+    pub(crate) fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The sequence number the next message will get: everything before it is "enqueued so far".
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.lock().next_seq
+    }
+
+    /// Refuse all further pushes. Returns the sequence number of the first message never queued.
+    pub(crate) fn close(&self) -> u64 {
+        let mut state = self.lock();
+        state.closed = true;
+        self.space.notify_all();
+        state.next_seq
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// A view of the front of the queue, for the worker's batching decisions.
+    pub(crate) fn peek(&self) -> QueueHead {
+        let state = self.lock();
+        QueueHead {
+            len: state.items.len(),
+            first_seq: state.items.front().map_or(state.next_seq, |q| q.seq),
+            oldest: state.items.front().map(|q| q.enqueued_at),
+            bytes: state.bytes,
+        }
+    }
+
+    /// Take messages from the front while `fits` accepts the next one's size.
+    pub(crate) fn take_while(&self, mut fits: impl FnMut(usize) -> bool) -> Vec<Queued> {
+        let mut state = self.lock();
+        let mut taken = Vec::new();
+        while let Some(front) = state.items.front() {
+            if !fits(front.message.len()) {
+                break;
+            }
+            let Some(item) = state.items.pop_front() else {
+                break;
+            };
+            state.bytes -= item.cost();
+            taken.push(item);
+        }
+        if !taken.is_empty() {
+            self.full_warned.store(false, Ordering::Relaxed);
+            self.space.notify_all();
+        }
+        taken
+    }
+
+    /// Take everything still queued.
+    pub(crate) fn drain(&self) -> Vec<Queued> {
+        self.take_while(|_| true)
+    }
+}
+
+/// The queue's front as the worker sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueHead {
+    pub len: usize,
+    /// The oldest queued message's sequence number, or the next one when empty.
+    pub first_seq: u64,
+    pub oldest: Option<Instant>,
+    pub bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(len: usize) -> Message {
+        Message::from_json(format!("\"{}\"", "x".repeat(len - 2)))
+    }
+
+    #[test]
+    fn refuse_policy_counts_and_never_exceeds_the_cap() {
+        let queue = Queue::new(2 * (100 + ENTRY_OVERHEAD), 10, 1000);
+        assert_eq!(
+            queue.push(message(100), FullPolicy::Refuse).unwrap(),
+            Pushed {
+                seq: 0,
+                wake_worker: true
+            }
+        );
+        assert_eq!(
+            queue.push(message(100), FullPolicy::Refuse).unwrap(),
+            Pushed {
+                seq: 1,
+                wake_worker: false
+            }
+        );
+        assert!(matches!(
+            queue.push(message(100), FullPolicy::Refuse),
+            Err(EnqueueError::QueueFull { .. })
+        ));
+        assert_eq!(queue.refused(), 1);
+        assert_eq!(queue.take_while(|_| true).len(), 2);
+        assert!(queue.push(message(100), FullPolicy::Refuse).is_ok());
+    }
+
+    #[test]
+    fn block_policy_waits_for_room_then_gives_up() {
+        let queue = std::sync::Arc::new(Queue::new(100 + ENTRY_OVERHEAD, 10, 1000));
+        queue.push(message(100), FullPolicy::Refuse).unwrap();
+        let err = queue
+            .push(message(100), FullPolicy::Block(Duration::from_millis(10)))
+            .unwrap_err();
+        assert!(matches!(err, EnqueueError::QueueFullTimeout(_)));
+
+        let drainer = std::sync::Arc::clone(&queue);
+        let handle = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            drainer.drain().len()
+        });
+        assert!(queue
+            .push(message(100), FullPolicy::Block(Duration::from_secs(30)))
+            .is_ok());
+        assert_eq!(handle.join().unwrap(), 1);
+        assert_eq!(queue.refused(), 1);
+    }
+
+    #[test]
+    fn closing_refuses_pushes_and_wakes_blocked_callers() {
+        let queue = Queue::new(1000, 10, 1000);
+        assert_eq!(queue.close(), 0);
+        assert!(matches!(
+            queue.push(message(10), FullPolicy::Refuse),
+            Err(EnqueueError::ShutDown)
+        ));
+        assert!(queue.is_closed());
+    }
+
+    #[test]
+    fn wakes_the_worker_on_first_message_and_full_batches() {
+        let queue = Queue::new(1 << 20, 3, 250 + 3 * ENTRY_OVERHEAD);
+        let wakes: Vec<bool> = (0..4)
+            .map(|_| {
+                queue
+                    .push(message(100), FullPolicy::Refuse)
+                    .unwrap()
+                    .wake_worker
+            })
+            .collect();
+        // first message; the third reaches both the count and the byte threshold (once).
+        assert_eq!(wakes, [true, false, true, false]);
+        let head = queue.peek();
+        assert_eq!((head.len, head.first_seq), (4, 0));
+        let taken = queue.take_while({
+            let mut n = 0;
+            move |_| {
+                n += 1;
+                n <= 2
+            }
+        });
+        assert_eq!(taken.iter().map(|q| q.seq).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(queue.peek().first_seq, 2);
+    }
+}

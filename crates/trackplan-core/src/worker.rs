@@ -1,0 +1,558 @@
+//! The background worker: one std::thread running a current-thread tokio runtime, so callers
+//! need no runtime of their own. It cuts batches from the queue (by count, bytes and age), keeps
+//! at most `max_in_flight` batches in delivery, retries them by [`retry::decide`], and answers
+//! flush and shutdown requests once every message they cover is delivered or reported.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::batch::{BatchSizer, Envelope};
+use crate::message::Message;
+use crate::queue::{Queue, ENTRY_OVERHEAD};
+use crate::retry::{self, FailureReason, Outcome, RetryPolicy, RetryState, Step};
+use crate::transport::{BatchRequest, Transport, TransportErrorKind, WriteKey};
+
+/// Messages that were not delivered, and why.
+#[derive(Debug, Clone)]
+pub struct FailedBatch {
+    pub reason: FailureReason,
+    /// The messages, exactly as they were (or would have been) sent.
+    pub messages: Vec<Message>,
+}
+
+/// What a flush or shutdown achieved for the messages enqueued before it.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryReport {
+    /// Messages covered by the request that the server accepted while it waited (batches
+    /// already delivered before the call are not counted again).
+    pub delivered: usize,
+    /// Messages refused by the server, out of retries, or still pending at the shutdown
+    /// deadline; each also went to the failure callback.
+    pub failed: Vec<FailedBatch>,
+}
+
+impl DeliveryReport {
+    /// True when every covered message was delivered.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+
+    /// How many messages were not delivered.
+    pub fn failed_count(&self) -> usize {
+        self.failed.iter().map(|f| f.messages.len()).sum()
+    }
+
+    /// The messages not delivered, whatever the reason.
+    pub fn undelivered(&self) -> impl Iterator<Item = &Message> {
+        self.failed.iter().flat_map(|f| f.messages.iter())
+    }
+}
+
+/// Counts readable from [`Client::metrics`](crate::Client::metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Messages the server accepted.
+    pub delivered: u64,
+    /// Retry requests sent (each resends a whole batch).
+    pub retried: u64,
+    /// Messages given up on and handed to the failure callback.
+    pub failed: u64,
+    /// Messages refused at enqueue because the queue was full.
+    pub refused: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    delivered: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// State shared by the client handles and the worker.
+pub(crate) struct Shared {
+    pub queue: Queue,
+    pub wake: Notify,
+    counters: Counters,
+}
+
+impl Shared {
+    pub(crate) fn new(queue: Queue) -> Shared {
+        Shared {
+            queue,
+            wake: Notify::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> Metrics {
+        Metrics {
+            delivered: self.counters.delivered.load(Ordering::Relaxed),
+            retried: self.counters.retried.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
+            refused: self.queue.refused(),
+        }
+    }
+}
+
+/// Where a flush or shutdown report goes: an async waiter or a blocked thread.
+pub(crate) enum Completion {
+    Async(oneshot::Sender<DeliveryReport>),
+    Blocking(std::sync::mpsc::SyncSender<DeliveryReport>),
+}
+
+impl Completion {
+    fn send(self, report: DeliveryReport) {
+        // The waiter may have given up (a dropped future, a timed-out Drop): nothing to do then.
+        match self {
+            Completion::Async(tx) => drop(tx.send(report)),
+            Completion::Blocking(tx) => drop(tx.send(report)),
+        }
+    }
+}
+
+pub(crate) enum Command {
+    /// Report once every message with a sequence number below `up_to` is settled.
+    Flush { up_to: u64, done: Completion },
+    /// The queue is closed: deliver what is left, give up at `deadline`, then stop.
+    Shutdown {
+        up_to: u64,
+        deadline: Instant,
+        done: Option<Completion>,
+    },
+}
+
+pub(crate) type FailureCallback = Arc<dyn Fn(FailedBatch) + Send + Sync>;
+
+pub(crate) struct WorkerConfig {
+    pub write_key: WriteKey,
+    pub flush_at: usize,
+    pub flush_interval: Duration,
+    pub max_in_flight: usize,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub max_batch_bytes: usize,
+    pub on_failure: Option<FailureCallback>,
+}
+
+/// Start the worker thread on `runtime`.
+pub(crate) fn spawn(
+    runtime: tokio::runtime::Runtime,
+    shared: Arc<Shared>,
+    transport: Arc<dyn Transport>,
+    config: WorkerConfig,
+    commands: mpsc::UnboundedReceiver<Command>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("trackplan-worker".to_owned())
+        .spawn(move || {
+            let envelope = Envelope::new(&config.write_key);
+            let worker = Worker {
+                delivery: Rc::new(Delivery {
+                    shared: Arc::clone(&shared),
+                    transport,
+                    envelope,
+                    write_key: config.write_key.clone(),
+                    retry: config.retry.clone(),
+                    request_timeout: config.request_timeout,
+                    paused_until: Cell::new(None),
+                }),
+                shared,
+                config,
+                commands,
+                commands_open: true,
+                waiters: Vec::new(),
+                in_flight: BTreeMap::new(),
+                shutdown_deadline: None,
+            };
+            runtime.block_on(worker.run());
+        })
+}
+
+/// A batch being delivered: messages with sequence numbers `first_seq..first_seq + len`.
+struct Batch {
+    first_seq: u64,
+    messages: Vec<Message>,
+}
+
+/// A flush or shutdown waiting for the messages below `up_to`.
+struct Waiter {
+    up_to: u64,
+    report: DeliveryReport,
+    done: Option<Completion>,
+}
+
+type DeliveryFuture = Pin<Box<dyn Future<Output = (u64, Result<(), FailureReason>)>>>;
+
+struct Worker {
+    shared: Arc<Shared>,
+    delivery: Rc<Delivery>,
+    config: WorkerConfig,
+    commands: mpsc::UnboundedReceiver<Command>,
+    commands_open: bool,
+    waiters: Vec<Waiter>,
+    /// Batches in delivery, by first sequence number.
+    in_flight: BTreeMap<u64, Rc<Batch>>,
+    shutdown_deadline: Option<Instant>,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let mut deliveries: FuturesUnordered<DeliveryFuture> = FuturesUnordered::new();
+        loop {
+            let now = Instant::now();
+            self.start_ready_batches(now, &mut deliveries);
+            self.answer_settled_waiters();
+            if self.shutdown_deadline.is_some()
+                && self.in_flight.is_empty()
+                && self.shared.queue.peek().len == 0
+            {
+                break;
+            }
+            let timer = self.next_timer(now);
+            tokio::select! {
+                _ = self.shared.wake.notified() => {}
+                command = self.commands.recv(), if self.commands_open => self.handle(command),
+                Some((first_seq, result)) = deliveries.next(), if !deliveries.is_empty() => {
+                    self.settle(first_seq, result);
+                }
+                _ = sleep_until(timer), if timer.is_some() => {}
+            }
+            if self
+                .shutdown_deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+            {
+                drop(deliveries);
+                self.abandon_everything();
+                break;
+            }
+        }
+        for waiter in self.waiters.drain(..) {
+            if let Some(done) = waiter.done {
+                done.send(waiter.report);
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Option<Command>) {
+        match command {
+            Some(Command::Flush { up_to, done }) => self.waiters.push(Waiter {
+                up_to,
+                report: DeliveryReport::default(),
+                done: Some(done),
+            }),
+            Some(Command::Shutdown {
+                up_to,
+                deadline,
+                done,
+            }) => {
+                self.shutdown_deadline =
+                    Some(self.shutdown_deadline.map_or(deadline, |d| d.min(deadline)));
+                self.waiters.push(Waiter {
+                    up_to,
+                    report: DeliveryReport::default(),
+                    done,
+                });
+            }
+            None => {
+                // Every client handle is gone without a shutdown (cannot happen through the
+                // public API, which shuts down on drop): deliver what is queued, bounded.
+                self.commands_open = false;
+                if self.shutdown_deadline.is_none() {
+                    let up_to = self.shared.queue.close();
+                    self.shutdown_deadline = Some(Instant::now() + self.config.request_timeout);
+                    self.waiters.push(Waiter {
+                        up_to,
+                        report: DeliveryReport::default(),
+                        done: None,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The highest sequence number a flush or shutdown is waiting on.
+    fn flush_target(&self) -> u64 {
+        self.waiters.iter().map(|w| w.up_to).max().unwrap_or(0)
+    }
+
+    fn paused(&self, now: Instant) -> bool {
+        self.delivery
+            .paused_until
+            .get()
+            .is_some_and(|until| until > now)
+    }
+
+    /// Whether the queue holds a batch that should go now.
+    fn batch_ready(&self, now: Instant) -> bool {
+        let head = self.shared.queue.peek();
+        if head.len == 0 {
+            return false;
+        }
+        let message_bytes = head.bytes - head.len * ENTRY_OVERHEAD;
+        head.first_seq < self.flush_target()
+            || head.len >= self.config.flush_at
+            || self.new_sizer().is_full_with(head.len, message_bytes)
+            || head
+                .oldest
+                .is_some_and(|oldest| now >= oldest + self.config.flush_interval)
+    }
+
+    fn new_sizer(&self) -> BatchSizer {
+        BatchSizer::new(
+            self.delivery.envelope.overhead(),
+            self.config.flush_at,
+            self.config.max_batch_bytes,
+        )
+    }
+
+    fn start_ready_batches(
+        &mut self,
+        now: Instant,
+        deliveries: &mut FuturesUnordered<DeliveryFuture>,
+    ) {
+        while self.in_flight.len() < self.config.max_in_flight
+            && !self.paused(now)
+            && self.batch_ready(now)
+        {
+            let mut sizer = self.new_sizer();
+            let taken = self.shared.queue.take_while(|len| sizer.try_add(len));
+            let Some(first) = taken.first() else { break };
+            let batch = Rc::new(Batch {
+                first_seq: first.seq,
+                messages: taken.into_iter().map(|q| q.message).collect(),
+            });
+            self.in_flight.insert(batch.first_seq, Rc::clone(&batch));
+            let delivery = Rc::clone(&self.delivery);
+            deliveries.push(Box::pin(async move {
+                let result = delivery.deliver(&batch).await;
+                (batch.first_seq, result)
+            }));
+        }
+    }
+
+    /// When to look at the queue again without being woken: the oldest message's flush time,
+    /// the end of a rate-limit pause, the shutdown deadline.
+    fn next_timer(&self, now: Instant) -> Option<Instant> {
+        let mut timer = self.shutdown_deadline;
+        let mut earliest = |at: Instant| timer = Some(timer.map_or(at, |t: Instant| t.min(at)));
+        if let Some(until) = self
+            .delivery
+            .paused_until
+            .get()
+            .filter(|&until| until > now)
+        {
+            earliest(until);
+        } else if self.in_flight.len() < self.config.max_in_flight {
+            if let Some(oldest) = self.shared.queue.peek().oldest {
+                earliest(oldest + self.config.flush_interval);
+            }
+        }
+        timer
+    }
+
+    fn settle(&mut self, first_seq: u64, result: Result<(), FailureReason>) {
+        let Some(batch) = self.in_flight.remove(&first_seq) else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                self.shared
+                    .counters
+                    .delivered
+                    .fetch_add(batch.messages.len() as u64, Ordering::Relaxed);
+                for waiter in &mut self.waiters {
+                    waiter.report.delivered += covered(&batch, waiter.up_to).len();
+                }
+            }
+            Err(reason) => self.fail(&batch, reason),
+        }
+    }
+
+    fn fail(&mut self, batch: &Batch, reason: FailureReason) {
+        let count = batch.messages.len();
+        self.shared
+            .counters
+            .failed
+            .fetch_add(count as u64, Ordering::Relaxed);
+        tracing::error!(messages = count, %reason, "trackplan could not deliver a batch; it goes to the failure callback");
+        for waiter in &mut self.waiters {
+            let messages = covered(batch, waiter.up_to);
+            if !messages.is_empty() {
+                waiter.report.failed.push(FailedBatch {
+                    reason: reason.clone(),
+                    messages: messages.to_vec(),
+                });
+            }
+        }
+        if let Some(callback) = &self.config.on_failure {
+            let failed = FailedBatch {
+                reason,
+                messages: batch.messages.clone(),
+            };
+            if std::panic::catch_unwind(AssertUnwindSafe(|| callback(failed))).is_err() {
+                tracing::error!("trackplan failure callback panicked");
+            }
+        }
+    }
+
+    /// The shutdown deadline passed: everything still queued or in delivery is reported.
+    fn abandon_everything(&mut self) {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        for batch in in_flight.values() {
+            self.fail(batch, FailureReason::ShutdownDeadline);
+        }
+        let rest = self.shared.queue.drain();
+        if let Some(first) = rest.first() {
+            let batch = Batch {
+                first_seq: first.seq,
+                messages: rest.into_iter().map(|q| q.message).collect(),
+            };
+            self.fail(&batch, FailureReason::ShutdownDeadline);
+        }
+    }
+
+    /// Answer every flush whose messages are all delivered or reported.
+    fn answer_settled_waiters(&mut self) {
+        let first_unsettled = self
+            .in_flight
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(u64::MAX)
+            .min(self.shared.queue.peek().first_seq);
+        let mut i = 0;
+        while i < self.waiters.len() {
+            if self.waiters[i].up_to <= first_unsettled && self.waiters[i].done.is_some() {
+                let waiter = self.waiters.swap_remove(i);
+                if let Some(done) = waiter.done {
+                    done.send(waiter.report);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The part of a batch below `up_to`.
+fn covered(batch: &Batch, up_to: u64) -> &[Message] {
+    let n = up_to
+        .saturating_sub(batch.first_seq)
+        .min(batch.messages.len() as u64) as usize;
+    &batch.messages[..n]
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+/// What every delivery shares.
+struct Delivery {
+    shared: Arc<Shared>,
+    transport: Arc<dyn Transport>,
+    envelope: Envelope,
+    write_key: WriteKey,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    /// A 429 with Retry-After pauses the whole client: the limit is per workspace.
+    paused_until: Cell<Option<Instant>>,
+}
+
+impl Delivery {
+    /// Send one batch until it is delivered or given up.
+    async fn deliver(&self, batch: &Batch) -> Result<(), FailureReason> {
+        let mut state = RetryState::default();
+        let messages = batch.messages.len();
+        loop {
+            if let Some(until) = self.paused_until.get() {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            let outcome = self.attempt(batch, state.attempts_after_first).await;
+            let now = Instant::now();
+            let step = retry::decide(&outcome, &state, &self.retry, now, 1.0 + fastrand::f64());
+            match &step {
+                Step::Done => {
+                    tracing::debug!(
+                        messages,
+                        retry_count = state.attempts_after_first,
+                        "trackplan batch delivered"
+                    );
+                    return Ok(());
+                }
+                Step::Fail(reason) => return Err(reason.clone()),
+                Step::Retry { after, counted } => {
+                    self.shared.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    let last = retry::describe(&outcome);
+                    if *counted {
+                        let retry = state.counted + 1;
+                        if retry < 3 {
+                            tracing::debug!(messages, retry, delay_ms = after.as_millis() as u64, %last, "trackplan retrying a batch");
+                        } else {
+                            tracing::warn!(messages, retry, delay_ms = after.as_millis() as u64, %last, "trackplan retrying a batch");
+                        }
+                    } else {
+                        let until = now + *after;
+                        self.paused_until.set(Some(
+                            self.paused_until.get().map_or(until, |p| p.max(until)),
+                        ));
+                        tracing::warn!(
+                            delay_ms = after.as_millis() as u64,
+                            "trackplan rate limited (429): pausing sends"
+                        );
+                    }
+                    state.advance(&step, now);
+                    tokio::time::sleep(*after).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, batch: &Batch, retry_count: u32) -> Outcome {
+        let sent_at = crate::format_timestamp(time::OffsetDateTime::now_utc());
+        let size =
+            batch.messages.iter().map(|m| m.len() + 1).sum::<usize>() + self.envelope.overhead();
+        let mut body = Vec::with_capacity(size);
+        self.envelope
+            .write_body(&batch.messages, &sent_at, &mut body);
+        let request = BatchRequest {
+            body: &body,
+            write_key: &self.write_key,
+            retry_count,
+            message_count: batch.messages.len(),
+        };
+        let started = Instant::now();
+        let outcome =
+            match tokio::time::timeout(self.request_timeout, self.transport.send(request)).await {
+                Err(_) => Outcome::TimedOut,
+                Ok(Ok(response)) => Outcome::Status {
+                    status: response.status,
+                    retry_after: response
+                        .retry_after
+                        .and_then(|v| retry::parse_retry_after(&v, SystemTime::now())),
+                },
+                Ok(Err(error)) if error.kind == TransportErrorKind::Timeout => Outcome::TimedOut,
+                Ok(Err(error)) => Outcome::ConnectionError(error.to_string()),
+            };
+        tracing::debug!(
+            messages = batch.messages.len(),
+            bytes = body.len(),
+            retry_count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            outcome = %retry::describe(&outcome),
+            "trackplan batch request"
+        );
+        outcome
+    }
+}
