@@ -1,0 +1,251 @@
+//! The HTTP surface: Segment's ingestion endpoints, the JSON API, the live stream and the page.
+
+use std::convert::Infallible;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Query, Request, State};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, RETRY_AFTER,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use serde_json::json;
+use time::macros::format_description;
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, watch};
+
+use crate::auth::is_authorized;
+use crate::faults::{Failure, FaultAction, Faults};
+use crate::ingest::{
+    decode_body, parse_messages, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
+};
+use crate::store::{EventQuery, Store};
+use crate::ReceivedEvent;
+use crate::{web, Validator};
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub(crate) store: Store,
+    pub(crate) validator: Validator,
+    pub(crate) write_key: Option<String>,
+    pub(crate) faults: RwLock<Faults>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    fn faults(&self) -> Faults {
+        self.faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+/// The collector's routes.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new()
+        .route(
+            "/v1/batch",
+            post(|state, request| ingest(state, Endpoint::Batch, request)),
+        )
+        .route(
+            "/v1/import",
+            post(|state, request| ingest(state, Endpoint::Batch, request)),
+        );
+    for call in crate::segment_rules::CALL_TYPES {
+        router = router.route(
+            &format!("/v1/{call}"),
+            post(move |state, request| ingest(state, Endpoint::Single(call), request)),
+        );
+    }
+    router
+        .route("/api/events", get(list_events).delete(clear_events))
+        .route("/api/stats", get(stats))
+        .route("/api/stream", get(stream))
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/",
+            get(|| async { web::page(web::INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { web::page(web::APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { web::page(web::APP_CSS, "text/css; charset=utf-8") }),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn ingest(
+    State(state): State<Arc<AppState>>,
+    endpoint: Endpoint,
+    request: Request,
+) -> Response {
+    let number = state.store.count_request();
+    let faults = state.faults();
+    if let Some(delay) = faults.delay {
+        tokio::time::sleep(delay).await;
+    }
+    match faults.action(number) {
+        FaultAction::Proceed => {}
+        FaultAction::Fail(failure) => {
+            state.store.count_rejected();
+            return injected_failure(number, failure);
+        }
+        FaultAction::Hang => {
+            state.store.count_rejected();
+            stopped(&mut state.shutdown.clone()).await;
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the collector is shutting down".into(),
+            );
+        }
+    }
+    match accept(&state, endpoint, request).await {
+        Ok(()) => Json(json!({"success": true})).into_response(),
+        Err(refusal) => {
+            state.store.count_rejected();
+            let status = match refusal {
+                IngestError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
+            };
+            error(status, refusal.to_string())
+        }
+    }
+}
+
+/// Reads, authorises, validates and stores one ingestion request.
+async fn accept(state: &AppState, endpoint: Endpoint, request: Request) -> Result<(), IngestError> {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    if let Some(len) =
+        header(headers, CONTENT_LENGTH.as_str()).and_then(|len| len.parse::<usize>().ok())
+    {
+        if len > MAX_BODY_BYTES {
+            return Err(too_large_body(len));
+        }
+    }
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
+        IngestError::BadRequest(format!(
+            "the body could not be read in full ({error}); Segment accepts at most {MAX_BODY_BYTES} bytes"
+        ))
+    })?;
+    let body = decode_body(header(headers, CONTENT_ENCODING.as_str()), &body)?;
+    let authorization = header(headers, AUTHORIZATION.as_str());
+    let messages = parse_messages(endpoint, &body, |body_key| {
+        is_authorized(state.write_key.as_deref(), authorization, body_key)
+    })?;
+    let judged = messages
+        .into_iter()
+        .map(|message| {
+            let violations = state.validator.validate(&message);
+            (message, violations)
+        })
+        .collect();
+    state.store.push(&now(), judged);
+    Ok(())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn injected_failure(number: u64, failure: Failure) -> Response {
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = error(
+        status,
+        format!("injected fault: request {number} answered with {status}"),
+    );
+    if let Some(after) = failure.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
+    }
+    response
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({"success": false, "error": message}))).into_response()
+}
+
+/// The time of arrival, RFC 3339 UTC with milliseconds.
+fn now() -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+async fn list_events(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<EventQuery>,
+) -> Response {
+    let events = state.store.events(&query);
+    let events: Vec<&ReceivedEvent> = events.iter().map(|event| &**event).collect();
+    Json(json!({ "events": events })).into_response()
+}
+
+async fn clear_events(State(state): State<Arc<AppState>>) -> Response {
+    state.store.clear();
+    Json(json!({"success": true})).into_response()
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    Json(state.store.stats()).into_response()
+}
+
+/// Server-sent events: one `message` per received message (its JSON as in `/api/events`), and
+/// a `lagged` event with the number missed when the reader fell behind.
+async fn stream(
+    State(state): State<Arc<AppState>>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let feed = state.store.subscribe();
+    let shutdown = state.shutdown.clone();
+    let events =
+        futures_util::stream::unfold((feed, shutdown), |(mut feed, mut shutdown)| async move {
+            let next = tokio::select! {
+                () = stopped(&mut shutdown) => return None,
+                next = feed.recv() => next,
+            };
+            let event = match next {
+                Ok(received) => {
+                    SseEvent::default().data(serde_json::to_string(&*received).unwrap_or_default())
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    SseEvent::default().event("lagged").data(missed.to_string())
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (feed, shutdown)))
+        });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+/// Resolves once the collector is asked to stop.
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    // An error means the collector is gone, which is stopping too.
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    let mut response = error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route for {method} {}; ingestion is POST /v1/batch (or /v1/track, /v1/identify, ...), \
+             the API is GET /api/events, /api/stats, /api/stream",
+            uri.path()
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
