@@ -430,6 +430,79 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
     }
 }
 
+/// An optional property that may also be `null`: absent (key left out), `null`, or a value.
+///
+/// What `plan!` generates for a property that is neither required nor non-nullable, since
+/// `Option<T>` cannot tell "leave it out" from "send `null`".
+///
+/// ```
+/// use trackplan_core::event::Nullable;
+/// let cleared: Nullable<String> = Nullable::Null;
+/// assert_eq!(Nullable::<i32>::from(Some(3)), Nullable::Value(3));
+/// assert!(Nullable::<i64>::default().is_absent());
+/// # let _ = cleared;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Nullable<T> {
+    /// Not sent.
+    #[default]
+    Absent,
+    /// Sent as `null`.
+    Null,
+    /// Sent as the value.
+    Value(T),
+}
+
+impl<T> Nullable<T> {
+    /// Whether the key is left out.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Nullable::Absent)
+    }
+
+    pub fn as_ref(&self) -> Nullable<&T> {
+        match self {
+            Nullable::Absent => Nullable::Absent,
+            Nullable::Null => Nullable::Null,
+            Nullable::Value(v) => Nullable::Value(v),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Nullable<U> {
+        match self {
+            Nullable::Absent => Nullable::Absent,
+            Nullable::Null => Nullable::Null,
+            Nullable::Value(v) => Nullable::Value(f(v)),
+        }
+    }
+}
+
+impl<T> From<T> for Nullable<T> {
+    fn from(value: T) -> Self {
+        Nullable::Value(value)
+    }
+}
+
+impl<T> From<Option<T>> for Nullable<T> {
+    /// `None` becomes `Null`: an explicit option is a value the caller chose to clear.
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Nullable::Null, Nullable::Value)
+    }
+}
+
+impl<T: PropertyValue> PropertyValue for Nullable<T> {
+    #[inline]
+    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Nullable::Value(v) => v.serialize_property(serializer),
+            Nullable::Absent | Nullable::Null => serializer.serialize_none(),
+        }
+    }
+    #[inline]
+    fn is_absent(&self) -> bool {
+        Nullable::is_absent(self)
+    }
+}
+
 fn serialize_seq<'a, S, T, I>(serializer: S, items: I) -> Result<S::Ok, S::Error>
 where
     S: Serializer,
@@ -543,6 +616,15 @@ mod tests {
     fn absent_option_leaves_the_key_out_but_null_inside_a_sequence() {
         assert_eq!(write("\"a\":", &None::<i32>), "{}");
         assert_eq!(write("\"a\":", &vec![Some(1), None]), r#"{"a":[1,null]}"#);
+    }
+
+    #[test]
+    fn nullable_is_absent_null_or_a_value() {
+        assert_eq!(write("\"a\":", &Nullable::<i32>::Absent), "{}");
+        assert_eq!(write("\"a\":", &Nullable::<i32>::Null), r#"{"a":null}"#);
+        assert_eq!(write("\"a\":", &Nullable::Value(2)), r#"{"a":2}"#);
+        assert_eq!(Nullable::<i32>::from(None), Nullable::Null);
+        assert_eq!(Nullable::Value(2).as_ref().map(|v| v + 1), Nullable::Value(3));
     }
 
     #[test]
