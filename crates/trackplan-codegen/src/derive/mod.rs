@@ -1,26 +1,103 @@
 //! `#[derive(Event)]`, `#[derive(Traits)]`, `#[derive(Properties)]`, `#[derive(Enum)]`.
 //!
-//! Each returns the expansion, or the errors plus fallback impls: never a panic.
+//! The pipeline of serde_derive and thiserror, one module per step:
+//!
+//! - [`attr`] parses the attributes (names in [`symbol`]) and [`ast`] builds the model of the
+//!   item, every node keeping the span it came from;
+//! - [`check`] applies the naming, event-name and duplicate rules ([`case`] holds the
+//!   conventions) and [`plan_hook`] asks the plan check, all errors going to one [`ctxt::Ctxt`];
+//! - [`expand`] writes the impls, or, after any error, [`fallback`] writes stub impls next to the
+//!   errors so call sites do not fail too.
+//!
+//! Each entry point returns tokens: the expansion, or the errors plus the fallback. Never a panic.
+
+mod ast;
+mod attr;
+mod case;
+mod check;
+mod ctxt;
+mod expand;
+mod fallback;
+mod plan_hook;
+mod symbol;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 use syn::DeriveInput;
 
-fn pending(input: &DeriveInput, what: &str) -> TokenStream {
-    syn::Error::new_spanned(&input.ident, format!("{what} is being built")).into_compile_error()
+use ctxt::Ctxt;
+
+/// Which derive is being expanded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Derive {
+    Event,
+    Traits,
+    Properties,
+    Enum,
 }
 
+impl Derive {
+    fn trait_name(self) -> &'static str {
+        match self {
+            Derive::Event => "Event",
+            Derive::Traits => "Traits",
+            Derive::Properties => "Properties",
+            Derive::Enum => "Enum",
+        }
+    }
+
+    /// What the derive goes on, for messages.
+    fn item_noun(self) -> &'static str {
+        match self {
+            Derive::Enum => "enum",
+            _ => "struct",
+        }
+    }
+}
+
+/// `#[derive(Event)]`: `Properties` and `Event` for a struct with named fields.
 pub fn expand_event(input: &DeriveInput) -> TokenStream {
-    pending(input, "derive(Event)")
+    expand(Derive::Event, input)
 }
 
+/// `#[derive(Traits)]`: `Traits` for a struct with named fields.
 pub fn expand_traits(input: &DeriveInput) -> TokenStream {
-    pending(input, "derive(Traits)")
+    expand(Derive::Traits, input)
 }
 
+/// `#[derive(Properties)]`: `Properties` and `PropertyValue` for a struct with named fields.
 pub fn expand_properties(input: &DeriveInput) -> TokenStream {
-    pending(input, "derive(Properties)")
+    expand(Derive::Properties, input)
 }
 
+/// `#[derive(Enum)]`: `as_str`, `PropertyValue` and `StringProperty` for an enum of unit
+/// variants.
 pub fn expand_enum(input: &DeriveInput) -> TokenStream {
-    pending(input, "derive(Enum)")
+    expand(Derive::Enum, input)
 }
+
+fn expand(derive: Derive, input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let container = ast::Container::from_ast(&cx, derive, input);
+    check::check(&cx, &container);
+    let plan_tokens = match plan_hook::check_against_plan(&container) {
+        Some(Ok(tokens)) => tokens,
+        Some(Err(err)) => {
+            cx.syn_error(err);
+            TokenStream::new()
+        }
+        None => TokenStream::new(),
+    };
+    match cx.check() {
+        Ok(()) => expand::expand(&container, plan_tokens),
+        Err(errors) => {
+            let errors = errors.into_compile_error();
+            let krate = expand::crate_path(container.attrs.krate.as_ref());
+            let fallback = expand::wrap(fallback::expand(derive, input, &krate));
+            quote!(#errors #fallback)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

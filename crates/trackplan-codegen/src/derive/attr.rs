@@ -1,0 +1,412 @@
+//! Attribute parsing: `#[event(...)]`, `#[traits(...)]`, `#[properties(...)]` on the item and
+//! `#[property(...)]` on fields and variants (and on `#[derive(Enum)]` enums).
+//!
+//! Like serde_derive's `attr.rs`, nothing here returns a `Result`: every problem goes to the
+//! [`Ctxt`] and parsing carries on, so all bad attributes are reported in one build. Values keep
+//! their literal, so later checks point at it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
+
+use super::case::Case;
+use super::ctxt::Ctxt;
+use super::symbol::*;
+use super::Derive;
+use crate::plan::Call;
+
+/// Options of the derived item.
+#[derive(Default)]
+pub struct Container {
+    /// `name = "..."`: the event name (Event only).
+    pub name: Option<LitStr>,
+    /// `allow_name`: accept an event name that is not Title Case (Event only).
+    pub allow_name: bool,
+    /// `case = "..."`: the naming convention of property names (or of enum values).
+    pub case: Case,
+    /// `crate = "..."`: the path of the trackplan crate in generated code.
+    pub krate: Option<syn::Path>,
+    /// `plan = "..."`: check the item against this tracking plan (Event, Traits).
+    pub plan: Option<LitStr>,
+    /// `call = "identify" | "group"`: which plan rule traits are checked against.
+    pub call: Option<(Call, Span)>,
+}
+
+/// Options of one struct field.
+#[derive(Default)]
+pub struct Field {
+    /// `rename = "..."`: the wire name, verbatim.
+    pub rename: Option<LitStr>,
+    /// `serde`: serialise with the field type's `serde::Serialize` impl.
+    pub serde: bool,
+    /// `skip`: leave the field out of the payload.
+    pub skip: Option<Span>,
+}
+
+/// Options of one enum variant.
+#[derive(Default)]
+pub struct Variant {
+    /// `rename = "..."`: the wire value, verbatim.
+    pub rename: Option<LitStr>,
+}
+
+impl Derive {
+    /// The attribute that holds this derive's item options.
+    pub fn container_attr(self) -> Symbol {
+        match self {
+            Derive::Event => EVENT,
+            Derive::Traits => TRAITS,
+            Derive::Properties => PROPERTIES,
+            Derive::Enum => PROPERTY,
+        }
+    }
+
+    fn container_keys(self) -> &'static [Symbol] {
+        match self {
+            Derive::Event => &[NAME, ALLOW_NAME, CASE, PLAN, CRATE],
+            Derive::Traits => &[CASE, PLAN, CALL, CRATE],
+            Derive::Properties | Derive::Enum => &[CASE, CRATE],
+        }
+    }
+}
+
+impl Container {
+    pub fn from_ast(cx: &Ctxt, derive: Derive, attrs: &[Attribute]) -> Self {
+        let attr_name = derive.container_attr();
+        let mut name = Attr::new(cx, attr_name, NAME);
+        let mut allow_name = Attr::new(cx, attr_name, ALLOW_NAME);
+        let mut case = Attr::new(cx, attr_name, CASE);
+        let mut krate = Attr::new(cx, attr_name, CRATE);
+        let mut plan = Attr::new(cx, attr_name, PLAN);
+        let mut call = Attr::new(cx, attr_name, CALL);
+
+        for attr in attrs {
+            if derive != Derive::Enum && attr.path() == PROPERTY {
+                cx.error_spanned_by(
+                    attr,
+                    format!(
+                        "`#[property(...)]` goes on fields; options of the whole {} go in `#[{attr_name}(...)]`",
+                        derive.item_noun()
+                    ),
+                );
+                continue;
+            }
+            if attr.path() != attr_name {
+                continue;
+            }
+            parse_nested(cx, attr, attr_name, derive.container_keys(), |key, meta| {
+                match key {
+                    NAME => {
+                        if let Some(lit) = string_value(cx, meta, r#"name = "Order Completed""#)? {
+                            name.set(&meta.path, lit);
+                        }
+                    }
+                    ALLOW_NAME => {
+                        flag(cx, meta)?;
+                        allow_name.set(&meta.path, ());
+                    }
+                    CASE => {
+                        if let Some(lit) = string_value(cx, meta, r#"case = "camelCase""#)? {
+                            match Case::from_name(&lit.value()) {
+                                Some(value) => case.set(&meta.path, value),
+                                None => cx.error_spanned_by(
+                                    &lit,
+                                    format!(
+                                        "unknown naming convention {:?}; use one of {}",
+                                        lit.value(),
+                                        Case::all_names()
+                                    ),
+                                ),
+                            }
+                        }
+                    }
+                    CRATE => {
+                        if let Some(lit) = string_value(cx, meta, r#"crate = "::trackplan""#)? {
+                            match lit.parse::<syn::Path>() {
+                                Ok(path) => krate.set(&meta.path, path),
+                                Err(_) => cx.error_spanned_by(
+                                    &lit,
+                                    format!(
+                                        "{:?} is not a path; write the path of the trackplan crate, as in `crate = \"::trackplan\"`",
+                                        lit.value()
+                                    ),
+                                ),
+                            }
+                        }
+                    }
+                    PLAN => {
+                        if let Some(lit) = string_value(cx, meta, r#"plan = "schemas/plan.json""#)?
+                        {
+                            if lit.value().trim().is_empty() {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    "the plan path is empty; give the plan file relative to Cargo.toml, as in `plan = \"schemas/plan.json\"`",
+                                );
+                            } else {
+                                plan.set(&meta.path, lit);
+                            }
+                        }
+                    }
+                    CALL => {
+                        if let Some(lit) = string_value(cx, meta, r#"call = "group""#)? {
+                            match lit.value().as_str() {
+                                "identify" => call.set(&meta.path, (Call::Identify, lit.span())),
+                                "group" => call.set(&meta.path, (Call::Group, lit.span())),
+                                other => cx.error_spanned_by(
+                                    &lit,
+                                    format!("unknown call {other:?}; traits are sent with \"identify\" or \"group\""),
+                                ),
+                            }
+                        }
+                    }
+                    _ => unreachable_key(cx, meta),
+                }
+                Ok(())
+            });
+        }
+
+        let container = Container {
+            name: name.get(),
+            allow_name: allow_name.get().is_some(),
+            case: case.get().unwrap_or_default(),
+            krate: krate.get(),
+            plan: plan.get(),
+            call: call.get(),
+        };
+        if let (Some((_, span)), None) = (container.call, &container.plan) {
+            cx.error_at(
+                span,
+                "`call` selects the plan rule to check the traits against: add `plan = \"...\"`, or remove `call`",
+            );
+        }
+        container
+    }
+}
+
+impl Field {
+    pub fn from_ast(cx: &Ctxt, derive: Derive, attrs: &[Attribute]) -> Self {
+        let mut rename = Attr::new(cx, PROPERTY, RENAME);
+        let mut serde = Attr::new(cx, PROPERTY, SERDE);
+        let mut skip = Attr::new(cx, PROPERTY, SKIP);
+
+        for attr in attrs {
+            reject_container_attr_on_member(cx, derive, attr, "fields");
+            if attr.path() != PROPERTY {
+                continue;
+            }
+            parse_nested(cx, attr, PROPERTY, &[RENAME, SERDE, SKIP], |key, meta| {
+                match key {
+                    RENAME => {
+                        if let Some(lit) = string_value(cx, meta, r#"rename = "order_id""#)? {
+                            rename.set(&meta.path, lit);
+                        }
+                    }
+                    SERDE => {
+                        flag(cx, meta)?;
+                        serde.set(&meta.path, ());
+                    }
+                    SKIP => {
+                        flag(cx, meta)?;
+                        skip.set(&meta.path, meta.path.span_of_ident());
+                    }
+                    _ => unreachable_key(cx, meta),
+                }
+                Ok(())
+            });
+        }
+
+        let field = Field {
+            rename: rename.get(),
+            serde: serde.get().is_some(),
+            skip: skip.get(),
+        };
+        if let Some(span) = field.skip {
+            if field.rename.is_some() || field.serde {
+                cx.error_at(
+                    span,
+                    "a `skip` field is not sent, so `rename` and `serde` do not apply: remove them or `skip`",
+                );
+            }
+        }
+        field
+    }
+}
+
+impl Variant {
+    pub fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut rename = Attr::new(cx, PROPERTY, RENAME);
+        for attr in attrs {
+            if attr.path() != PROPERTY {
+                continue;
+            }
+            parse_nested(cx, attr, PROPERTY, &[RENAME], |key, meta| {
+                match key {
+                    RENAME => {
+                        if let Some(lit) = string_value(cx, meta, r#"rename = "free""#)? {
+                            rename.set(&meta.path, lit);
+                        }
+                    }
+                    _ => unreachable_key(cx, meta),
+                }
+                Ok(())
+            });
+        }
+        Variant {
+            rename: rename.get(),
+        }
+    }
+}
+
+/// `#[event(...)]` and friends describe the item, not a field or variant.
+fn reject_container_attr_on_member(cx: &Ctxt, derive: Derive, attr: &Attribute, members: &str) {
+    let own = derive.container_attr();
+    if own != PROPERTY && attr.path() == own {
+        cx.error_spanned_by(
+            attr,
+            format!(
+                "`#[{own}(...)]` goes on the {}; options of {members} go in `#[property(...)]`",
+                derive.item_noun()
+            ),
+        );
+    }
+}
+
+/// One attribute option that may be given at most once; a second setting is an error on it.
+struct Attr<'c, T> {
+    cx: &'c Ctxt,
+    attr: Symbol,
+    key: Symbol,
+    value: Option<T>,
+}
+
+impl<'c, T> Attr<'c, T> {
+    fn new(cx: &'c Ctxt, attr: Symbol, key: Symbol) -> Self {
+        Attr {
+            cx,
+            attr,
+            key,
+            value: None,
+        }
+    }
+
+    fn set(&mut self, at: &syn::Path, value: T) {
+        if self.value.is_some() {
+            self.cx.error_spanned_by(
+                at,
+                format!(
+                    "duplicate `{}` in `#[{}(...)]`: give it once",
+                    self.key, self.attr
+                ),
+            );
+        } else {
+            self.value = Some(value);
+        }
+    }
+
+    fn get(self) -> Option<T> {
+        self.value
+    }
+}
+
+/// Walk `#[attr(key, key = value, ...)]`, handing each known key to `on_key` and reporting
+/// unknown ones (whose values are skipped so the walk goes on).
+fn parse_nested(
+    cx: &Ctxt,
+    attr: &Attribute,
+    attr_name: Symbol,
+    keys: &[Symbol],
+    mut on_key: impl FnMut(Symbol, &ParseNestedMeta) -> syn::Result<()>,
+) {
+    let result = attr.parse_nested_meta(|meta| match keys.iter().find(|key| meta.path == **key) {
+        Some(key) => on_key(*key, &meta),
+        None => {
+            let expected = keys
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "unknown `#[{attr_name}(...)]` option `{}`; expected one of {expected}",
+                    path_text(&meta.path)
+                ),
+            );
+            skip_value(&meta)
+        }
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+}
+
+/// The string value of `key = "..."`; reports a missing or non-string value and returns `None`.
+fn string_value(cx: &Ctxt, meta: &ParseNestedMeta, example: &str) -> syn::Result<Option<LitStr>> {
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{}` takes a string: `{example}`", path_text(&meta.path)),
+        );
+        return Ok(None);
+    }
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(Some(lit)),
+        other => {
+            cx.error_spanned_by(other, format!("expected a string literal: `{example}`"));
+            Ok(None)
+        }
+    }
+}
+
+/// A key without a value, such as `allow_name`; reports and skips a value if one is given.
+fn flag(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        let name = path_text(&meta.path);
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{name}` takes no value: write just `{name}`"),
+        );
+        skip_value(meta)?;
+    }
+    Ok(())
+}
+
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}
+
+/// Keys are matched against the same list that `parse_nested` was given; a key reaching here is
+/// a bug in this module, reported rather than panicked on.
+fn unreachable_key(cx: &Ctxt, meta: &ParseNestedMeta) {
+    cx.error_spanned_by(
+        &meta.path,
+        "trackplan derive: unhandled attribute option (a bug)",
+    );
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
+trait SpanOfIdent {
+    fn span_of_ident(&self) -> Span;
+}
+
+impl SpanOfIdent for syn::Path {
+    fn span_of_ident(&self) -> Span {
+        self.segments
+            .last()
+            .map_or_else(Span::call_site, |segment| segment.ident.span())
+    }
+}

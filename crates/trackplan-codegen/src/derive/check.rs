@@ -1,0 +1,133 @@
+//! The checks of issue #3 that need no type information: naming conventions, event names,
+//! duplicate and empty wire names. Each reports on the span of the name it is about, and all of
+//! them run, so one build shows every problem of the item.
+//!
+//! Reserved properties (`revenue`, `value`, `currency`) and unsupported field types need types:
+//! the expansion asserts them on each field's type (see `expand.rs`).
+
+use std::collections::HashSet;
+
+use super::ast::{Container, Data, WireName};
+use super::case::{self, Case};
+use super::ctxt::Ctxt;
+use super::Derive;
+
+pub fn check(cx: &Ctxt, container: &Container<'_>) {
+    if let Some(name) = &container.event_name {
+        check_event_name(cx, name, container.attrs.allow_name);
+    }
+    match &container.data {
+        None => {}
+        Some(Data::Struct(_)) => {
+            let names: Vec<&WireName> = container.sent_fields().map(|f| &f.wire).collect();
+            for name in &names {
+                check_property_name(cx, container.derive, container.attrs.case, name);
+            }
+            check_duplicates(cx, &names, "property");
+        }
+        Some(Data::Enum(variants)) => {
+            let values: Vec<&WireName> = variants.iter().map(|v| &v.wire).collect();
+            for value in &values {
+                if value.value.is_empty() {
+                    cx.error_at(value.span, "empty enum value: give the string sent for this variant, as in `#[property(rename = \"free\")]`");
+                }
+            }
+            check_duplicates(cx, &values, "enum value");
+        }
+    }
+}
+
+fn check_event_name(cx: &Ctxt, name: &WireName, allow_name: bool) {
+    if name.value.trim().is_empty() {
+        cx.error_at(
+            name.span,
+            "empty event name: give the name sent as `event`, as in `#[event(name = \"Order Completed\")]`",
+        );
+        return;
+    }
+    if allow_name || case::is_title_case_event(&name.value) {
+        return;
+    }
+    let origin = if name.explicit {
+        ""
+    } else {
+        " (from the struct name)"
+    };
+    let fix = match (case::suggest_event_name(&name.value), name.explicit) {
+        (Some(suggestion), _) => format!("write `#[event(name = \"{suggestion}\")]`"),
+        (None, true) => "name the object and the action, as in `Order Completed`".to_owned(),
+        (None, false) => "name the event with `#[event(name = \"Object Action\")]`".to_owned(),
+    };
+    cx.error_at(
+        name.span,
+        format!(
+            "event name `{}`{origin} is not Title Case \"Object Action\" like `Order Completed`: {fix}, or keep a legacy name with `#[event(name = \"...\", allow_name)]`",
+            name.value
+        ),
+    );
+}
+
+fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName) {
+    if name.value.is_empty() {
+        cx.error_at(
+            name.span,
+            "empty property name: give the name sent on the wire, as in `#[property(rename = \"order_id\")]`",
+        );
+        return;
+    }
+    if case.matches(&name.value)
+        || (derive == Derive::Traits && case::is_reserved_trait(&name.value))
+    {
+        return;
+    }
+    let suggestion = case.suggest(&name.value);
+    let fix = match (&suggestion, name.explicit) {
+        (Some(s), true) => format!("write `#[property(rename = \"{s}\")]`"),
+        (Some(s), false) => {
+            format!(
+                "rename the field `{s}`, or send another name with `#[property(rename = \"{s}\")]`"
+            )
+        }
+        (None, _) => format!("rename it in {}", case.name()),
+    };
+    let other_case = if case == Case::Snake {
+        format!(
+            "; a whole item can follow another convention with `#[{}(case = \"camelCase\")]`",
+            derive.container_attr()
+        )
+    } else {
+        String::new()
+    };
+    let reserved = if derive == Derive::Traits {
+        " (Segment's reserved traits such as `firstName` and `createdAt` are accepted as they are)"
+    } else {
+        ""
+    };
+    cx.error_at(
+        name.span,
+        format!(
+            "property name `{}` is not {}{reserved}: {fix}{other_case}",
+            name.value,
+            case.name()
+        ),
+    );
+}
+
+/// A wire name given twice is an error on the second occurrence.
+fn check_duplicates(cx: &Ctxt, names: &[&WireName], what: &str) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for name in names {
+        if name.value.is_empty() {
+            continue;
+        }
+        if !seen.insert(&name.value) {
+            cx.error_at(
+                name.span,
+                format!(
+                    "duplicate {what} `{}`: an earlier one already sends it; rename one of them with `#[property(rename = \"...\")]`",
+                    name.value
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Code generation for a checked [`Container`].
+//!
+//! The generated code writes JSON straight into the message buffer through
+//! `ObjectWriter`, with every key quoted and escaped here, at expansion time. Trait requirements
+//! on field types are spelled with the field type's span, so a field whose type cannot be a
+//! property (or a reserved property of the wrong kind) is reported on that type.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{parse_quote, Type, WhereClause};
+
+use super::ast::{Container, Field};
+use super::Derive;
+
+/// The expansion of a container that passed every check; `extra` (the plan check's tokens) is
+/// spliced in as is.
+pub fn expand(container: &Container<'_>, extra: TokenStream) -> TokenStream {
+    let krate = crate_path(container.attrs.krate.as_ref());
+    let gen = Generator {
+        container,
+        krate: &krate,
+    };
+    let impls = match container.derive {
+        Derive::Event => {
+            let properties = gen.properties_impl();
+            let event = gen.event_impl();
+            quote!(#properties #event)
+        }
+        Derive::Traits => gen.traits_impl(),
+        Derive::Properties => {
+            let properties = gen.properties_impl();
+            let value = gen.property_value_impl();
+            quote!(#properties #value)
+        }
+        Derive::Enum => gen.enum_impls(),
+    };
+    wrap(quote!(#extra #impls))
+}
+
+/// The path of the trackplan crate in generated code: `#[..(crate = "...")]` or `::trackplan`.
+pub fn crate_path(custom: Option<&syn::Path>) -> syn::Path {
+    custom.cloned().unwrap_or_else(|| parse_quote!(::trackplan))
+}
+
+/// Generated impls live in an anonymous constant, as serde's do, so their helper items never
+/// clash with the user's.
+pub fn wrap(impls: TokenStream) -> TokenStream {
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications)]
+        const _: () = {
+            #impls
+        };
+    }
+}
+
+struct Generator<'c, 'a> {
+    container: &'c Container<'a>,
+    krate: &'c syn::Path,
+}
+
+/// Segment's reserved track properties and the trait their type must implement.
+fn reserved_property_trait(wire_name: &str) -> Option<&'static str> {
+    match wire_name {
+        "revenue" | "value" => Some("require_numeric"),
+        "currency" => Some("require_string"),
+        _ => None,
+    }
+}
+
+impl Generator<'_, '_> {
+    fn properties_impl(&self) -> TokenStream {
+        let krate = self.krate;
+        let body = self.write_object_body();
+        self.impl_block(
+            quote!(#krate::Properties),
+            quote! {
+                fn write_properties(
+                    &self,
+                    __out: &mut #krate::__private::Vec<u8>,
+                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    #body
+                }
+            },
+        )
+    }
+
+    fn traits_impl(&self) -> TokenStream {
+        let krate = self.krate;
+        let body = self.write_object_body();
+        self.impl_block(
+            quote!(#krate::Traits),
+            quote! {
+                fn write_traits(
+                    &self,
+                    __out: &mut #krate::__private::Vec<u8>,
+                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    #body
+                }
+            },
+        )
+    }
+
+    fn event_impl(&self) -> TokenStream {
+        let krate = self.krate;
+        let name = self
+            .container
+            .event_name
+            .as_ref()
+            .map(|name| name.value.as_str())
+            .unwrap_or_default();
+        self.impl_block(
+            quote!(#krate::Event),
+            quote! {
+                #[inline]
+                fn event_name(&self) -> &str {
+                    #name
+                }
+            },
+        )
+    }
+
+    /// The body of `write_properties` / `write_traits`: one `ObjectWriter` call per field, keys
+    /// pre-quoted.
+    fn write_object_body(&self) -> TokenStream {
+        let krate = self.krate;
+        let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
+        if fields.is_empty() {
+            return quote! {
+                #krate::ObjectWriter::new(__out).end();
+                #krate::__private::Ok(())
+            };
+        }
+        let reserved = if self.container.derive == Derive::Event {
+            fields
+                .iter()
+                .filter_map(|field| self.reserved_assertion(field))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let writes = fields.iter().map(|field| {
+            let member = field.member;
+            let key = quoted_key(&field.wire.value);
+            let span = field.ty.span();
+            match (field.attrs.serde, option_inner(field.ty)) {
+                (false, _) => quote_spanned!(span=> __writer.field(#key, &self.#member)?;),
+                (true, None) => quote_spanned!(span=> __writer.serde_field(#key, &self.#member)?;),
+                (true, Some(_)) => quote_spanned! {span=>
+                    if let #krate::__private::Some(__value) = &self.#member {
+                        __writer.serde_field(#key, __value)?;
+                    }
+                },
+            }
+        });
+        quote! {
+            #(#reserved)*
+            let mut __writer = #krate::ObjectWriter::new(__out);
+            #(#writes)*
+            __writer.end();
+            #krate::__private::Ok(())
+        }
+    }
+
+    /// `revenue`/`value` must be numeric and `currency` a string: a zero-cost call whose bound
+    /// fails on the field's type with the trait's `on_unimplemented` message.
+    fn reserved_assertion(&self, field: &Field<'_>) -> Option<TokenStream> {
+        let krate = self.krate;
+        let assert = Ident::new(
+            reserved_property_trait(&field.wire.value)?,
+            Span::call_site(),
+        );
+        let ty = field.ty;
+        Some(quote_spanned!(ty.span()=> #krate::__private::#assert::<#ty>();))
+    }
+
+    /// `PropertyValue` for a `Properties` type, so it nests inside other properties.
+    fn property_value_impl(&self) -> TokenStream {
+        let krate = self.krate;
+        let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
+        let mutability = (!fields.is_empty()).then(|| quote!(mut));
+        let entries = fields.iter().map(|field| {
+            let member = field.member;
+            let name = &field.wire.value;
+            let span = field.ty.span();
+            match (field.attrs.serde, option_inner(field.ty)) {
+                (false, _) => quote_spanned! {span=>
+                    if !#krate::PropertyValue::is_absent(&self.#member) {
+                        __map.serialize_entry(#name, &#krate::__private::AsProperty(&self.#member))?;
+                    }
+                },
+                (true, None) => quote_spanned!(span=> __map.serialize_entry(#name, &self.#member)?;),
+                (true, Some(_)) => quote_spanned! {span=>
+                    if let #krate::__private::Some(__value) = &self.#member {
+                        __map.serialize_entry(#name, __value)?;
+                    }
+                },
+            }
+        });
+        self.impl_block(
+            quote!(#krate::PropertyValue),
+            quote! {
+                fn serialize_property<__S: #krate::__private::serde::Serializer>(
+                    &self,
+                    __serializer: __S,
+                ) -> #krate::__private::Result<__S::Ok, __S::Error> {
+                    use #krate::__private::serde::ser::SerializeMap as _;
+                    let #mutability __map = __serializer.serialize_map(#krate::__private::None)?;
+                    #(#entries)*
+                    __map.end()
+                }
+            },
+        )
+    }
+
+    fn enum_impls(&self) -> TokenStream {
+        let krate = self.krate;
+        let ident = self.container.ident;
+        let (impl_generics, ty_generics, where_clause) = self.container.generics.split_for_impl();
+        let arms = self.container.variants().iter().map(|variant| {
+            let variant_ident = variant.ident;
+            let value = &variant.wire.value;
+            quote!(Self::#variant_ident => #value,)
+        });
+        let value_impl = self.impl_block(
+            quote!(#krate::PropertyValue),
+            quote! {
+                #[inline]
+                fn serialize_property<__S: #krate::__private::serde::Serializer>(
+                    &self,
+                    __serializer: __S,
+                ) -> #krate::__private::Result<__S::Ok, __S::Error> {
+                    __serializer.serialize_str(self.as_str())
+                }
+            },
+        );
+        let string_impl = self.impl_block(quote!(#krate::StringProperty), TokenStream::new());
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                /// The string this variant is sent as.
+                #[inline]
+                #[must_use]
+                pub const fn as_str(&self) -> &'static str {
+                    match *self {
+                        #(#arms)*
+                    }
+                }
+            }
+            #value_impl
+            #string_impl
+        }
+    }
+
+    /// `impl<..> Trait for Type<..> where <bounds> { items }`, with a bound on every field type
+    /// that mentions a type parameter.
+    fn impl_block(&self, trait_path: TokenStream, items: TokenStream) -> TokenStream {
+        let ident = self.container.ident;
+        let (impl_generics, ty_generics, _) = self.container.generics.split_for_impl();
+        let where_clause = self.where_clause();
+        quote! {
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
+                #items
+            }
+        }
+    }
+
+    fn where_clause(&self) -> Option<WhereClause> {
+        let generics = self.container.generics;
+        let params: Vec<&Ident> = generics.type_params().map(|param| &param.ident).collect();
+        let mut clause = generics.where_clause.clone();
+        if params.is_empty() {
+            return clause;
+        }
+        let krate = self.krate;
+        for field in self.container.sent_fields() {
+            let (ty, bound): (&Type, TokenStream) = if field.attrs.serde {
+                (
+                    option_inner(field.ty).unwrap_or(field.ty),
+                    quote!(#krate::__private::serde::Serialize),
+                )
+            } else {
+                (field.ty, quote!(#krate::PropertyValue))
+            };
+            if mentions_any(ty.to_token_stream(), &params) {
+                clause
+                    .get_or_insert_with(|| parse_quote!(where))
+                    .predicates
+                    .push(parse_quote!(#ty: #bound));
+            }
+        }
+        clause
+    }
+}
+
+/// `"\"order_id\":"`: the key as a JSON string followed by a colon, as `ObjectWriter` takes it.
+fn quoted_key(wire_name: &str) -> String {
+    let mut key = String::with_capacity(wire_name.len() + 3);
+    key.push('"');
+    for c in wire_name.chars() {
+        match c {
+            '"' => key.push_str("\\\""),
+            '\\' => key.push_str("\\\\"),
+            c if (c as u32) < 0x20 => key.push_str(&format!("\\u{:04x}", c as u32)),
+            c => key.push(c),
+        }
+    }
+    key.push_str("\":");
+    key
+}
+
+/// `T` when `ty` is spelled `Option<T>` (also `std::option::Option<T>`): `#[property(serde)]`
+/// fields leave their key out when `None`, as other fields do.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+fn mentions_any(tokens: TokenStream, idents: &[&Ident]) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => idents.contains(&&ident),
+        TokenTree::Group(group) => mentions_any(group.stream(), idents),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_json_strings_with_a_colon() {
+        assert_eq!(quoted_key("order_id"), "\"order_id\":");
+        assert_eq!(quoted_key("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\":");
+        for name in ["order_id", "a\"b", "tab\t", "é"] {
+            let key = quoted_key(name);
+            let json = format!("{{{key}1}}");
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed[name], 1, "{json}");
+        }
+    }
+
+    #[test]
+    fn option_types_are_recognised_by_their_last_segment() {
+        let inner = |ty: Type| option_inner(&ty).map(|t| t.to_token_stream().to_string());
+        assert_eq!(inner(parse_quote!(Option<Money>)).as_deref(), Some("Money"));
+        assert_eq!(
+            inner(parse_quote!(::std::option::Option<Vec<u8>>)).as_deref(),
+            Some("Vec < u8 >")
+        );
+        assert_eq!(inner(parse_quote!(Vec<Money>)), None);
+        assert_eq!(inner(parse_quote!(Option)), None);
+    }
+
+    #[test]
+    fn type_parameters_are_found_inside_nested_types() {
+        let t: Ident = parse_quote!(T);
+        let ty: Type = parse_quote!(Vec<Option<T>>);
+        assert!(mentions_any(ty.to_token_stream(), &[&t]));
+        let ty: Type = parse_quote!(Vec<String>);
+        assert!(!mentions_any(ty.to_token_stream(), &[&t]));
+    }
+}

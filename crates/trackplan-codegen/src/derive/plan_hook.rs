@@ -1,0 +1,42 @@
+//! `#[event(plan = "...")]` and `#[traits(plan = "...", call = "group")]`: hand the item's wire
+//! names and types to [`crate::plan_check::check`], which compares them with the plan.
+
+use proc_macro2::TokenStream;
+
+use super::ast::Container;
+use super::Derive;
+use crate::plan::Call;
+use crate::plan_check::{self, PlanCheckField, PlanCheckInput};
+
+/// The plan check's tokens (to splice into the expansion) or its errors; `None` when the item
+/// names no plan.
+pub fn check_against_plan(container: &Container<'_>) -> Option<Result<TokenStream, syn::Error>> {
+    let plan_path = container.attrs.plan.as_ref()?;
+    let call = match container.derive {
+        Derive::Event => Call::Track,
+        Derive::Traits => container
+            .attrs
+            .call
+            .map_or(Call::Identify, |(call, _)| call),
+        Derive::Properties | Derive::Enum => return None,
+    };
+    let input = PlanCheckInput {
+        plan_path,
+        call,
+        name: container
+            .event_name
+            .as_ref()
+            .map(|name| (name.value.as_str(), name.span)),
+        fields: container
+            .sent_fields()
+            .map(|field| PlanCheckField {
+                wire_name: &field.wire.value,
+                ty: field.ty,
+                span: field.wire.span,
+                serde: field.attrs.serde,
+            })
+            .collect(),
+        item_span: container.ident.span(),
+    };
+    Some(plan_check::check(&input))
+}

@@ -1,0 +1,159 @@
+//! Expansion-level tests: what reaches the compiler as errors and which impls are emitted. The
+//! generated code's behaviour is tested through the facade (`crates/trackplan/tests`), its
+//! diagnostics with trybuild (`crates/trackplan/tests/ui`).
+
+use proc_macro2::TokenStream;
+use syn::{parse_quote, DeriveInput};
+
+use super::*;
+
+fn error_messages(tokens: &TokenStream) -> Vec<String> {
+    // `compile_error! { "message" }` as emitted by `syn::Error::into_compile_error`.
+    let text = tokens.to_string();
+    text.split("compile_error !")
+        .skip(1)
+        .map(|rest| {
+            let start = rest.find('"').map_or(0, |i| i + 1);
+            let end = rest[start..].find("\" }").map_or(rest.len(), |i| start + i);
+            rest[start..end].to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn valid_event_expands_without_errors() {
+    let input: DeriveInput = parse_quote! {
+        #[event(name = "Order Completed")]
+        struct OrderCompleted { order_id: String, #[property(rename = "checkout_id")] checkout: String }
+    };
+    let tokens = expand_event(&input);
+    assert_eq!(error_messages(&tokens), Vec::<String>::new());
+    let text = tokens.to_string();
+    assert!(
+        text.contains("impl :: trackplan :: Event for OrderCompleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""\"checkout_id\":""#),
+        "keys are pre-quoted: {text}"
+    );
+    assert!(text.contains(r#""Order Completed""#), "{text}");
+}
+
+#[test]
+fn every_error_of_an_item_is_reported_together_with_the_fallback() {
+    let input: DeriveInput = parse_quote! {
+        #[event(name = "order completed", nme = "x")]
+        struct OrderCompleted {
+            #[property(rename = "orderId")]
+            order_id: String,
+            #[property(rename = "total")]
+            amount: f64,
+            total: f64,
+        }
+    };
+    let tokens = expand_event(&input);
+    let messages = error_messages(&tokens);
+    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert!(
+        messages[0].contains("unknown `#[event(...)]` option `nme`"),
+        "{messages:#?}"
+    );
+    assert!(messages
+        .iter()
+        .any(|m| m.contains("event name `order completed`")));
+    assert!(messages
+        .iter()
+        .any(|m| m.contains("property name `orderId` is not snake_case")));
+    assert!(messages
+        .iter()
+        .any(|m| m.contains("duplicate property `total`")));
+    let text = tokens.to_string();
+    assert!(
+        text.contains("impl :: trackplan :: Event for OrderCompleted"),
+        "fallback: {text}"
+    );
+    assert!(text.contains("unreachable"), "fallback bodies: {text}");
+}
+
+#[test]
+fn the_crate_path_can_be_overridden_also_in_the_fallback() {
+    let input: DeriveInput = parse_quote! {
+        #[properties(crate = "my::tp", case = "camel")]
+        struct Page { title: String }
+    };
+    let tokens = expand_properties(&input);
+    assert_eq!(error_messages(&tokens).len(), 1);
+    assert!(
+        tokens
+            .to_string()
+            .contains("impl my :: tp :: Properties for Page"),
+        "{tokens}"
+    );
+}
+
+#[test]
+fn plan_attribute_is_handed_to_the_plan_check() {
+    // Whatever `plan_check::check` says about a plan file that does not exist, it is an error,
+    // and the item still gets its fallback impls.
+    let input: DeriveInput = parse_quote! {
+        #[event(plan = "does/not/exist.json")]
+        struct OrderCompleted { order_id: String }
+    };
+    let tokens = expand_event(&input);
+    assert_eq!(error_messages(&tokens).len(), 1, "{tokens}");
+    assert!(tokens
+        .to_string()
+        .contains("impl :: trackplan :: Event for OrderCompleted"));
+
+    let traits: DeriveInput = parse_quote! {
+        #[traits(plan = "does/not/exist.json", call = "group")]
+        struct OrgTraits { plan: String }
+    };
+    let tokens = expand_traits(&traits);
+    assert_eq!(error_messages(&tokens).len(), 1, "{tokens}");
+    assert!(tokens
+        .to_string()
+        .contains("impl :: trackplan :: Traits for OrgTraits"));
+}
+
+#[test]
+fn call_without_plan_is_an_error() {
+    let input: DeriveInput = parse_quote! {
+        #[traits(call = "group")]
+        struct OrgTraits { plan: String }
+    };
+    let messages = error_messages(&expand_traits(&input));
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("add `plan"), "{messages:?}");
+}
+
+#[test]
+fn enum_values_default_to_snake_case_and_follow_renames() {
+    let input: DeriveInput = parse_quote! {
+        enum Tier { Free, ProPlus, #[property(rename = "Enterprise Plan")] Enterprise }
+    };
+    let text = expand_enum(&input).to_string();
+    assert!(text.contains(r#"Self :: Free => "free""#), "{text}");
+    assert!(text.contains(r#"Self :: ProPlus => "pro_plus""#), "{text}");
+    assert!(
+        text.contains(r#"Self :: Enterprise => "Enterprise Plan""#),
+        "{text}"
+    );
+}
+
+#[test]
+fn generic_field_types_get_a_bound() {
+    let input: DeriveInput = parse_quote! {
+        struct Wrapper<T> { items: Vec<T>, label: String }
+    };
+    let text = expand_properties(&input).to_string();
+    assert!(
+        text.contains("where Vec < T > : :: trackplan :: PropertyValue"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("String : :: trackplan :: PropertyValue"),
+        "{text}"
+    );
+}
