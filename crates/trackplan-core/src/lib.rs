@@ -1,14 +1,41 @@
 //! trackplan-core: the Segment-compatible transport under trackplan.
 //!
 //! Most users depend on the `trackplan` facade, which re-exports everything here.
+//!
+//! - [`Client`]: the six Segment calls as non-blocking enqueues, a background worker that batches
+//!   by count, bytes and time, retries by Segment's rules, and reports what it could not deliver.
+//! - [`event`]: the payload traits ([`Event`], [`Traits`], [`Properties`]) typed code implements.
+//! - [`testing::Capture`]: a transport that records the wire JSON, for your tests.
 
+mod batch;
+mod client;
+mod error;
 pub mod event;
+mod message;
+mod queue;
+pub mod retry;
 pub mod spool;
+pub mod testing;
+mod transport;
 mod user;
+mod validation;
+mod worker;
 
+pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
+pub use client::{Client, ClientBuilder, Region};
+pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::{
     format_timestamp, EncodeError, Event, NoProperties, NumericProperty, ObjectWriter,
     PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringProperty,
     Traits, Violation,
 };
+pub use message::{CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS};
+pub use queue::FullPolicy;
+pub use retry::{FailureReason, RetryPolicy};
+pub use transport::{
+    BatchRequest, HttpTransport, SendFuture, Transport, TransportError, TransportErrorKind,
+    TransportResponse, WriteKey,
+};
 pub use user::User;
+pub use validation::{ValidationPolicy, ViolationCallback};
+pub use worker::{DeliveryReport, FailedBatch, Metrics};
