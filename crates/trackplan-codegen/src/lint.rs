@@ -62,7 +62,8 @@ pub enum RuleId {
     /// `additionalProperties: false`, so anything goes.
     EmptyPropertiesSchema,
     /// One property name with different types across events (`order_id` a string here, a
-    /// number there).
+    /// number there). A warning: Segment warehouses give each event its own table, but
+    /// destinations with one property namespace (Mixpanel, Amplitude) see a conflict.
     InconsistentPropertyType,
     /// `required` names a property that `properties` does not declare.
     RequiredUndeclared,
@@ -109,9 +110,8 @@ impl RuleId {
     /// The level a rule runs at when the config does not say.
     pub fn default_level(self) -> Level {
         match self {
-            RuleId::EventNameCollision
-            | RuleId::PropertyNameCollision
-            | RuleId::InconsistentPropertyType => Level::Error,
+            // Same warehouse table or column: data of both lands in one place.
+            RuleId::EventNameCollision | RuleId::PropertyNameCollision => Level::Error,
             RuleId::MissingPropertyDescription => Level::Off,
             RuleId::EventNameCase
             | RuleId::EventNameTense
@@ -119,6 +119,7 @@ impl RuleId {
             | RuleId::MissingDescription
             | RuleId::DynamicName
             | RuleId::EmptyPropertiesSchema
+            | RuleId::InconsistentPropertyType
             | RuleId::RequiredUndeclared => Level::Warning,
         }
     }

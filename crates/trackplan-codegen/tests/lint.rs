@@ -257,7 +257,7 @@ fn inconsistent_property_type_across_events_ignores_nullability() {
     let found = findings_of(&report, RuleId::InconsistentPropertyType);
     assert_eq!(found.len(), 1, "{found:?}");
     let finding = found[0];
-    assert_eq!(finding.severity, Severity::Error);
+    assert_eq!(finding.severity, Severity::Warning);
     assert_eq!(finding.event, "Order Refunded");
     assert_eq!(finding.property.as_deref(), Some("order_id"));
     assert_eq!(

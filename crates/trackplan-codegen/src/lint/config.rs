@@ -157,7 +157,7 @@ mod tests {
             config.level(RuleId::MissingPropertyDescription),
             Level::Warning
         );
-        assert_eq!(config.level(RuleId::InconsistentPropertyType), Level::Error);
+        assert_eq!(config.level(RuleId::EventNameCollision), Level::Error);
         assert_eq!(
             config.level(RuleId::MissingPropertyDescription).severity(),
             Some(Severity::Warning)

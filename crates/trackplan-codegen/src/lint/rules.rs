@@ -297,8 +297,8 @@ fn check_property_types(plan: &Plan, objects: &[ObjectSite<'_>], findings: &mut 
                     first.types,
                     events_with(&first.types)
                 ),
-                hint: "give the property one type everywhere (warehouse columns have one type), \
-                       or rename one of them"
+                hint: "give the property one type everywhere (destinations such as Mixpanel and \
+                       Amplitude keep one type per property name), or rename one of them"
                     .to_owned(),
             });
         }
