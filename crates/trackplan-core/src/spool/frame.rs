@@ -149,7 +149,7 @@ fn decode_body(body: &[u8]) -> Option<Frame<'_>> {
                 payload,
             })
         }
-        KIND_ACK if rest.len() % ACK_RANGE_LEN == 0 => {
+        KIND_ACK if rest.len().is_multiple_of(ACK_RANGE_LEN) => {
             let ranges = rest
                 .chunks_exact(ACK_RANGE_LEN)
                 .map(|chunk| SeqRange {
@@ -210,11 +210,16 @@ pub fn scan(buf: &[u8]) -> Scan<'_> {
     scan
 }
 
-/// The first offset at or after `from` where an intact frame starts.
+/// The first offset at or after `from` where an intact frame starts, or a torn one (its magic,
+/// then the end of the buffer), so that a torn tail after damage is counted on its own.
 fn next_frame_start(buf: &[u8], from: usize) -> Option<usize> {
-    (from..buf.len().saturating_sub(HEADER_LEN - 1))
+    (from..buf.len())
         .filter(|&at| buf[at] == MAGIC[0])
-        .find(|&at| matches!(decode(&buf[at..]), Decoded::Frame { .. }))
+        .find(|&at| match decode(&buf[at..]) {
+            Decoded::Frame { .. } => true,
+            Decoded::Incomplete => buf[at..].starts_with(&MAGIC),
+            Decoded::Invalid => false,
+        })
 }
 
 /// Coalesces sorted, distinct sequence numbers into runs.
@@ -371,9 +376,12 @@ mod tests {
         let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 31 % 251) as u8).collect();
         let scan = scan(&garbage);
         assert!(scan.frames.is_empty());
-        assert_eq!(scan.corrupt, [0..garbage.len()]);
+        let regions: Vec<(usize, usize)> = scan.corrupt.iter().map(|r| (r.start, r.end)).collect();
+        assert_eq!(regions, [(0, garbage.len())]);
+        // Every magic looks like the start of a torn frame: one region each, covering all bytes.
         let magics = MAGIC.repeat(100);
-        assert_eq!(super::scan(&magics).corrupt, [0..magics.len()]);
+        let expected: Vec<_> = (0..100).map(|i| i * 4..i * 4 + 4).collect();
+        assert_eq!(super::scan(&magics).corrupt, expected);
     }
 
     #[test]
