@@ -380,3 +380,71 @@ fn concurrent_appends_are_all_kept_in_per_thread_order() {
         );
     }
 }
+
+#[test]
+fn the_background_flusher_fsyncs_without_being_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SpoolOptions::default().fsync(FsyncPolicy::Every(Duration::from_millis(10)));
+    let (spool, _) = open(dir.path(), options);
+    assert_eq!(spool.stats().fsyncs, 0, "nothing written, nothing to sync");
+    spool.append(&message(0)).expect("append");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while spool.stats().fsyncs == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the flusher never ran"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A `tracing` writer that keeps everything logged.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn skipped_damage_is_logged_with_its_segment_and_offset() {
+    let (_source, mut bytes, _) = three_record_segment();
+    let frame_len = frame::message_frame_len(message(0).len());
+    bytes[frame_len + 20] ^= 0x01;
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let (dir, _spool, recovered) =
+        tracing::subscriber::with_default(subscriber, || open_with_segment(&bytes));
+    assert_eq!(recovered.corrupt_records, 1);
+
+    let logs = String::from_utf8(logs.0.lock().expect("log buffer").clone()).expect("UTF-8");
+    let warning = logs
+        .lines()
+        .find(|line| line.contains("WARN"))
+        .expect("a warning");
+    assert!(
+        warning.contains("skipped a corrupt or torn record"),
+        "{warning}"
+    );
+    let segment = dir.path().join(segment::file_name(0));
+    assert!(
+        warning.contains(&segment.display().to_string()),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("offset={frame_len}")),
+        "{warning}"
+    );
+    assert!(warning.contains(&format!("bytes={frame_len}")), "{warning}");
+}
