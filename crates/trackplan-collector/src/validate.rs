@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use trackplan_codegen::plan::{Call, Plan, Rule};
 
 use crate::segment_rules::check_message;
@@ -192,10 +192,9 @@ fn call_of(type_field: &str) -> Option<Call> {
 }
 
 fn compile(rule: &Rule) -> Result<CompiledRule, String> {
-    let schema = schema_with_definitions(&rule.payload, &rule.definitions);
     let schema = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft7)
-        .build(&schema)
+        .build(&rule.standalone_schema())
         .map_err(|error| error.to_string())?;
     Ok(CompiledRule {
         payload_key: rule.call.payload_key(),
@@ -204,34 +203,12 @@ fn compile(rule: &Rule) -> Result<CompiledRule, String> {
     })
 }
 
-/// The payload schema with the rule's definitions under both `definitions` and `$defs`, so
-/// references written either way resolve inside the one document.
-fn schema_with_definitions(payload: &Value, definitions: &Map<String, Value>) -> Value {
-    let mut schema = payload.clone();
-    if definitions.is_empty() {
-        return schema;
-    }
-    if let Value::Object(fields) = &mut schema {
-        for key in ["definitions", "$defs"] {
-            let slot = fields
-                .entry(key)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(existing) = slot {
-                for (name, definition) in definitions {
-                    existing
-                        .entry(name.clone())
-                        .or_insert_with(|| definition.clone());
-                }
-            }
-        }
-    }
-    schema
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
     use trackplan_codegen::plan::PlanShape;
+
+    use serde_json::Map;
 
     use super::*;
 

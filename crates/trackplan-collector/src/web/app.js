@@ -31,6 +31,16 @@
     return node;
   }
 
+  // Text with `backticked` parts as <code>, built from text nodes only.
+  function prose(tag, className, text) {
+    const node = el(tag, className);
+    String(text).split("`").forEach((part, index) => {
+      if (!part) return;
+      node.append(index % 2 ? el("code", null, part) : document.createTextNode(part));
+    });
+    return node;
+  }
+
   // ---- theme -------------------------------------------------------------------------------
   const THEME_KEY = "trackplan-collector-theme";
   function applyTheme(theme) {
@@ -172,7 +182,7 @@
     const main = el("div", "row-main");
     const mark = el("span", `mark ${event.valid ? "valid" : "invalid"}`, event.valid ? "Valid" : "Invalid");
     const type = el("span", "type", event.type || "?");
-    const name = el("span", "cell name", label(event));
+    const name = el("span", event.name ? "cell name" : "cell name nameless", label(event));
     const user = el("span", "cell user", event.user || "—");
     const received = el("span", "cell time", time(event.receivedAt));
     received.title = event.receivedAt;
@@ -182,7 +192,7 @@
     if (!event.valid && event.violations.length) {
       const first = event.violations[0];
       const more = event.violations.length > 1 ? `  (+${event.violations.length - 1} more)` : "";
-      row.append(el("div", "row-issue", `${first.path ? first.path + ": " : ""}${first.message}${more}`));
+      row.append(prose("div", "row-issue", `${first.path ? first.path + ": " : ""}${first.message}${more}`));
     }
     row.addEventListener("click", () => select(event.seq));
     state.rows.set(event.seq, row);
@@ -294,7 +304,7 @@
       violations = el("ul", "violations");
       for (const violation of event.violations) {
         const item = el("li", "violation");
-        item.append(el("div", "what", violation.message));
+        item.append(prose("div", "what", violation.message));
         const where = el("div", "where");
         where.append(el("code", null, violation.path || "(message)"), el("span", "rule", violation.rule));
         item.append(where);
