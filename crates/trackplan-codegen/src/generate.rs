@@ -51,3 +51,42 @@ fn file_stem(file: &str) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.to_owned())
 }
+
+/// Why source could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The plan is unreadable, not a plan, or uses a schema feature without a Rust mapping.
+    #[error("{0}")]
+    Plan(#[from] PlanErrors),
+    /// The generator produced tokens that do not parse: a trackplan bug.
+    #[error("trackplan generated invalid Rust (please report this bug): {0}")]
+    Render(#[from] syn::Error),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Generated source text and the warnings met on the way.
+#[derive(Debug)]
+pub struct GeneratedSource {
+    pub source: String,
+    pub warnings: Vec<PlanError>,
+}
+
+/// The plan file at `path` as rustfmt-clean source; `file` names it in errors and the header.
+pub fn generate_source(
+    path: &Path,
+    file: &str,
+    opts: &LoadOptions,
+) -> Result<GeneratedSource, GenerateError> {
+    let generated = generate_file(path, file, opts)?;
+    let source = crate::source::render(&generated.tokens, file)?;
+    Ok(GeneratedSource {
+        source,
+        warnings: generated.warnings,
+    })
+}

@@ -3,12 +3,13 @@
 //! - [`plan`]: read a tracking plan (any shape) into one normalised model.
 //! - [`names`]: Rust identifiers for plan names.
 //! - [`schema`], [`emit`], [`source`], [`generate`]: plan to typed IR to tokens to source; the
-//!   one generator behind `plan!`, `trackplan generate` and build scripts.
+//!   one generator behind `plan!`, `trackplan generate` and build scripts ([`build`]).
 //! - [`derive`]: the expansion of trackplan's derives.
 //! - [`plan_check`]: hand-written derives checked against a plan.
 //! - [`plan_macro`]: the expansion of `plan!`.
 //! - [`lint`], [`diff`]: plan lifecycle checks for CI.
 
+pub mod build;
 pub mod derive;
 pub mod diff;
 pub mod emit;
@@ -18,5 +19,6 @@ pub mod names;
 pub mod plan;
 pub mod plan_check;
 pub mod plan_macro;
+pub mod plan_path;
 pub mod schema;
 pub mod source;

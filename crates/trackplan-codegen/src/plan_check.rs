@@ -1,10 +1,29 @@
 //! `#[event(plan = "...")]` / `#[traits(plan = "...")]`: a hand-written derive checked against a
 //! tracking plan at compile time. The derive collects the item's wire names and types into a
 //! [`PlanCheckInput`]; [`check`] compares them with the plan's rule.
+//!
+//! What is checked, each a compile error on the field (or the item) naming the plan file and the
+//! JSON pointer:
+//! - the event (track) or the traits rule (identify/group) exists in the plan;
+//! - every field is a property of the rule, unless the rule's `additionalProperties` is `true` or
+//!   a schema (an absent `additionalProperties` counts as closed: a plan lists its properties);
+//! - every required property has a field, and that field is not an `Option` unless the property
+//!   is nullable;
+//! - the field's type fits the property's JSON type, read from the type's syntax: strings,
+//!   booleans, integers, floats, sequences (and their items), maps, `serde_json::Value` and
+//!   date-times. Other named types (your `#[derive(Enum)]` and `#[derive(Properties)]` types)
+//!   are opaque to a derive; a string-enum property only requires that its type sends strings
+//!   (`StringProperty`), checked by rustc on the field. The variants of a separate
+//!   `#[derive(Enum)]` type are not visible to the event's derive, so differing enum values are
+//!   caught at run time by plan validation (`trackplan check`, the collector), not here.
+//! - `#[property(serde)]` fields are checked for presence only.
 
 use proc_macro2::{Span, TokenStream};
+use quote::quote_spanned;
+use serde_json::{Map, Value};
 
-use crate::plan::Call;
+use crate::plan::{self, pointer_push, Call, LoadOptions, Rule};
+use crate::plan_path::{plan_errors_to_syn, PlanPath};
 
 /// What the derive knows about the item being checked.
 pub struct PlanCheckInput<'a> {
@@ -37,8 +56,434 @@ pub struct PlanCheckField<'a> {
 /// Check the item against its plan. On success returns tokens to splice into the expansion
 /// (they make rustc rebuild when the plan file changes); on failure every problem, combined.
 pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
-    Err(syn::Error::new(
-        input.plan_path.span(),
-        "plan-checked derives are being built",
-    ))
+    let lit = input.plan_path;
+    let path = PlanPath::resolve(lit)?;
+    let opts = LoadOptions::default().file_name(path.written.clone());
+    let plan = plan::load_with(&path.absolute, &opts).map_err(|e| plan_errors_to_syn(lit, &e))?;
+    let file = &path.written;
+    let rule = find_rule(&plan.rules, input, file)?;
+    let mut errors = Errors::default();
+    let mut asserts = TokenStream::new();
+    let schema = rule.payload.as_object().cloned().unwrap_or_default();
+    let empty = Map::new();
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let props_ptr = pointer_push(&rule.pointer, "properties");
+    let open = matches!(
+        schema.get("additionalProperties"),
+        Some(Value::Bool(true) | Value::Object(_))
+    );
+    for field in &input.fields {
+        let Some(prop) = props.get(field.wire_name) else {
+            if !open {
+                let known: Vec<&str> = props.keys().map(String::as_str).collect();
+                errors.push(
+                    field.span,
+                    format!(
+                        "property `{}` is not in plan `{file}` at `{props_ptr}`; the plan knows {}",
+                        field.wire_name,
+                        list(&known)
+                    ),
+                );
+            }
+            continue;
+        };
+        let ptr = pointer_push(&props_ptr, field.wire_name);
+        let required = is_required(&schema, field.wire_name);
+        if field.serde {
+            continue;
+        }
+        let (ty, optional) = strip_option(field.ty);
+        let expected = SchemaType::of(prop, &rule.definitions);
+        if optional && required && !expected.nullable {
+            errors.push(
+                field.span,
+                format!(
+                    "property `{}` is required and not nullable in plan `{file}` at `{ptr}`, but the field is an `Option`; make it a plain field",
+                    field.wire_name
+                ),
+            );
+        }
+        if let Err(message) = fits(ty, prop, &rule.definitions) {
+            errors.push(
+                field.span,
+                format!(
+                    "property `{}` in plan `{file}` at `{ptr}`: {message}",
+                    field.wire_name
+                ),
+            );
+        }
+        if expected.string_enum {
+            let ty = field.ty;
+            asserts.extend(quote_spanned! {field.span=>
+                const _: fn() = || {
+                    fn plan_enum_sends_strings<T: ::trackplan::StringProperty + ?::core::marker::Sized>() {}
+                    plan_enum_sends_strings::<#ty>();
+                };
+            });
+        }
+    }
+    for name in required_names(&schema) {
+        if !input.fields.iter().any(|f| f.wire_name == name) {
+            errors.push(
+                input.item_span,
+                format!(
+                    "required property `{name}` of plan `{file}` at `{}` has no field; add one (renamed with `#[property(rename = \"{name}\")]` if needed)",
+                    pointer_push(&props_ptr, &name)
+                ),
+            );
+        }
+    }
+    errors.finish()?;
+    let tracker = path.rebuild_tracker(lit);
+    Ok(quote::quote! { #tracker #asserts })
+}
+
+fn find_rule<'p>(
+    rules: &'p [Rule],
+    input: &PlanCheckInput<'_>,
+    file: &str,
+) -> Result<&'p Rule, syn::Error> {
+    match (input.call, input.name) {
+        (Call::Track, Some((name, span))) => rules
+            .iter()
+            .find(|r| r.call == Call::Track && r.name == name)
+            .ok_or_else(|| {
+                let similar = rules
+                    .iter()
+                    .filter(|r| r.call == Call::Track)
+                    .find(|r| normalise(&r.name) == normalise(name))
+                    .map(|r| format!("; did you mean `{}`?", r.name))
+                    .unwrap_or_else(|| {
+                        "; add it to the plan or fix `#[event(name = \"...\")]`".to_owned()
+                    });
+                syn::Error::new(
+                    span,
+                    format!("event `{name}` is not in plan `{file}`{similar}"),
+                )
+            }),
+        (Call::Track, None) => Err(syn::Error::new(
+            input.item_span,
+            "a plan-checked event needs its name",
+        )),
+        (call, _) => rules.iter().find(|r| r.call == call).ok_or_else(|| {
+            syn::Error::new(
+                input.item_span,
+                format!("plan `{file}` has no {} rule", call.as_str()),
+            )
+        }),
+    }
+}
+
+fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "no properties".to_owned();
+    }
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
+}
+
+fn required_names(schema: &Map<String, Value>) -> Vec<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_required(schema: &Map<String, Value>, name: &str) -> bool {
+    required_names(schema).iter().any(|r| r == name)
+}
+
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, span: Span, message: String) {
+        let error = syn::Error::new(span, message);
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn finish(self) -> Result<(), syn::Error> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// The JSON types a schema admits, resolved through local `$ref`s.
+#[derive(Debug, Default)]
+struct SchemaType {
+    types: Vec<String>,
+    nullable: bool,
+    string_enum: bool,
+}
+
+impl SchemaType {
+    fn of(schema: &Value, definitions: &Map<String, Value>) -> Self {
+        let schema = resolve(schema, definitions);
+        let mut out = SchemaType::default();
+        match schema.get("type") {
+            Some(Value::String(t)) => out.types.push(t.clone()),
+            Some(Value::Array(ts)) => out
+                .types
+                .extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
+            _ => {}
+        }
+        if let Some(Value::Array(values)) = schema.get("enum") {
+            out.nullable |= values.iter().any(Value::is_null);
+            let strings = values.iter().filter(|v| !v.is_null()).all(Value::is_string);
+            out.string_enum = strings && values.len() > 1;
+            if out.types.is_empty() && strings {
+                out.types.push("string".to_owned());
+            }
+        }
+        out.nullable |= out.types.iter().any(|t| t == "null");
+        out.types.retain(|t| t != "null");
+        if out.types.is_empty() && schema.get("properties").is_some() {
+            out.types.push("object".to_owned());
+        }
+        out
+    }
+}
+
+fn resolve<'a>(schema: &'a Value, definitions: &'a Map<String, Value>) -> &'a Value {
+    let mut current = schema;
+    // Bounded: a cycle of plain `$ref`s resolves to whatever it reaches after a few hops.
+    for _ in 0..8 {
+        let Some(name) = current.get("$ref").and_then(Value::as_str).and_then(|r| {
+            r.strip_prefix("#/definitions/")
+                .or_else(|| r.strip_prefix("#/$defs/"))
+        }) else {
+            break;
+        };
+        match definitions.get(name) {
+            Some(def) => current = def,
+            None => break,
+        }
+    }
+    current
+}
+
+/// `Option<T>` (and `trackplan::event::Nullable<T>`) → (`T`, true); anything else → (it, false).
+fn strip_option(ty: &syn::Type) -> (&syn::Type, bool) {
+    match single_generic(ty, &["Option", "Nullable"]) {
+        Some(inner) => (inner, true),
+        None => (ty, false),
+    }
+}
+
+/// The generic argument of `Wrapper<T>` when `ty`'s last path segment is one of `wrappers`.
+fn single_generic<'t>(ty: &'t syn::Type, wrappers: &[&str]) -> Option<&'t syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if !wrappers.iter().any(|w| last.ident == w) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// What a Rust type sends, read from its syntax.
+#[derive(Debug, PartialEq, Eq)]
+enum RustJson {
+    String,
+    Boolean,
+    Integer,
+    Number,
+    DateTime,
+    Array(Option<Box<RustJson>>),
+    Object,
+    /// `serde_json::Value`: anything.
+    Any,
+    /// A type we cannot see into (the user's enums and structs).
+    Opaque,
+}
+
+fn rust_json(ty: &syn::Type) -> RustJson {
+    match ty {
+        syn::Type::Reference(r) => return rust_json(&r.elem),
+        syn::Type::Paren(p) => return rust_json(&p.elem),
+        syn::Type::Group(g) => return rust_json(&g.elem),
+        syn::Type::Slice(s) => return RustJson::Array(Some(Box::new(rust_json(&s.elem)))),
+        syn::Type::Array(a) => return RustJson::Array(Some(Box::new(rust_json(&a.elem)))),
+        _ => {}
+    }
+    let syn::Type::Path(path) = ty else {
+        return RustJson::Opaque;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return RustJson::Opaque;
+    };
+    let name = last.ident.to_string();
+    match name.as_str() {
+        "String" | "str" | "Cow" => RustJson::String,
+        "bool" => RustJson::Boolean,
+        "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            RustJson::Integer
+        }
+        "f32" | "f64" => RustJson::Number,
+        "OffsetDateTime" | "UtcDateTime" | "DateTime" => RustJson::DateTime,
+        "Value" => RustJson::Any,
+        "Map" | "HashMap" | "BTreeMap" => RustJson::Object,
+        "Box" | "Rc" | "Arc" | "Option" | "Nullable" => {
+            match single_generic(ty, &[name.as_str()]) {
+                Some(inner) => rust_json(inner),
+                None => RustJson::Opaque,
+            }
+        }
+        "Vec" | "VecDeque" | "BTreeSet" | "HashSet" => RustJson::Array(
+            single_generic(ty, &[name.as_str()]).map(|inner| Box::new(rust_json(inner))),
+        ),
+        _ => RustJson::Opaque,
+    }
+}
+
+/// Whether a field of type `ty` can hold what `schema` describes.
+fn fits(ty: &syn::Type, schema: &Value, definitions: &Map<String, Value>) -> Result<(), String> {
+    let expected = SchemaType::of(schema, definitions);
+    let actual = rust_json(ty);
+    if expected.types.is_empty() || matches!(actual, RustJson::Any | RustJson::Opaque) {
+        return Ok(());
+    }
+    let accepts = |t: &str| expected.types.iter().any(|e| e == t);
+    let ok = match &actual {
+        RustJson::String => accepts("string"),
+        RustJson::DateTime => accepts("string"),
+        RustJson::Boolean => accepts("boolean"),
+        RustJson::Integer => accepts("integer") || accepts("number"),
+        RustJson::Number => accepts("number"),
+        RustJson::Object => accepts("object"),
+        RustJson::Array(_) => accepts("array"),
+        RustJson::Any | RustJson::Opaque => true,
+    };
+    let rust = quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(' ', "");
+    if !ok {
+        let fix = match expected.types.first().map(String::as_str) {
+            Some("string") => "String",
+            Some("integer") => "i64",
+            Some("number") => "f64",
+            Some("boolean") => "bool",
+            Some("array") => "Vec<_>",
+            Some("object") => "a #[derive(Properties)] struct or serde_json::Map",
+            _ => "serde_json::Value",
+        };
+        return Err(format!(
+            "the plan says {}, but the field is `{rust}`; use {fix}",
+            expected.types.join(" or ")
+        ));
+    }
+    if let RustJson::Array(Some(_)) = actual {
+        let resolved = resolve(schema, definitions);
+        if let (Some(items), Some(inner)) = (
+            resolved.get("items"),
+            single_generic(ty, &["Vec", "VecDeque", "BTreeSet", "HashSet"]),
+        ) {
+            if items.is_object() {
+                let (inner, _) = strip_option(inner);
+                return fits(inner, items, definitions).map_err(|e| format!("items: {e}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ty(text: &str) -> syn::Type {
+        syn::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn types_fit_their_schemas() {
+        let defs = Map::new();
+        assert!(fits(&ty("String"), &json!({"type": "string"}), &defs).is_ok());
+        assert!(fits(&ty("i64"), &json!({"type": "number"}), &defs).is_ok());
+        assert!(fits(&ty("f64"), &json!({"type": "integer"}), &defs).is_err());
+        assert!(fits(
+            &ty("Vec<String>"),
+            &json!({"type": "array", "items": {"type": "string"}}),
+            &defs
+        )
+        .is_ok());
+        let err = fits(
+            &ty("Vec<bool>"),
+            &json!({"type": "array", "items": {"type": "string"}}),
+            &defs,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("items: the plan says string, but the field is `bool`"),
+            "{err}"
+        );
+        assert!(fits(
+            &ty("MyEnum"),
+            &json!({"type": "string", "enum": ["a", "b"]}),
+            &defs
+        )
+        .is_ok());
+        assert!(fits(&ty("serde_json::Value"), &json!({"type": "integer"}), &defs).is_ok());
+        assert!(fits(
+            &ty("&'static str"),
+            &json!({"type": ["string", "null"]}),
+            &defs
+        )
+        .is_ok());
+        assert!(fits(
+            &ty("time::OffsetDateTime"),
+            &json!({"type": "string", "format": "date-time"}),
+            &defs
+        )
+        .is_ok());
+        let err = fits(&ty("String"), &json!({"type": "boolean"}), &defs).unwrap_err();
+        assert_eq!(
+            err,
+            "the plan says boolean, but the field is `String`; use bool"
+        );
+    }
+
+    #[test]
+    fn refs_are_followed() {
+        let defs: Map<String, Value> = [("money".to_owned(), json!({"type": "number"}))]
+            .into_iter()
+            .collect();
+        assert!(fits(&ty("f64"), &json!({"$ref": "#/definitions/money"}), &defs).is_ok());
+        assert!(fits(&ty("String"), &json!({"$ref": "#/$defs/money"}), &defs).is_err());
+    }
+
+    #[test]
+    fn options_are_seen_through() {
+        assert!(strip_option(&ty("Option<String>")).1);
+        assert!(strip_option(&ty("std::option::Option<u8>")).1);
+        assert!(!strip_option(&ty("String")).1);
+        assert!(SchemaType::of(&json!({"type": ["string", "null"]}), &Map::new()).nullable);
+        assert!(SchemaType::of(&json!({"enum": ["a", null, "b"]}), &Map::new()).string_enum);
+    }
 }
