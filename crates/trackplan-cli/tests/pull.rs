@@ -344,6 +344,22 @@ fn missing_token_and_network_errors_are_clear() {
         stderr(&output)
     );
 
+    let output = pull(
+        "http://127.0.0.1:9",
+        &["--plan-id", "tp_1", "--eu"],
+        Some(TOKEN),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--eu and --api-base conflict"
+    );
+    assert!(
+        stderr(&output).contains("cannot be used with"),
+        "{}",
+        stderr(&output)
+    );
+
     let output = pull("not a url", &["--plan-id", "tp_1"], Some(TOKEN));
     assert_eq!(output.status.code(), Some(2));
     assert!(

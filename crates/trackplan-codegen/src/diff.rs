@@ -48,11 +48,14 @@ use crate::plan::{Call, Plan};
 /// Whether a change can break producers or consumers of the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Compatibility {
+    /// Events valid under the old plan may fail under the new one, or consumers lose data.
     Breaking,
+    /// Everything else.
     Compatible,
 }
 
 impl Compatibility {
+    /// `breaking` or `compatible`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Compatibility::Breaking => "breaking",
@@ -65,11 +68,15 @@ impl Compatibility {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChangeKind {
     // Breaking.
+    /// A rule (call and wire name) of the old plan is not in the new one.
     EventRemoved,
+    /// A property of the old plan is not in the new one (and no rename explains it).
     PropertyRemoved,
     /// One property removed and one added with the same schema, in the same object.
     PropertyRenamed,
+    /// A new property that must be sent.
     RequiredPropertyAdded,
+    /// An existing property (or a name `required` lists) must now be sent.
     PropertyMadeRequired,
     /// The payload itself must now be sent (Config API root `required: ["properties"]`).
     PayloadMadeRequired,
@@ -77,24 +84,36 @@ pub enum ChangeKind {
     TypeNarrowed,
     /// Old and new types do not contain each other (`string` -> `number`).
     TypeChanged,
+    /// A value the enum (or `const`) accepted is gone.
     EnumValueRemoved,
     /// A property that took any value of its type now takes only listed values.
     EnumIntroduced,
+    /// `additionalProperties: false` where undeclared properties were accepted.
     AdditionalPropertiesClosed,
     /// A bound raised or lowered, a pattern, format or `multipleOf` added or changed.
     ConstraintTightened,
     // Compatible.
+    /// A rule of the new plan is not in the old one.
     EventAdded,
+    /// A new optional property.
     PropertyAdded,
+    /// A required property (or a name `required` listed) may now be omitted.
     PropertyMadeOptional,
+    /// The payload may now be omitted.
     PayloadMadeOptional,
+    /// The new type admits more values (`integer` -> `number`, `null` added).
     TypeWidened,
+    /// The enum accepts one more value.
     EnumValueAdded,
     /// An enum dropped: any value of the type is now accepted.
     EnumLifted,
+    /// Undeclared properties are accepted again.
     AdditionalPropertiesOpened,
+    /// A bound relaxed or removed; a pattern, format or `multipleOf` removed.
     ConstraintLoosened,
+    /// The rule's or a property's description changed.
     DescriptionChanged,
+    /// The rule's `version` changed.
     VersionChanged,
 }
 
@@ -167,11 +186,14 @@ impl fmt::Display for ChangeKind {
 /// Which of the two files a pointer refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
+    /// The plan before the change.
     Old,
+    /// The plan after the change.
     New,
 }
 
 impl Side {
+    /// `old` or `new`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Side::Old => "old",
@@ -183,7 +205,9 @@ impl Side {
 /// One classified change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// What kind of change; its [`ChangeKind::compatibility`] classifies it.
     pub kind: ChangeKind,
+    /// The call of the rule that changed.
     pub call: Call,
     /// The rule's wire name.
     pub event: String,
@@ -192,12 +216,14 @@ pub struct Change {
     pub property: Option<String>,
     /// JSON pointer of what changed: into the old file for removals, else into the new one.
     pub pointer: String,
+    /// Which file [`Change::pointer`] refers to.
     pub side: Side,
     /// What changed, in words (`number -> integer`).
     pub detail: String,
 }
 
 impl Change {
+    /// Whether this change is breaking.
     pub fn compatibility(&self) -> Compatibility {
         self.kind.compatibility()
     }
@@ -207,8 +233,11 @@ impl Change {
 /// plan's order; within a rule, in schema order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanDiff {
+    /// The old plan's name.
     pub old_name: String,
+    /// The new plan's name.
     pub new_name: String,
+    /// Every change, classified.
     pub changes: Vec<Change>,
 }
 

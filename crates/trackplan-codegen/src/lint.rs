@@ -134,11 +134,14 @@ impl fmt::Display for RuleId {
 /// How serious a finding is. Errors make `trackplan lint` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Reported; the lint still passes.
     Warning,
+    /// Reported; the lint fails.
     Error,
 }
 
 impl Severity {
+    /// `warning` or `error`, as in reports and config files.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Warning => "warning",
@@ -150,7 +153,9 @@ impl Severity {
 /// One problem lint found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: RuleId,
+    /// Its severity after the config.
     pub severity: Severity,
     /// The call of the rule the finding is about.
     pub call: Call,
@@ -169,6 +174,7 @@ pub struct Finding {
 /// The findings of one plan, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LintReport {
+    /// Per-rule findings in plan order, then plan-wide ones (collisions, inconsistent types).
     pub findings: Vec<Finding>,
 }
 

@@ -59,11 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
              with read access to tracking plans (Settings > Access Management > Tokens)"
         );
     };
-    let base = match (&args.api_base, args.eu) {
-        (Some(base), _) => base.as_str(),
-        (None, true) => EU_API,
-        (None, false) => US_API,
-    };
+    let base = api_base(args.api_base.as_deref(), args.eu);
     let api = Api::new(base, token, args.max_rate_limit_retries)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,6 +88,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("the pulled plan was written, but trackplan cannot read it: {errors}")
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The API origin: an explicit `--api-base` wins, else the region's.
+fn api_base(explicit: Option<&str>, eu: bool) -> &str {
+    match (explicit, eu) {
+        (Some(base), _) => base,
+        (None, true) => EU_API,
+        (None, false) => US_API,
+    }
 }
 
 /// A Segment Public API client for the two tracking-plan reads.
@@ -357,6 +362,16 @@ mod tests {
             r#"{"id":"tp_1","name":"Shop","rules":[{"jsonSchema":{"a":2,"z":1},"key":"B","type":"TRACK"},{"key":"A"}]}"#
         );
         assert!(assemble(serde_json::json!([]), Vec::new()).is_err());
+    }
+
+    #[test]
+    fn the_region_picks_the_default_base() {
+        assert_eq!(api_base(None, false), "https://api.segmentapis.com");
+        assert_eq!(api_base(None, true), "https://eu1.api.segmentapis.com");
+        assert_eq!(
+            api_base(Some("http://127.0.0.1:1"), false),
+            "http://127.0.0.1:1"
+        );
     }
 
     #[test]

@@ -20,8 +20,11 @@ use super::{RuleId, Severity};
 /// What a rule does: nothing, warn, or fail the lint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// The rule does not run.
     Off,
+    /// Findings are warnings.
     Warning,
+    /// Findings are errors: `trackplan lint` exits 1.
     Error,
 }
 
