@@ -67,11 +67,14 @@ pub enum RuleId {
     InconsistentPropertyType,
     /// `required` names a property that `properties` does not declare.
     RequiredUndeclared,
+    /// A property Segment reserves for every event with another type: `revenue` and `value`
+    /// are numbers, `currency` a string (destinations such as Google Analytics read them).
+    ReservedPropertyType,
 }
 
 impl RuleId {
     /// Every rule, in documentation order.
-    pub const ALL: [RuleId; 11] = [
+    pub const ALL: [RuleId; 12] = [
         RuleId::EventNameCase,
         RuleId::EventNameTense,
         RuleId::EventNameCollision,
@@ -83,6 +86,7 @@ impl RuleId {
         RuleId::EmptyPropertiesSchema,
         RuleId::InconsistentPropertyType,
         RuleId::RequiredUndeclared,
+        RuleId::ReservedPropertyType,
     ];
 
     /// The stable kebab-case id (`event-name-case`).
@@ -99,6 +103,7 @@ impl RuleId {
             RuleId::EmptyPropertiesSchema => "empty-properties-schema",
             RuleId::InconsistentPropertyType => "inconsistent-property-type",
             RuleId::RequiredUndeclared => "required-undeclared",
+            RuleId::ReservedPropertyType => "reserved-property-type",
         }
     }
 
@@ -120,7 +125,8 @@ impl RuleId {
             | RuleId::DynamicName
             | RuleId::EmptyPropertiesSchema
             | RuleId::InconsistentPropertyType
-            | RuleId::RequiredUndeclared => Level::Warning,
+            | RuleId::RequiredUndeclared
+            | RuleId::ReservedPropertyType => Level::Warning,
         }
     }
 }

@@ -287,6 +287,28 @@ fn required_undeclared() {
 }
 
 #[test]
+fn reserved_property_types() {
+    let payload = json!({"type": "object", "properties": {
+        "revenue": {"type": "string"},
+        "value": {"type": ["integer", "null"]},
+        "currency": {"type": "number"},
+        "item": {"type": "object", "properties": {"revenue": {"type": "string"}}}
+    }});
+    let report = run(&plan(vec![track("Order Completed", payload)]));
+    let found = findings_of(&report, RuleId::ReservedPropertyType);
+    let props: Vec<Option<&str>> = found.iter().map(|f| f.property.as_deref()).collect();
+    assert_eq!(
+        props,
+        [Some("currency"), Some("revenue")],
+        "nested `item.revenue` is not the reserved one"
+    );
+    assert_eq!(
+        found[1].message,
+        "`revenue` is reserved by Segment as a number but is string here"
+    );
+}
+
+#[test]
 fn shared_definitions_are_reported_once() {
     let definitions: serde_json::Map<String, Value> = json!({
         "Product": {"type": "object", "properties": {"productId": {"type": "string"}}}

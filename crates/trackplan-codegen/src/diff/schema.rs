@@ -99,6 +99,10 @@ impl TypeSet {
         self.0.is_empty()
     }
 
+    pub(crate) fn iter(&self) -> impl Iterator<Item = JsonType> + '_ {
+        self.0.iter().copied()
+    }
+
     pub(crate) fn contains(&self, ty: JsonType) -> bool {
         self.0.contains(&ty)
     }

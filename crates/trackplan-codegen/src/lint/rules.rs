@@ -9,7 +9,7 @@ use heck::ToSnakeCase;
 use super::names;
 use super::walk::{self, ObjectSite, PropertySite};
 use super::{Finding, RuleId, Severity};
-use crate::diff::schema::{self, TypeSet};
+use crate::diff::schema::{self, JsonType, TypeSet};
 use crate::plan::{Call, Plan, Rule};
 
 /// A finding before its severity is known.
@@ -182,8 +182,41 @@ fn check_object(rule: &Rule, object: &ObjectSite<'_>, findings: &mut Vec<RawFind
     }
 }
 
+/// Properties Segment reserves in every event, with the JSON type destinations expect.
+const RESERVED_PROPERTIES: [(&str, JsonType); 3] = [
+    ("revenue", JsonType::Number),
+    ("value", JsonType::Number),
+    ("currency", JsonType::String),
+];
+
 fn check_property(rule: &Rule, property: &PropertySite<'_>, findings: &mut Vec<RawFinding>) {
     let name = property.name;
+    let top_level = !property.path.contains(['.', '[', '{']);
+    if let Some((_, expected)) = RESERVED_PROPERTIES
+        .iter()
+        .find(|(reserved, _)| top_level && *reserved == name)
+    {
+        let all = TypeSet::of(property.schema);
+        let types = all.without_null();
+        let fits = |ty: JsonType| {
+            ty == *expected || (ty == JsonType::Integer && *expected == JsonType::Number)
+        };
+        if !all.is_any() && !types.is_empty() && !types.iter().all(fits) {
+            findings.push(RawFinding::about_property(
+                RuleId::ReservedPropertyType,
+                rule,
+                property,
+                format!(
+                    "`{name}` is reserved by Segment as a {} but is {types} here",
+                    expected.as_str()
+                ),
+                format!(
+                    "type it as a {}, or rename the property if it means something else",
+                    expected.as_str()
+                ),
+            ));
+        }
+    }
     if !names::is_snake_case(name) {
         findings.push(RawFinding::about_property(
             RuleId::PropertyNameCase,
