@@ -4,28 +4,47 @@
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// A typed track event. See the `trackplan` crate documentation for the attributes.
+/// A typed track event: implements `trackplan::Properties` and `trackplan::Event`.
+///
+/// Options: `#[event(name = "...", allow_name, case = "...", plan = "...", crate = "...")]` on
+/// the struct, `#[property(rename = "...", serde, skip)]` on fields. Property names are checked
+/// against the naming convention (snake_case by default), the event name against Title Case
+/// "Object Action", and `revenue`/`value`/`currency` against their Segment types. The reference,
+/// with examples, is the `trackplan::docs::derive` module.
 #[proc_macro_derive(Event, attributes(event, property))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     trackplan_codegen::derive::expand_event(&input).into()
 }
 
-/// Identify or group traits.
+/// Identify or group traits: implements `trackplan::Traits`.
+///
+/// Options: `#[traits(case = "...", plan = "...", call = "identify" | "group", crate = "...")]`
+/// on the struct, `#[property(rename = "...", serde, skip)]` on fields. Segment's reserved
+/// camelCase traits (`firstName`, `createdAt`...) are accepted under any convention. See
+/// `trackplan::docs::derive`.
 #[proc_macro_derive(Traits, attributes(traits, property))]
 pub fn derive_traits(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     trackplan_codegen::derive::expand_traits(&input).into()
 }
 
-/// An object usable as page/screen properties and as a nested property value.
+/// An object usable as page/screen properties and as a nested property value: implements
+/// `trackplan::Properties` and `trackplan::PropertyValue`.
+///
+/// Options: `#[properties(case = "...", crate = "...")]` on the struct,
+/// `#[property(rename = "...", serde, skip)]` on fields. See `trackplan::docs::derive`.
 #[proc_macro_derive(Properties, attributes(properties, property))]
 pub fn derive_properties(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     trackplan_codegen::derive::expand_properties(&input).into()
 }
 
-/// A string-valued enum property.
+/// A string-valued enum property: an `as_str()` method, `trackplan::PropertyValue` and
+/// `trackplan::StringProperty`. Variants are sent in snake_case (`ProPlus` as `"pro_plus"`).
+///
+/// Options: `#[property(case = "...", crate = "...")]` on the enum, `#[property(rename = "...")]`
+/// on variants. See `trackplan::docs::derive`.
 #[proc_macro_derive(Enum, attributes(property))]
 pub fn derive_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -107,7 +107,8 @@ impl<'a> Container<'a> {
                 None
             }
         };
-        let event_name = (derive == Derive::Event).then(|| {
+        // An item that cannot be an event at all gets no name to check.
+        let event_name = (derive == Derive::Event && data.is_some()).then(|| {
             WireName::new(
                 case::default_event_name(&input.ident.unraw().to_string()),
                 &input.ident,

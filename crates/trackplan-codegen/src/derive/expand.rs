@@ -141,9 +141,9 @@ impl Generator<'_, '_> {
             Vec::new()
         };
         let writes = fields.iter().map(|field| {
-            let member = field.member;
-            let key = quoted_key(&field.wire.value);
             let span = field.ty.span();
+            let member = member_at(field, span);
+            let key = quoted_key(&field.wire.value);
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned!(span=> __writer.field(#key, &self.#member)?;),
                 (true, None) => quote_spanned!(span=> __writer.serde_field(#key, &self.#member)?;),
@@ -181,9 +181,9 @@ impl Generator<'_, '_> {
         let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
         let mutability = (!fields.is_empty()).then(|| quote!(mut));
         let entries = fields.iter().map(|field| {
-            let member = field.member;
-            let name = &field.wire.value;
             let span = field.ty.span();
+            let member = member_at(field, span);
+            let name = &field.wire.value;
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned! {span=>
                     if !#krate::PropertyValue::is_absent(&self.#member) {
@@ -294,6 +294,14 @@ impl Generator<'_, '_> {
         }
         clause
     }
+}
+
+/// The field's identifier re-spanned onto its type, so that the whole `&self.field` expression
+/// (and so a trait-bound error on it) points at the type alone.
+fn member_at(field: &Field<'_>, span: Span) -> Ident {
+    let mut member = field.member.clone();
+    member.set_span(span);
+    member
 }
 
 /// `"\"order_id\":"`: the key as a JSON string followed by a colon, as `ObjectWriter` takes it.

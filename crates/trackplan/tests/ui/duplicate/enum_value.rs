@@ -1,0 +1,8 @@
+#[derive(trackplan::Enum)]
+enum Tier {
+    Free,
+    #[property(rename = "free")]
+    Trial,
+}
+
+fn main() {}

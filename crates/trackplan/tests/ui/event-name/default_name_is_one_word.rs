@@ -1,0 +1,6 @@
+#[derive(trackplan::Event)]
+struct Signup {
+    plan: String,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(trackplan::Event)]
+#[event(name = "order_completed")]
+struct OrderCompleted {
+    order_id: String,
+}
+
+fn main() {}

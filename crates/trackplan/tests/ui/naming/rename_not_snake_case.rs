@@ -1,0 +1,7 @@
+#[derive(trackplan::Event)]
+struct OrderCompleted {
+    #[property(rename = "orderId")]
+    order_id: String,
+}
+
+fn main() {}

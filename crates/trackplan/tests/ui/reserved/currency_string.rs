@@ -1,0 +1,6 @@
+#[derive(trackplan::Event)]
+struct OrderCompleted {
+    currency: u32,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(trackplan::Event)]
+enum Checkout {
+    Started,
+    Completed,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(trackplan::Enum)]
+struct Tier {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(trackplan::Event)]
+struct OrderCompleted(String, f64);
+
+fn main() {}
