@@ -313,7 +313,7 @@ impl Emitter<'_> {
             let const_doc = match root.call {
                 Call::Track => " The event name, byte-exact as the plan spells it.",
                 Call::Page | Call::Screen => {
-                    "The page or screen name the plan gives this rule (may be empty)."
+                    " The page or screen name the plan gives this rule (may be empty)."
                 }
                 Call::Identify | Call::Group => " The rule's name in the plan (empty for traits).",
             };

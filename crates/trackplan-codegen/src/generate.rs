@@ -77,7 +77,9 @@ pub struct GeneratedSource {
     pub warnings: Vec<PlanError>,
 }
 
-/// The plan file at `path` as rustfmt-clean source; `file` names it in errors and the header.
+/// The plan file at `path` as source: prettyplease output, then rustfmt's when a `rustfmt` is
+/// installed (so the file is `cargo fmt --check`-clean). `file` names the plan in errors and the
+/// header.
 pub fn generate_source(
     path: &Path,
     file: &str,
@@ -85,6 +87,7 @@ pub fn generate_source(
 ) -> Result<GeneratedSource, GenerateError> {
     let generated = generate_file(path, file, opts)?;
     let source = crate::source::render(&generated.tokens, file)?;
+    let source = crate::source::rustfmt(&source).unwrap_or(source);
     Ok(GeneratedSource {
         source,
         warnings: generated.warnings,

@@ -18,6 +18,34 @@ pub fn render(tokens: &TokenStream, plan_file: &str) -> Result<String, syn::Erro
     ))
 }
 
+/// `source` as rustfmt formats it (edition 2021, the user's `rustfmt.toml` ignored), or `None`
+/// when no `rustfmt` runs here. prettyplease output is valid but not always what rustfmt would
+/// write; the CLI and build scripts pass it through rustfmt so checked-in code stays
+/// `cargo fmt --check`-clean.
+pub fn rustfmt(source: &str) -> Option<String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let rustfmt = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+    let mut child = Command::new(rustfmt)
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = source.to_owned();
+    // Write on another thread: rustfmt may fill its stdout pipe before reading all of stdin.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()
+}
+
 /// Write `contents` to `path` unless the file already holds exactly that, so unchanged output
 /// does not trigger rebuilds. Returns whether the file was written.
 pub fn write_if_changed(path: &Path, contents: &str) -> io::Result<bool> {
@@ -52,6 +80,14 @@ mod tests {
         assert!(write_if_changed(&path, "b").unwrap());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "b");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rustfmt_formats_when_available() {
+        let Some(formatted) = rustfmt("pub   struct A{x:i64}") else {
+            return;
+        };
+        assert_eq!(formatted, "pub struct A {\n    x: i64,\n}\n");
     }
 
     #[test]

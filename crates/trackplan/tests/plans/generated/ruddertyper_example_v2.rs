@@ -43,7 +43,7 @@ pub struct Page {
     >,
 }
 impl Page {
-    ///The page or screen name the plan gives this rule (may be empty).
+    /// The page or screen name the plan gives this rule (may be empty).
     pub const NAME: &'static str = "";
 }
 impl ::trackplan::Properties for Page {
@@ -75,7 +75,7 @@ pub struct Screen {
     >,
 }
 impl Screen {
-    ///The page or screen name the plan gives this rule (may be empty).
+    /// The page or screen name the plan gives this rule (may be empty).
     pub const NAME: &'static str = "";
 }
 impl ::trackplan::Properties for Screen {
