@@ -1,10 +1,239 @@
-//! `trackplan check` (being built).
+//! `trackplan check`: validate logged messages (NDJSON) against a plan, offline, with the same
+//! validator as the collector.
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::Context;
+use serde_json::Value;
+use trackplan_collector::{Validator, Violation};
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`trackplan check` is being built")
+#[derive(clap::Args)]
+pub struct Args {
+    /// Tracking plan to validate against; repeat for several (a message must satisfy each).
+    #[arg(long = "plan", value_name = "PLAN", required = true)]
+    plans: Vec<PathBuf>,
+    /// Messages, one JSON object per line (a `{"batch": [...]}` line counts each message);
+    /// `-` reads standard input.
+    #[arg(value_name = "EVENTS.ndjson")]
+    events: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let plans = super::serve::load_plans(&args.plans)?;
+    let validator = Validator::new(&plans)?;
+    let label = args.events.display().to_string();
+    let input: Box<dyn BufRead> = if label == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let file = File::open(&args.events).with_context(|| format!("cannot open {label}"))?;
+        Box::new(BufReader::new(file))
+    };
+
+    let mut out = io::stdout().lock();
+    let summary = check(input, &validator, &label, &mut out)?;
+    out.flush()?;
+    eprintln!("{summary}");
+    Ok(if summary.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What one run found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Summary {
+    messages: u64,
+    invalid: u64,
+    violations: u64,
+    unreadable_lines: u64,
+}
+
+impl Summary {
+    fn failed(&self) -> bool {
+        self.invalid > 0 || self.unreadable_lines > 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "checked {} messages: {} valid, {} invalid ({} violations)",
+            self.messages,
+            self.messages - self.invalid,
+            self.invalid,
+            self.violations
+        )?;
+        if self.unreadable_lines > 0 {
+            write!(f, "; {} lines are not JSON messages", self.unreadable_lines)?;
+        }
+        Ok(())
+    }
+}
+
+/// Validates every line of `input`, writing one line per violation to `out` as
+/// `FILE:LINE: <type> "<name>": <path>: <message> (<rule>)`.
+pub(crate) fn check(
+    input: impl BufRead,
+    validator: &Validator,
+    label: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    for (index, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {label}"))?;
+        let at = format!("{label}:{}", index + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let messages = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(mut object)) => match object.remove("batch") {
+                Some(Value::Array(batch)) => batch
+                    .into_iter()
+                    .enumerate()
+                    .map(|(item, message)| (format!("{at}: batch[{item}]"), message))
+                    .collect(),
+                Some(other) => {
+                    object.insert("batch".into(), other);
+                    vec![(at, Value::Object(object))]
+                }
+                None => vec![(at, Value::Object(object))],
+            },
+            Ok(_) => {
+                summary.unreadable_lines += 1;
+                writeln!(out, "{at}: not a message: a line must hold one JSON object")?;
+                continue;
+            }
+            Err(error) => {
+                summary.unreadable_lines += 1;
+                writeln!(out, "{at}: not JSON: {error}")?;
+                continue;
+            }
+        };
+        for (at, message) in messages {
+            summary.messages += 1;
+            let violations = validator.validate(&message);
+            if violations.is_empty() {
+                continue;
+            }
+            summary.invalid += 1;
+            summary.violations += violations.len() as u64;
+            let what = describe(&message);
+            for violation in &violations {
+                writeln!(out, "{at}: {what}: {}", display(violation))?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// `track "Order Completed"`, `identify`, ...
+fn describe(message: &Value) -> String {
+    let call = message
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("message");
+    let name = match call {
+        "track" => message.get("event"),
+        "page" | "screen" => message.get("name"),
+        _ => None,
+    };
+    match name.and_then(Value::as_str) {
+        Some(name) => format!("{call} \"{name}\""),
+        None => call.to_owned(),
+    }
+}
+
+fn display(violation: &Violation) -> String {
+    if violation.path.is_empty() {
+        format!("{} ({})", violation.message, violation.rule)
+    } else {
+        format!(
+            "{}: {} ({})",
+            violation.path, violation.message, violation.rule
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_check(input: &str) -> (Summary, String) {
+        let mut out = Vec::new();
+        let summary = check(
+            input.as_bytes(),
+            &Validator::without_plan(),
+            "e.ndjson",
+            &mut out,
+        )
+        .unwrap();
+        (summary, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn each_violation_is_one_line_with_its_line_number() {
+        let input = concat!(
+            "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"A\"}\n",
+            "\n",
+            "{\"type\":\"group\"}\n",
+        );
+        let (summary, out) = run_check(input);
+        assert_eq!(
+            summary,
+            Summary {
+                messages: 2,
+                invalid: 1,
+                violations: 2,
+                unreadable_lines: 0
+            }
+        );
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(
+            lines
+                .iter()
+                .all(|line| line.starts_with("e.ndjson:3: group: ")),
+            "{out}"
+        );
+        assert!(summary.failed());
+    }
+
+    #[test]
+    fn batch_lines_count_each_message() {
+        let input = "{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"A\"},{\"type\":\"track\",\"userId\":\"u\"}]}\n";
+        let (summary, out) = run_check(input);
+        assert_eq!((summary.messages, summary.invalid), (2, 1));
+        assert!(
+            out.starts_with("e.ndjson:1: batch[1]: track: /event: "),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unreadable_lines_are_reported_and_fail_the_run() {
+        let (summary, out) = run_check("not json\n[1]\n");
+        assert_eq!(summary.unreadable_lines, 2);
+        assert!(out.contains("e.ndjson:1: not JSON"), "{out}");
+        assert!(out.contains("e.ndjson:2: not a message"), "{out}");
+        assert!(summary.failed());
+        assert!(summary
+            .to_string()
+            .ends_with("2 lines are not JSON messages"));
+    }
+
+    #[test]
+    fn a_clean_log_passes() {
+        let (summary, out) = run_check("{\"type\":\"identify\",\"anonymousId\":\"a\"}\n");
+        assert!(!summary.failed());
+        assert_eq!(out, "");
+        assert_eq!(
+            summary.to_string(),
+            "checked 1 messages: 1 valid, 0 invalid (0 violations)"
+        );
+    }
 }
