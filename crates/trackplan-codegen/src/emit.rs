@@ -491,7 +491,8 @@ impl Emitter<'_> {
         if ty.nullable {
             quote!(#value.as_ref().map(|v| #inner))
         } else {
-            quote!({ let v = #value; #inner })
+            let bind = rebind(&value);
+            quote!({ #bind #inner })
         }
     }
 
@@ -569,9 +570,10 @@ impl Emitter<'_> {
         } else {
             body
         };
+        let bind = rebind(&v);
         Some(quote! {
             {
-                let v = #v;
+                #bind
                 let path: &str = #path;
                 #body
             }
@@ -640,21 +642,22 @@ impl Emitter<'_> {
             }
         }
         if matches!(ty.kind, Kind::Integer | Kind::Number) {
+            // Each bound as (limit, keyword, what it requires, the comparison that breaks it).
             let bounds = [
-                (c.minimum, "minimum", quote!(>=)),
-                (c.maximum, "maximum", quote!(<=)),
-                (c.exclusive_minimum, "exclusiveMinimum", quote!(>)),
-                (c.exclusive_maximum, "exclusiveMaximum", quote!(<)),
+                (c.minimum, "minimum", ">=", quote!(<)),
+                (c.maximum, "maximum", "<=", quote!(>)),
+                (c.exclusive_minimum, "exclusiveMinimum", ">", quote!(<=)),
+                (c.exclusive_maximum, "exclusiveMaximum", "<", quote!(>=)),
             ];
-            for (bound, rule, op) in bounds {
+            for (bound, rule, requires, breaks) in bounds {
                 if let Some(limit) = bound.filter(|b| b.is_finite()) {
                     let lit = Literal::f64_suffixed(limit);
-                    let text = format!("must be {op} {limit}");
+                    let text = format!("must be {requires} {limit}");
                     let push = violation(rule, quote!(::std::format!("{} {}", #v, #text)));
                     out.push(quote! {
                         #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
-                        let fails = !((*#v as f64) #op #lit);
-                        if fails { #push }
+                        let x = *#v as f64;
+                        if x #breaks #lit || x.is_nan() { #push }
                     });
                 }
             }
@@ -772,6 +775,15 @@ impl Emitter<'_> {
                 }
             }
         }
+    }
+}
+
+/// `let v = <expr>;`, or nothing when the expression already is `v`.
+fn rebind(value: &TokenStream) -> TokenStream {
+    if value.to_string() == "v" {
+        TokenStream::new()
+    } else {
+        quote!(let v = #value;)
     }
 }
 

@@ -14,8 +14,34 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// Every plan with a snapshot: the fixtures plus the shipped e-commerce plan.
+fn plan_files() -> Vec<(String, PathBuf)> {
+    let mut plans: Vec<(String, PathBuf)> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                path,
+            )
+        })
+        .collect();
+    let ecommerce = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
+    plans.push(("ecommerce.json".to_owned(), ecommerce));
+    plans.sort();
+    plans
+}
+
+fn plan_path(file: &str) -> PathBuf {
+    plan_files()
+        .into_iter()
+        .find(|(name, _)| name == file)
+        .unwrap()
+        .1
+}
+
 fn generated_source(file: &str) -> String {
-    let generated = generate_file(&fixtures_dir().join(file), file, &LoadOptions::default())
+    let generated = generate_file(&plan_path(file), file, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     render(&generated.tokens, file).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
@@ -35,6 +61,7 @@ snapshot!(typewriter_e2e_v1, "typewriter-e2e-v1.json");
 snapshot!(typewriter_e2e_v2, "typewriter-e2e-v2.json");
 snapshot!(typewriter_telemetry_v2, "typewriter-telemetry-v2.json");
 snapshot!(ruddertyper_example_v2, "ruddertyper-example-v2.json");
+snapshot!(ecommerce, "ecommerce.json");
 
 /// The generated sources under `crates/trackplan/tests/plans/generated/` (compiled by the
 /// trybuild pass cases and the behaviour tests there) must be the generator's current output;
@@ -45,9 +72,7 @@ fn compiled_copies_match_the_generator() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../trackplan/tests/plans/generated");
     let bless = std::env::var_os("TRACKPLAN_BLESS").is_some();
     let mut stale = Vec::new();
-    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    for (file, _) in plan_files() {
         let stem = file.trim_end_matches(".json").replace('-', "_");
         let expected = generated_source(&file);
         let target = generated_dir.join(format!("{stem}.rs"));

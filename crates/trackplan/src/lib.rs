@@ -33,4 +33,10 @@ pub mod __private {
     /// The reserved property `currency` must hold a string; see [`require_numeric`].
     #[inline(always)]
     pub fn require_string<T: crate::StringProperty + ?Sized>() {}
+
+    // ---- `plan!` and `trackplan generate` output ----
+    /// ECMA-262 regular expressions for `pattern` checks (the plan's regex dialect).
+    pub use regress;
+    /// `format: date-time` properties are `time::OffsetDateTime`.
+    pub use time;
 }

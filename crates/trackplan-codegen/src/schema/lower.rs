@@ -76,6 +76,7 @@ pub fn lower(plan: &Plan, plan_name: &str) -> Lowered {
     let mut items = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let mut shared = BTreeMap::new();
     for (rule, name) in plan.rules.iter().zip(root_names) {
         let mut lowering = Lowering {
             rule,
@@ -84,6 +85,8 @@ pub fn lower(plan: &Plan, plan_name: &str) -> Lowered {
             errors: &mut errors,
             warnings: &mut warnings,
             refs: BTreeMap::new(),
+            shared: &mut shared,
+            preclaimed: None,
         };
         lowering.root(name);
     }
@@ -144,6 +147,12 @@ struct Lowering<'a> {
     errors: &'a mut Vec<PlanError>,
     warnings: &'a mut Vec<PlanError>,
     refs: BTreeMap<String, RefState>,
+    /// Definitions already lowered by earlier rules, by (name, schema text): rules that share a
+    /// definition (the e-commerce `Product`) share its type.
+    shared: &'a mut BTreeMap<(String, String), Lowering1>,
+    /// The name claimed for the definition being lowered: the next type claimed takes it, so a
+    /// recursive `$ref` can name the type before it exists.
+    preclaimed: Option<String>,
 }
 
 impl Lowering<'_> {
@@ -484,7 +493,7 @@ impl Lowering<'_> {
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty());
         if has_props {
-            let type_name = self.types.claim(name, Suffix::Glued);
+            let type_name = self.claim(name);
             let description = schema.get("description").and_then(description_of);
             self.lower_struct(schema, ptr, type_name.clone(), description, None);
             return Ty::plain(Kind::Named(type_name));
@@ -528,7 +537,7 @@ impl Lowering<'_> {
     }
 
     fn string_enum(&mut self, name: &str, schema: &Map<String, Value>, wires: Vec<String>) -> Ty {
-        let type_name = self.types.claim(name, Suffix::Glued);
+        let type_name = self.claim(name);
         let bases: Vec<String> = wires.iter().map(|w| names::type_name(w, "Empty")).collect();
         let idents = names::resolve(&bases, Suffix::Glued);
         let mut seen = Vec::new();
@@ -551,7 +560,7 @@ impl Lowering<'_> {
     }
 
     fn union(&mut self, name: &str, schema: &Map<String, Value>, ptr: &str, kinds: &[&str]) -> Ty {
-        let type_name = self.types.claim(name, Suffix::Glued);
+        let type_name = self.claim(name);
         let slot = self.items.len();
         self.items.push(None);
         let mut variants = Vec::new();
@@ -615,13 +624,29 @@ impl Lowering<'_> {
             );
             return any;
         };
+        let key = (def_name.clone(), definition.to_string());
+        if let Some(lowered) = self.shared.get(&key) {
+            return lowered.clone();
+        }
         let def_ptr = format!("{}#/definitions/{def_name}", self.rule.pointer);
-        let base = names::type_name(&def_name, "Definition");
+        let type_name = self
+            .types
+            .claim(&names::type_name(&def_name, "Definition"), Suffix::Glued);
         self.refs
-            .insert(def_name.clone(), RefState::InProgress(base.clone()));
-        let lowered = self.lower(definition, &def_ptr, &base);
+            .insert(def_name.clone(), RefState::InProgress(type_name.clone()));
+        let outer = self.preclaimed.replace(type_name.clone());
+        let lowered = self.lower(definition, &def_ptr, &type_name);
+        self.preclaimed = outer;
         self.refs.insert(def_name, RefState::Done(lowered.clone()));
+        self.shared.insert(key, lowered.clone());
         lowered
+    }
+
+    /// A fresh type name based on `name`, or the one reserved for the definition being lowered.
+    fn claim(&mut self, name: &str) -> String {
+        self.preclaimed
+            .take()
+            .unwrap_or_else(|| self.types.claim(name, Suffix::Glued))
     }
 }
 

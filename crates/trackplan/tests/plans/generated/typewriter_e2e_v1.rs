@@ -145,7 +145,6 @@ impl CustomViolationHandler {
             let v = &self.regex_property;
             let path = ::std::format!("{}/{}", path, "regex property");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -256,7 +255,6 @@ impl DefaultViolationHandler {
             let v = &self.regex_property;
             let path = ::std::format!("{}/{}", path, "regex property");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -572,7 +570,6 @@ impl EveryNullableOptionalType {
         {
             let path = ::std::format!("{}/{}", path, "optional array with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 for (i, item) in v.iter().enumerate() {
                     let path = ::std::format!("{}/{}", path, i);
@@ -591,7 +588,6 @@ impl EveryNullableOptionalType {
         {
             let path = ::std::format!("{}/{}", path, "optional object with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 v.__trackplan_violations(path, out);
             }
@@ -600,7 +596,6 @@ impl EveryNullableOptionalType {
         {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -773,7 +768,6 @@ impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
         {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -946,7 +940,6 @@ impl EveryNullableOptionalTypeOptionalObjectWithProperties {
         {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1114,7 +1107,6 @@ impl EveryNullableRequiredType {
         if let ::std::option::Option::Some(v) = &self.required_array_with_properties {
             let path = ::std::format!("{}/{}", path, "required array with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 for (i, item) in v.iter().enumerate() {
                     let path = ::std::format!("{}/{}", path, i);
@@ -1131,7 +1123,6 @@ impl EveryNullableRequiredType {
         if let ::std::option::Option::Some(v) = &self.required_object_with_properties {
             let path = ::std::format!("{}/{}", path, "required object with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 v.__trackplan_violations(path, out);
             }
@@ -1139,7 +1130,6 @@ impl EveryNullableRequiredType {
         if let ::std::option::Option::Some(v) = &self.required_string_with_regex {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1308,7 +1298,6 @@ impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
         if let ::std::option::Option::Some(v) = &self.required_string_with_regex {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1477,7 +1466,6 @@ impl EveryNullableRequiredTypeRequiredObjectWithProperties {
         if let ::std::option::Option::Some(v) = &self.required_string_with_regex {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1620,7 +1608,6 @@ impl EveryOptionalType {
         if let ::std::option::Option::Some(v) = &self.optional_array_with_properties {
             let path = ::std::format!("{}/{}", path, "optional array with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 for (i, item) in v.iter().enumerate() {
                     let path = ::std::format!("{}/{}", path, i);
@@ -1635,7 +1622,6 @@ impl EveryOptionalType {
         if let ::std::option::Option::Some(v) = &self.optional_object_with_properties {
             let path = ::std::format!("{}/{}", path, "optional object with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 v.__trackplan_violations(path, out);
             }
@@ -1643,7 +1629,6 @@ impl EveryOptionalType {
         if let ::std::option::Option::Some(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1813,7 +1798,6 @@ impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
         if let ::std::option::Option::Some(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -1984,7 +1968,6 @@ impl EveryOptionalTypeOptionalObjectWithProperties {
         if let ::std::option::Option::Some(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -2122,7 +2105,6 @@ impl EveryRequiredType {
             let v = &self.required_array_with_properties;
             let path = ::std::format!("{}/{}", path, "required array with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 for (i, item) in v.iter().enumerate() {
                     let path = ::std::format!("{}/{}", path, i);
@@ -2138,7 +2120,6 @@ impl EveryRequiredType {
             let v = &self.required_object_with_properties;
             let path = ::std::format!("{}/{}", path, "required object with properties");
             {
-                let v = v;
                 let path: &str = &path;
                 v.__trackplan_violations(path, out);
             }
@@ -2147,7 +2128,6 @@ impl EveryRequiredType {
             let v = &self.required_string_with_regex;
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -2290,7 +2270,6 @@ impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
             let v = &self.required_string_with_regex;
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,
@@ -2434,7 +2413,6 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
             let v = &self.required_string_with_regex;
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
-                let v = v;
                 let path: &str = &path;
                 static PATTERN: ::std::sync::OnceLock<
                     ::std::option::Option<::trackplan::__private::regress::Regex>,

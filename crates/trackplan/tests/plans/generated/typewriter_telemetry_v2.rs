@@ -726,13 +726,7 @@ impl ::trackplan::Properties for KitchenSink {
         w.field("\"aBoolean\":", &self.a_boolean)?;
         w.field(
             "\"aDate\":",
-            &(self
-                .a_date
-                .as_ref()
-                .map(|v| {
-                    let v = v;
-                    ::trackplan::format_timestamp(*v)
-                })),
+            &(self.a_date.as_ref().map(|v| { ::trackplan::format_timestamp(*v) })),
         )?;
         w.field("\"aNumber\":", &self.a_number)?;
         w.field("\"aString\":", &self.a_string)?;

@@ -1,0 +1,224 @@
+//! Behaviour of the code generated from the fixture plans: the exact JSON each type writes, the
+//! violations it reports and its plan metadata. The sources are the checked-in outputs of
+//! `trackplan generate` (kept current by trackplan-codegen's snapshot tests).
+#![deny(warnings)]
+
+use trackplan::event::Nullable;
+use trackplan::{Event, Properties, Traits};
+
+#[allow(dead_code)]
+mod e2e {
+    include!("plans/generated/typewriter_e2e_v1.rs");
+}
+#[allow(dead_code)]
+mod example {
+    include!("plans/generated/typewriter_example_v1.rs");
+}
+#[allow(dead_code)]
+mod telemetry {
+    include!("plans/generated/typewriter_telemetry_v2.rs");
+}
+#[allow(dead_code)]
+mod rudder {
+    include!("plans/generated/ruddertyper_example_v2.rs");
+}
+
+fn json<P: Properties>(payload: &P) -> String {
+    let mut out = Vec::new();
+    payload.write_properties(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn torture_names_are_sent_byte_exact() {
+    let event = e2e::X42TerribleEventName3 {};
+    assert_eq!(event.event_name(), "42_--terrible==\\\"event'++name~!3");
+    assert_eq!(json(&event), "{}");
+    let sanitized = e2e::PropertySanitized {
+        x0000_terrible_property_name_3: "x".into(),
+    };
+    assert_eq!(
+        json(&sanitized),
+        r#"{"0000---terrible-property-name~!3":"x"}"#
+    );
+    let collided = e2e::PropertiesCollided {
+        property_collided: "a".into(),
+        property_collided_2: "b".into(),
+    };
+    assert_eq!(
+        json(&collided),
+        r#"{"Property Collided":"a","property_collided":"b"}"#
+    );
+    assert_eq!(e2e::EventCollided {}.event_name(), "Event Collided");
+    assert_eq!(e2e::EventCollided2 {}.event_name(), "event_collided");
+}
+
+#[test]
+fn required_nullable_none_is_sent_as_null_and_optional_none_is_left_out() {
+    assert_eq!(json(&e2e::EveryOptionalType::default()), "{}");
+    let union = e2e::UnionType {
+        universe_name: None,
+    };
+    assert_eq!(json(&union), r#"{"universe_name":null}"#);
+    let union = e2e::UnionType {
+        universe_name: Some(e2e::UnionTypeUniverseName::Integer(42)),
+    };
+    assert_eq!(json(&union), r#"{"universe_name":42}"#);
+}
+
+#[test]
+fn optional_nullable_is_tri_state() {
+    assert_eq!(json(&e2e::EveryNullableOptionalType::default()), "{}");
+    let event = e2e::EveryNullableOptionalType {
+        optional_string: Nullable::Null,
+        optional_int: Nullable::Value(3),
+        ..Default::default()
+    };
+    assert_eq!(json(&event), r#"{"optional int":3,"optional string":null}"#);
+}
+
+#[test]
+fn constants_and_enums() {
+    let event = e2e::EnumTypes {
+        string_enum: Some(e2e::EnumTypesStringEnum::LawyerMorty),
+    };
+    assert_eq!(
+        json(&event),
+        r#"{"string const":"Rick Sanchez","string enum":"Lawyer Morty"}"#
+    );
+    assert_eq!(e2e::EnumTypesStringEnum::ALL.len(), 2);
+    assert_eq!(
+        e2e::EnumTypesStringEnum::EvilMorty.to_string(),
+        "Evil Morty"
+    );
+}
+
+#[test]
+fn pattern_violations_are_reported_with_their_path() {
+    let good = e2e::CustomViolationHandler {
+        regex_property: "the Evil Morty".into(),
+    };
+    assert!(good.violations().is_empty(), "the pattern is unanchored");
+    let bad = e2e::CustomViolationHandler {
+        regex_property: "Rick".into(),
+    };
+    let violations = bad.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].path, "/regex property");
+    assert_eq!(violations[0].rule, "pattern");
+}
+
+#[test]
+fn nested_violations_carry_the_full_path() {
+    let event = e2e::EveryOptionalType {
+        optional_array_with_properties: Some(vec![
+            e2e::EveryOptionalTypeOptionalArrayWithPropertiesItem {
+                optional_string_with_regex: Some("nope".into()),
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    };
+    let violations = event.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(
+        violations[0].path,
+        "/optional array with properties/0/optional string with regex"
+    );
+}
+
+#[test]
+fn date_times_are_rfc3339_with_milliseconds() {
+    let at = time::macros::datetime!(2026-01-02 03:04:05.678 UTC);
+    let sink = telemetry::KitchenSink {
+        a_date: Some(at),
+        ..Default::default()
+    };
+    assert_eq!(json(&sink), r#"{"aDate":"2026-01-02T03:04:05.678Z"}"#);
+}
+
+#[test]
+fn plan_metadata_names_the_plan_version_and_generator() {
+    let meta = example::SignInFailed {
+        id: "u".into(),
+        num_attempts: Some(2),
+        remember_me: None,
+    }
+    .plan_metadata()
+    .unwrap();
+    assert_eq!(meta.plan, "Typewriter Example Tracking Plan");
+    assert_eq!(meta.event_version, Some(1));
+    assert_eq!(meta.generator_version, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn camel_case_keys_and_a_property_called_id() {
+    let event = example::SignInFailed {
+        id: "u-1".into(),
+        num_attempts: Some(2),
+        remember_me: Some(true),
+    };
+    assert_eq!(
+        json(&event),
+        r#"{"id":"u-1","numAttempts":2,"rememberMe":true}"#
+    );
+    assert_eq!(example::SignInFailed::NAME, "Sign In Failed");
+}
+
+#[test]
+fn ruddertyper_traits_and_page_properties() {
+    let traits = rudder::Identify::default();
+    let mut out = Vec::new();
+    traits.write_traits(&mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "{}");
+    assert!(traits.plan_metadata().is_some());
+    let page = rudder::Page::default();
+    assert_eq!(json(&page), "{}");
+}
+
+#[allow(dead_code)]
+mod ecommerce {
+    include!("plans/generated/ecommerce.rs");
+}
+
+#[test]
+fn ecommerce_order_completed_with_shared_product_type() {
+    let order = ecommerce::OrderCompleted {
+        affiliation: None,
+        checkout_id: None,
+        coupon: None,
+        currency: Some("usd".into()),
+        discount: None,
+        order_id: "o-1".into(),
+        revenue: None,
+        shipping: None,
+        subtotal: None,
+        tax: None,
+        total: Some(-1.0),
+        products: vec![ecommerce::Product {
+            product_id: Some("p-1".into()),
+            price: Some(9.5),
+            quantity: Some(0),
+            ..Default::default()
+        }],
+    };
+    assert_eq!(order.event_name(), "Order Completed");
+    assert_eq!(
+        json(&order),
+        r#"{"currency":"usd","order_id":"o-1","products":[{"price":9.5,"product_id":"p-1","quantity":0}],"total":-1.0}"#
+    );
+    let mut violations: Vec<(String, &str)> = order
+        .violations()
+        .into_iter()
+        .map(|v| (v.path, v.rule))
+        .collect();
+    violations.sort();
+    assert_eq!(
+        violations,
+        [
+            ("/currency".to_owned(), "pattern"),
+            ("/products/0/quantity".to_owned(), "minimum"),
+            ("/total".to_owned(), "minimum"),
+        ]
+    );
+}

@@ -1,0 +1,6 @@
+//! `typewriter_example_v1`, as generated, compiles without warnings.
+#![deny(warnings)]
+
+include!("../generated/typewriter_example_v1.rs");
+
+fn main() {}
