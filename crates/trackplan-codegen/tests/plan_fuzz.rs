@@ -96,3 +96,87 @@ proptest! {
         let _ = plan::parse(&text, &LoadOptions::default());
     }
 }
+
+/// Whatever a plan holds, generation returns errors or code that parses as Rust: identifiers
+/// are valid and literals well formed.
+fn generates_parseable_rust_or_errors(text: &str) {
+    let Ok(plan) = plan::parse(text, &LoadOptions::default()) else {
+        return;
+    };
+    if let Ok(generated) = trackplan_codegen::generate::generate(&plan, "fuzz.json") {
+        if let Err(e) = syn::parse2::<syn::File>(generated.tokens) {
+            panic!("generated code does not parse: {e}\nplan: {text}");
+        }
+    }
+}
+
+fn arb_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("type".to_owned()),
+        Just("self".to_owned()),
+        Just("42_--terrible==\\\"event'++name~!3".to_owned()),
+        Just("Événement".to_owned()),
+        Just("a".to_owned()),
+        Just("A".to_owned()),
+        ".{0,12}",
+    ]
+}
+
+fn arb_property_schema() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::json!({})),
+        Just(serde_json::json!({"type": "string", "pattern": "a|b", "minLength": 1})),
+        Just(serde_json::json!({"type": ["integer", "null"], "minimum": 0})),
+        Just(serde_json::json!({"type": ["string", "integer", "boolean"]})),
+        Just(serde_json::json!({"type": "string", "format": "date-time"})),
+        Just(serde_json::json!({"enum": ["x", "X", "", null, "x y"]})),
+        Just(serde_json::json!({"enum": [1, 2.5]})),
+        Just(serde_json::json!({"const": {"a": [1]}})),
+        Just(serde_json::json!({"$ref": "#/definitions/d"})),
+        Just(serde_json::json!({"type": "object", "additionalProperties": {"type": "number"}})),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            (
+                prop::collection::btree_map(arb_name(), inner.clone(), 0..4),
+                prop::collection::vec(arb_name(), 0..3)
+            )
+                .prop_map(|(props, required)| serde_json::json!({
+                    "type": "object", "properties": props, "required": required
+                })),
+            inner.prop_map(|items| serde_json::json!({"type": ["array", "null"], "items": items})),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn generated_code_always_parses(
+        events in prop::collection::vec((arb_name(), prop::collection::btree_map(arb_name(), arb_property_schema(), 0..5)), 1..5),
+        definition in arb_property_schema(),
+    ) {
+        let rules: Vec<Value> = events
+            .into_iter()
+            .map(|(name, props)| serde_json::json!({
+                "name": name,
+                "rules": {
+                    "definitions": { "d": definition.clone() },
+                    "properties": { "properties": { "type": "object", "properties": props } }
+                }
+            }))
+            .collect();
+        let plan = serde_json::json!({ "rules": { "events": rules } });
+        generates_parseable_rust_or_errors(&plan.to_string());
+    }
+
+    #[test]
+    fn mutated_fixtures_generate_parseable_rust_or_errors(which in 0usize..5, node in 0usize..4000, replacement in arb_json()) {
+        let mut plan = fixtures().swap_remove(which);
+        let mut n = node;
+        mutate(&mut plan, &mut n, &replacement);
+        generates_parseable_rust_or_errors(&plan.to_string());
+    }
+}

@@ -116,7 +116,8 @@ fn root_fallback(call: Call) -> &'static str {
 #[allow(clippy::large_enum_variant)] // a handful per rule
 enum RefState {
     /// Being lowered: a reference now is a cycle.
-    InProgress(String),
+    /// Being lowered, as the type named here; the flag records a recursive reference to it.
+    InProgress(String, bool),
     Done(Lowering1),
 }
 
@@ -611,8 +612,11 @@ impl Lowering<'_> {
         let def_name = def_name.replace("~1", "/").replace("~0", "~");
         match self.refs.get(&def_name) {
             Some(RefState::Done(lowered)) => return lowered.clone(),
-            Some(RefState::InProgress(type_name)) => {
-                return Lowering1::of(Ty::plain(Kind::Boxed(type_name.clone())))
+            Some(RefState::InProgress(type_name, _)) => {
+                let ty = Ty::plain(Kind::Boxed(type_name.clone()));
+                self.refs
+                    .insert(def_name, RefState::InProgress(type_name.clone(), true));
+                return Lowering1::of(ty);
             }
             None => {}
         }
@@ -632,11 +636,25 @@ impl Lowering<'_> {
         let type_name = self
             .types
             .claim(&names::type_name(&def_name, "Definition"), Suffix::Glued);
-        self.refs
-            .insert(def_name.clone(), RefState::InProgress(type_name.clone()));
+        self.refs.insert(
+            def_name.clone(),
+            RefState::InProgress(type_name.clone(), false),
+        );
         let outer = self.preclaimed.replace(type_name.clone());
-        let lowered = self.lower(definition, &def_ptr, &type_name);
+        let mut lowered = self.lower(definition, &def_ptr, &type_name);
         self.preclaimed = outer;
+        let recursive = matches!(
+            self.refs.get(&def_name),
+            Some(RefState::InProgress(_, true))
+        );
+        if recursive && lowered.ty.kind != Kind::Named(type_name.clone()) {
+            self.error(
+                &def_ptr,
+                format!("definition `{def_name}` refers to itself other than through an object's properties"),
+                "make the definition an object whose properties hold the recursive `$ref`",
+            );
+            lowered = any;
+        }
         self.refs.insert(def_name, RefState::Done(lowered.clone()));
         self.shared.insert(key, lowered.clone());
         lowered

@@ -1,0 +1,237 @@
+//! JSON Schema → IR decisions, one rule at a time.
+
+use serde_json::{json, Value};
+use trackplan_codegen::plan::{self, LoadOptions};
+use trackplan_codegen::schema::ir::{Field, Kind, Presence, StructDef, TypeDef};
+use trackplan_codegen::schema::{lower, Lowered};
+
+/// A Config API plan with one track event per (name, payload).
+fn lowered(events: &[(&str, Value)]) -> Lowered {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|(name, payload)| json!({ "name": name, "rules": { "properties": { "properties": payload } } }))
+        .collect();
+    let text = json!({ "rules": { "events": events } }).to_string();
+    lower(
+        &plan::parse(&text, &LoadOptions::default()).unwrap(),
+        "test",
+    )
+}
+
+fn one(payload: Value) -> Lowered {
+    lowered(&[("E", payload)])
+}
+
+fn structure<'a>(l: &'a Lowered, name: &str) -> &'a StructDef {
+    l.space
+        .items
+        .iter()
+        .find_map(|item| match item {
+            TypeDef::Struct(s) if s.name == name => Some(s),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no struct {name}: {:#?}", l.space.items))
+}
+
+fn field<'a>(s: &'a StructDef, wire: &str) -> &'a Field {
+    s.fields.iter().find(|f| f.wire == wire).unwrap()
+}
+
+#[test]
+fn the_four_presence_cases() {
+    let l = one(
+        json!({ "type": "object", "required": ["a", "b"], "properties": {
+        "a": { "type": "string" }, "b": { "type": ["string", "null"] },
+        "c": { "type": "string" }, "d": { "type": ["null", "string"] } } }),
+    );
+    let s = structure(&l, "E");
+    let presence: Vec<Presence> = s.fields.iter().map(|f| f.presence).collect();
+    assert_eq!(
+        presence,
+        [
+            Presence::Required,
+            Presence::RequiredNullable,
+            Presence::Optional,
+            Presence::OptionalNullable
+        ]
+    );
+}
+
+#[test]
+fn enums_consts_and_unions() {
+    let l = one(json!({ "type": "object", "properties": {
+        "one": { "enum": ["Rick Sanchez"] },
+        "fixed": { "const": 3 },
+        "many": { "enum": ["a b", "A-B", null] },
+        "numbers": { "type": "integer", "enum": [1, 2] },
+        "union": { "type": ["string", "integer", "null"] } } }));
+    let s = structure(&l, "E");
+    assert_eq!(field(s, "one").constant, Some(json!("Rick Sanchez")));
+    assert_eq!(field(s, "fixed").constant, Some(json!(3)));
+    let many = field(s, "many");
+    assert_eq!(
+        many.presence,
+        Presence::OptionalNullable,
+        "a null member is the nullable axis"
+    );
+    assert_eq!(many.ty.kind, Kind::Named("EMany".into()));
+    let TypeDef::Enum(e) = l.space.items.iter().find(|i| i.name() == "EMany").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        e.variants,
+        [
+            ("AB".to_owned(), "a b".to_owned()),
+            ("AB2".to_owned(), "A-B".to_owned())
+        ]
+    );
+    let numbers = field(s, "numbers");
+    assert_eq!(numbers.ty.kind, Kind::Integer);
+    assert_eq!(numbers.ty.checks.allowed, Some(vec![json!(1), json!(2)]));
+    let union = field(s, "union");
+    assert_eq!(union.presence, Presence::OptionalNullable);
+    let TypeDef::Union(u) = l.space.items.iter().find(|i| i.name() == "EUnion").unwrap() else {
+        panic!()
+    };
+    let variants: Vec<&str> = u.variants.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(variants, ["String", "Integer"]);
+}
+
+#[test]
+fn nested_types_are_named_parent_plus_property_and_collisions_are_numbered() {
+    let l = lowered(&[
+        (
+            "Order",
+            json!({ "type": "object", "properties": {
+            "shipping": { "type": "object", "properties": { "city": { "type": "string" } } },
+            "items": { "type": "array", "items": { "type": "object", "properties": { "sku": {} } } } } }),
+        ),
+        ("Order Shipping", json!({ "type": "object" })),
+    ]);
+    let names: Vec<&str> = l.space.items.iter().map(TypeDef::name).collect();
+    assert_eq!(
+        names,
+        ["Order", "OrderItemsItem", "OrderShipping2", "OrderShipping"]
+    );
+}
+
+#[test]
+fn recursive_definitions_box_and_scalar_cycles_are_errors() {
+    let text = json!({ "rules": { "events": [ { "name": "Tree", "rules": {
+        "definitions": {
+            "node": { "type": "object", "properties": { "children": { "type": "array", "items": { "$ref": "#/definitions/node" } } } },
+            "loop": { "$ref": "#/definitions/loop" } },
+        "properties": { "properties": { "type": "object", "properties": {
+            "root": { "$ref": "#/definitions/node" } } } } } } ] } })
+    .to_string();
+    let l = lower(&plan::parse(&text, &LoadOptions::default()).unwrap(), "t");
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let node = structure(&l, "Node");
+    let Kind::Array(item) = &field(node, "children").ty.kind else {
+        panic!()
+    };
+    assert_eq!(item.kind, Kind::Boxed("Node".into()));
+
+    let bad = json!({ "rules": { "events": [ { "name": "Loop", "rules": {
+        "definitions": { "loop": { "$ref": "#/definitions/loop" } },
+        "properties": { "properties": { "type": "object", "properties": { "x": { "$ref": "#/definitions/loop" } } } } } } ] } });
+    let l = lower(
+        &plan::parse(&bad.to_string(), &LoadOptions::default()).unwrap(),
+        "t",
+    );
+    assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+    assert!(
+        l.errors[0].message.contains("refers to itself"),
+        "{}",
+        l.errors[0]
+    );
+}
+
+#[test]
+fn every_unsupported_feature_is_reported_with_its_pointer() {
+    let l = lowered(&[
+        (
+            "A",
+            json!({ "type": "object", "properties": { "x": { "oneOf": [] }, "y": { "type": "date" } } }),
+        ),
+        (
+            "B",
+            json!({ "type": "object", "properties": { "z": { "$ref": "other.json#/x" }, "p": { "type": "string", "pattern": "[" } } }),
+        ),
+    ]);
+    let pointers: Vec<&str> = l.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/rules/events/0/rules/properties/properties/properties/x/oneOf",
+            "/rules/events/0/rules/properties/properties/properties/y/type",
+            "/rules/events/1/rules/properties/properties/properties/p/pattern",
+            "/rules/events/1/rules/properties/properties/properties/z/$ref",
+        ]
+    );
+    assert!(l.errors.iter().all(|e| e.hint.is_some()));
+    assert!(
+        l.errors[0].message.starts_with("event `A`: "),
+        "{}",
+        l.errors[0]
+    );
+}
+
+#[test]
+fn undeclared_required_properties_warn_and_become_values() {
+    let l = one(json!({ "type": "object", "required": ["ghost"], "properties": {} }));
+    assert!(l.errors.is_empty());
+    assert_eq!(l.warnings.len(), 1);
+    let ghost = field(structure(&l, "E"), "ghost");
+    assert_eq!(
+        (ghost.presence, &ghost.ty.kind),
+        (Presence::Required, &Kind::Any)
+    );
+}
+
+#[test]
+fn additional_properties_schema_becomes_an_extra_map() {
+    let l = one(
+        json!({ "type": "object", "properties": { "extra": { "type": "string" } },
+        "additionalProperties": { "type": "integer" } }),
+    );
+    let extra = structure(&l, "E").extra.as_ref().unwrap();
+    assert_eq!(
+        extra.ident, "extra_2",
+        "the property named `extra` keeps its name"
+    );
+    assert_eq!(extra.value.kind, Kind::Integer);
+    let closed =
+        one(json!({ "type": "object", "properties": { "a": {} }, "additionalProperties": false }));
+    assert!(structure(&closed, "E").extra.is_none());
+}
+
+#[test]
+fn date_times_and_checks() {
+    let l = one(json!({ "type": "object", "properties": {
+        "at": { "type": "string", "format": "date-time" },
+        "n": { "type": "number", "minimum": 0, "exclusiveMaximum": 10 },
+        "old": { "type": "number", "maximum": 5, "exclusiveMaximum": true },
+        "s": { "type": "string", "minLength": 2, "maxLength": 4, "pattern": "^a" },
+        "list": { "type": "array", "minItems": 1, "items": { "type": ["string", "null"] } } } }));
+    let s = structure(&l, "E");
+    assert_eq!(field(s, "at").ty.kind, Kind::DateTime);
+    let n = &field(s, "n").ty.checks;
+    assert_eq!((n.minimum, n.exclusive_maximum), (Some(0.0), Some(10.0)));
+    let old = &field(s, "old").ty.checks;
+    assert_eq!(
+        (old.maximum, old.exclusive_maximum),
+        (None, Some(5.0)),
+        "draft-04 boolean exclusiveMaximum"
+    );
+    let st = &field(s, "s").ty.checks;
+    assert_eq!(
+        (st.min_length, st.max_length, st.pattern.as_deref()),
+        (Some(2), Some(4), Some("^a"))
+    );
+    let Kind::Array(item) = &field(s, "list").ty.kind else {
+        panic!()
+    };
+    assert!(item.nullable);
+    assert_eq!(field(s, "list").ty.checks.min_items, Some(1));
+}
