@@ -8,6 +8,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
 
 use super::case::Case;
@@ -208,7 +209,7 @@ impl Field {
                     }
                     SKIP => {
                         flag(cx, meta)?;
-                        skip.set(&meta.path, meta.path.span_of_ident());
+                        skip.set(&meta.path, meta.path.span());
                     }
                     _ => unreachable_key(cx, meta),
                 }
@@ -397,16 +398,4 @@ fn unreachable_key(cx: &Ctxt, meta: &ParseNestedMeta) {
 
 fn path_text(path: &syn::Path) -> String {
     path.to_token_stream().to_string().replace(' ', "")
-}
-
-trait SpanOfIdent {
-    fn span_of_ident(&self) -> Span;
-}
-
-impl SpanOfIdent for syn::Path {
-    fn span_of_ident(&self) -> Span {
-        self.segments
-            .last()
-            .map_or_else(Span::call_site, |segment| segment.ident.span())
-    }
 }

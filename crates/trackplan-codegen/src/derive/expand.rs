@@ -60,8 +60,8 @@ struct Generator<'c, 'a> {
     krate: &'c syn::Path,
 }
 
-/// Segment's reserved track properties and the trait their type must implement.
-fn reserved_property_trait(wire_name: &str) -> Option<&'static str> {
+/// Segment's reserved track properties: the `__private` function asserting their type.
+fn reserved_property_assertion(wire_name: &str) -> Option<&'static str> {
     match wire_name {
         "revenue" | "value" => Some("require_numeric"),
         "currency" => Some("require_string"),
@@ -168,7 +168,7 @@ impl Generator<'_, '_> {
     fn reserved_assertion(&self, field: &Field<'_>) -> Option<TokenStream> {
         let krate = self.krate;
         let assert = Ident::new(
-            reserved_property_trait(&field.wire.value)?,
+            reserved_property_assertion(&field.wire.value)?,
             Span::call_site(),
         );
         let ty = field.ty;
