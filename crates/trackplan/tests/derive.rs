@@ -610,3 +610,32 @@ mod chrono_feature {
         );
     }
 }
+
+/// Checked at compile time against the workspace's e-commerce plan (`#[event(plan)]` hands the
+/// fields to `plan_check::check` and splices its tokens into the expansion): a property missing
+/// from the plan's "Order Completed" rule, or of the wrong type, would fail this build.
+#[derive(trackplan::Event)]
+#[event(name = "Order Completed", plan = "../../schemas/ecommerce.json")]
+struct PlanCheckedOrder {
+    order_id: String,
+    revenue: Option<f64>,
+    products: Vec<Product>,
+}
+
+#[test]
+fn plan_checked_events_expand_like_the_others() {
+    let order = PlanCheckedOrder {
+        order_id: "o-1".into(),
+        revenue: Some(9.5),
+        products: vec![Product {
+            product_id: "p".into(),
+            price: 9.5,
+            quantity: 1,
+        }],
+    };
+    assert_eq!(order.event_name(), "Order Completed");
+    assert_eq!(
+        properties(&order),
+        r#"{"order_id":"o-1","revenue":9.5,"products":[{"product_id":"p","price":9.5,"quantity":1}]}"#
+    );
+}
