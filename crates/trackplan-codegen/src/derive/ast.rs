@@ -100,8 +100,9 @@ impl<'a> Container<'a> {
                 cx.error_spanned_by(
                     data.union_token,
                     format!(
-                        "`derive({})` does not support unions: use a struct with named fields",
-                        derive.trait_name()
+                        "`derive({})` does not support unions: use {}",
+                        derive.trait_name(),
+                        derive.expected_shape()
                     ),
                 );
                 None

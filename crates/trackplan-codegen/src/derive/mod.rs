@@ -46,6 +46,14 @@ impl Derive {
         }
     }
 
+    /// The shape of item the derive takes, for messages.
+    fn expected_shape(self) -> &'static str {
+        match self {
+            Derive::Enum => "an enum of unit variants",
+            _ => "a struct with named fields",
+        }
+    }
+
     /// What the derive goes on, for messages.
     fn item_noun(self) -> &'static str {
         match self {

@@ -157,3 +157,19 @@ fn generic_field_types_get_a_bound() {
         "{text}"
     );
 }
+
+#[test]
+fn unions_are_refused_with_the_shape_each_derive_takes() {
+    let input: DeriveInput = parse_quote! { union Bits { int: u32, float: f32 } };
+    let messages = error_messages(&expand_enum(&input));
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("use an enum of unit variants"),
+        "{messages:?}"
+    );
+    let messages = error_messages(&expand_traits(&input));
+    assert!(
+        messages[0].contains("use a struct with named fields"),
+        "{messages:?}"
+    );
+}
