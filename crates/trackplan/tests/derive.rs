@@ -476,6 +476,24 @@ fn traits_accept_reserved_camel_case_names() {
     );
 }
 
+#[derive(trackplan::Traits)]
+struct ClearedTraits {
+    phone: trackplan::event::Nullable<String>,
+    email: trackplan::event::Nullable<String>,
+    name: trackplan::event::Nullable<String>,
+}
+
+#[test]
+fn nullable_fields_are_left_out_cleared_or_sent() {
+    use trackplan::event::Nullable;
+    let cleared = ClearedTraits {
+        phone: Nullable::Absent,
+        email: Nullable::Null,
+        name: Nullable::Value("Ada".into()),
+    };
+    assert_eq!(traits(&cleared), r#"{"email":null,"name":"Ada"}"#);
+}
+
 #[derive(trackplan::Event)]
 struct CheckoutStarted {
     revenue: f64,
