@@ -328,7 +328,7 @@ fn acknowledged_segments_are_deleted_oldest_first() {
     assert!(segments >= 10, "{segments} segments");
     let ids: Vec<RecordId> = appended.iter().map(|(id, _)| *id).collect();
 
-    // The oldest record pins every later segment: they carry acks for it.
+    // Far below the cap, the oldest record pins every later segment: they carry acks for it.
     spool.ack(&ids[1..]).expect("ack all but the first");
     assert_eq!(segment_sizes(dir.path()).len(), segments);
     spool.ack(&ids[..1]).expect("ack the first");
@@ -447,4 +447,35 @@ fn skipped_damage_is_logged_with_its_segment_and_offset() {
         "{warning}"
     );
     assert!(warning.contains(&format!("bytes={frame_len}")), "{warning}");
+}
+
+#[test]
+fn a_record_left_unacknowledged_does_not_fill_the_spool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let frame_len = frame::message_frame_len(message(0).len()) as u64;
+    let options = always().max_bytes(40 * frame_len);
+    let (spool, _) = open(dir.path(), options.clone());
+    let stuck = spool.append(&message(0)).expect("append");
+    // Twenty-five times the cap flows through while the first record stays unacknowledged.
+    for i in 1..1000 {
+        let id = spool
+            .append(&message(i))
+            .unwrap_or_else(|err| panic!("append {i}: {err}"));
+        spool.ack(&[id]).expect("ack");
+        assert!(
+            spool.stats().used_bytes <= 40 * frame_len,
+            "{:?}",
+            spool.stats()
+        );
+    }
+    assert!(
+        segment_sizes(dir.path()).len() <= 5,
+        "{:?}",
+        segment_sizes(dir.path())
+    );
+    drop(spool);
+
+    let (spool, recovered) = open(dir.path(), options);
+    assert_eq!(replayed(&recovered), [(stuck, message(0))]);
+    spool.ack(&[stuck]).expect("ack");
 }

@@ -1,12 +1,17 @@
 //! Arbitrary sequences of append, ack and reopen against a model: no unacknowledged record is
-//! ever lost, no acknowledged one is ever replayed, and the size accounting matches the disk.
+//! ever lost, no acknowledged one is ever replayed, the cap holds and the size accounting
+//! matches the disk. The cap is small, so compaction and `Full` happen often.
 
 use std::path::Path;
 use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use trackplan_core::spool::{segment, FsyncPolicy, RecordId, Spool, SpoolOptions};
+use trackplan_core::spool::{
+    frame, segment, FsyncPolicy, RecordId, Spool, SpoolError, SpoolOptions,
+};
+
+const MAX_BYTES: u64 = 1200;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -29,7 +34,8 @@ fn options() -> SpoolOptions {
     // here (a clean close syncs), so keep it long.
     SpoolOptions::default()
         .fsync(FsyncPolicy::Every(Duration::from_secs(3600)))
-        .segment_bytes(400)
+        .segment_bytes(300)
+        .max_bytes(MAX_BYTES)
 }
 
 fn bytes_on_disk(dir: &Path) -> u64 {
@@ -63,7 +69,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn spool_matches_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+    fn spool_matches_the_model(ops in proptest::collection::vec(op(), 1..60)) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut spool = reopen(dir.path(), &[])?;
         // Live records in append order, and the ids acknowledged so far.
@@ -71,13 +77,23 @@ proptest! {
         let mut acked: Vec<RecordId> = Vec::new();
         for op in ops {
             match op {
-                Op::Append(message) => {
-                    let id = spool.append(&message).expect("append");
-                    if let Some((last, _)) = model.last() {
-                        prop_assert!(*last < id);
+                Op::Append(message) => match spool.append(&message) {
+                    Ok(id) => {
+                        if let Some((last, _)) = model.last() {
+                            prop_assert!(*last < id);
+                        }
+                        model.push((id, message));
                     }
-                    model.push((id, message));
-                }
+                    Err(SpoolError::Full { used, max, needed }) => {
+                        prop_assert_eq!(max, MAX_BYTES);
+                        prop_assert_eq!(needed, frame::message_frame_len(message.len()) as u64);
+                        prop_assert!(used + needed > max);
+                        // Acknowledged records alone never fill the spool: their segments go.
+                        let stats = spool.stats();
+                        prop_assert!(!model.is_empty(), "refused, nothing live: {:?}", stats);
+                    }
+                    Err(err) => panic!("append: {err}"),
+                },
                 Op::Ack(picks) => {
                     let mut ids: Vec<RecordId> = Vec::new();
                     if !model.is_empty() {
@@ -96,6 +112,7 @@ proptest! {
             let stats = spool.stats();
             prop_assert_eq!(stats.live_records, model.len());
             prop_assert_eq!(stats.used_bytes, bytes_on_disk(dir.path()));
+            prop_assert!(stats.used_bytes <= MAX_BYTES + 300, "{:?}", stats);
         }
         drop(spool);
         drop(reopen(dir.path(), &model)?);

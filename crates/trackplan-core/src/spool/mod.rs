@@ -37,9 +37,9 @@
 //!
 //! # On-disk format
 //! The directory holds `LOCK` (the lock file, holding the owner's process id) and segment files
-//! `seg-<N>.log`, where `N` is the first sequence number the segment may hold, as 20 decimal
-//! digits ([`segment::file_name`]). A segment is a concatenation of frames
-//! ([`frame`]), all integers little-endian:
+//! `seg-<N>.log`, where `N` is the next sequence number when the segment was started, as 20
+//! decimal digits ([`segment::file_name`]). A segment is a concatenation of frames ([`frame`]),
+//! all integers little-endian:
 //!
 //! ```text
 //! offset  size  field
@@ -51,12 +51,20 @@
 //!                 ack:     02, then per acknowledged run: first sequence number (u64), count (u32)
 //! ```
 //!
-//! A record's [`RecordId`] is its sequence number, increasing in append order across restarts.
-//! An ack frame always follows the messages it acknowledges, in the same or a newer segment. The
-//! spool appends to the newest segment and starts a new one past `segment_bytes`; a segment file
-//! is deleted once it and every older segment hold no live record (deleting it earlier would
-//! lose acks for older records). At open, a damaged tail is cut off; damage in the middle of a
-//! segment stays (and is counted at every open) until the segment is deleted.
+//! A record's [`RecordId`] is its sequence number, increasing in append order across restarts;
+//! replay is in sequence order, and when a sequence number occurs twice the first frame stands.
+//! An ack frame always follows the messages it acknowledges, in the same or a newer segment.
+//!
+//! The spool appends to the newest segment and starts a new one past `segment_bytes`. A segment
+//! file is deleted once it and every older segment hold no live record (deleting it earlier
+//! would lose the acks it holds for older records). So that a record left unacknowledged for
+//! long (a batch in a long retry) cannot pin every newer segment until the cap is reached, the
+//! oldest segment is compacted when the spool is over half full and at most a quarter of that
+//! segment is live: its live frames are copied unchanged to the newest segment, fsynced, and the
+//! old file deleted.
+//!
+//! At open, a damaged tail is cut off; damage in the middle of a segment stays (and is counted
+//! at every open) until the segment is deleted.
 
 mod commit;
 mod error;
@@ -67,7 +75,7 @@ mod recover;
 pub mod segment;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -77,7 +85,7 @@ use std::time::Duration;
 pub use error::SpoolError;
 
 use commit::GroupCommit;
-use ledger::Ledger;
+use ledger::{Ledger, Location};
 use lock::DirLock;
 
 /// When appended records are fsynced.
@@ -229,6 +237,7 @@ struct Shared {
 struct Log {
     dir: PathBuf,
     segment_bytes: u64,
+    max_bytes: u64,
     active: Arc<File>,
     active_start: u64,
     active_len: u64,
@@ -273,6 +282,7 @@ impl Spool {
         let mut log = Log {
             dir: dir.clone(),
             segment_bytes: options.effective_segment_bytes(),
+            max_bytes: options.max_bytes,
             active: Arc::new(active),
             active_start,
             active_len,
@@ -281,7 +291,7 @@ impl Spool {
             ledger: std::mem::take(&mut state.ledger),
             frame: Vec::new(),
         };
-        log.ledger.add_segment(active_start, 0); // registers a freshly created segment
+        log.ledger.grow_segment(active_start, 0); // registers a freshly created segment
         log.reclaim();
 
         let shared = Arc::new(Shared {
@@ -333,10 +343,11 @@ impl Spool {
             frame::encode_message(seq, message, &mut frame);
             let written = log.write_frame(&frame, seq);
             log.frame = frame;
-            let ticket = written?;
+            let location = written?;
+            let ticket = log.written;
             log.next_seq += 1;
-            let segment = log.active_start;
-            log.ledger.insert(seq, segment);
+            log.ledger.insert(seq, location);
+            log.reclaim();
             (RecordId(seq), ticket)
         };
         self.shared.wait_if_always(ticket)?;
@@ -359,7 +370,8 @@ impl Spool {
             let next_seq = log.next_seq;
             let written = log.write_frame(&frame, next_seq);
             log.frame = frame;
-            let ticket = written?;
+            written?;
+            let ticket = log.written;
             for range in ranges {
                 log.ledger.ack_range(range.seqs());
             }
@@ -468,12 +480,12 @@ impl Log {
         self.dir.join(segment::file_name(self.active_start))
     }
 
-    /// Writes one frame at the end of the active segment, rotating first when it is full;
-    /// returns the frame's group-commit ticket. `next_seq` is the first sequence number the
-    /// new segment may hold. A failed write is cut off again so no half frame is left behind.
-    fn write_frame(&mut self, frame: &[u8], next_seq: u64) -> Result<u64, SpoolError> {
+    /// Writes one frame at the end of the active segment, rotating first when it is full, and
+    /// returns where it landed; its group-commit ticket is then `self.written`. `next_seq` names
+    /// a new segment. A failed write is cut off again so no half frame is left behind.
+    fn write_frame(&mut self, frame: &[u8], next_seq: u64) -> Result<Location, SpoolError> {
         let len = frame.len() as u64;
-        // A segment is named after its first sequence number, so rotate only past a new one.
+        // Segments are named after the next sequence number: rotate only once it moved on.
         if self.active_len > 0
             && self.active_len + len > self.segment_bytes
             && next_seq > self.active_start
@@ -491,10 +503,15 @@ impl Log {
                 source,
             });
         }
+        let location = Location {
+            segment: self.active_start,
+            offset: self.active_len,
+            len,
+        };
         self.active_len += len;
         self.ledger.grow_segment(self.active_start, len);
         self.written += 1;
-        Ok(self.written)
+        Ok(location)
     }
 
     /// Closes the active segment (fsynced, so its frames need no later group commit) and
@@ -511,13 +528,28 @@ impl Log {
         self.active = Arc::new(file);
         self.active_start = start;
         self.active_len = 0;
-        self.ledger.add_segment(start, 0);
-        self.reclaim();
+        self.ledger.grow_segment(start, 0);
         Ok(())
     }
 
-    /// Deletes the segment files the ledger no longer needs.
+    /// Deletes the segment files the ledger no longer needs, compacting the oldest one first
+    /// when a few live records keep it (and everything newer) alive under space pressure.
     fn reclaim(&mut self) {
+        self.delete_reclaimable();
+        if let Some(oldest) = self
+            .ledger
+            .compaction_candidate(self.active_start, self.max_bytes)
+        {
+            match self.compact(oldest) {
+                Ok(()) => self.delete_reclaimable(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "spool: cannot compact the oldest segment")
+                }
+            }
+        }
+    }
+
+    fn delete_reclaimable(&mut self) {
         let mut removed = false;
         for start in self.ledger.reclaimable(self.active_start) {
             let path = self.dir.join(segment::file_name(start));
@@ -525,7 +557,7 @@ impl Log {
                 Ok(()) => {}
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => {
-                    // Kept and counted; retried after the next ack.
+                    // Kept and counted; retried at the next reclaim.
                     tracing::warn!(segment = %path.display(), error = %err, "spool: cannot delete an acknowledged segment");
                     break;
                 }
@@ -538,6 +570,48 @@ impl Log {
             // Best effort: a deletion lost to a power cut only leaves acknowledged records.
             let _ = sync_dir(&self.dir);
         }
+    }
+
+    /// Copies the live records of segment `oldest` to the active segment, frame for frame
+    /// (same sequence numbers, so replay order and ids are unchanged), and fsyncs the copies
+    /// so that the old segment can go. Until it is deleted, recovery keeps the first copy.
+    fn compact(&mut self, oldest: u64) -> Result<(), SpoolError> {
+        let path = self.dir.join(segment::file_name(oldest));
+        let mut file = File::open(&path).map_err(SpoolError::io("open", &path))?;
+        let mut frame = Vec::new();
+        for (seq, location) in self.ledger.live_in(oldest) {
+            frame.resize(location.len as usize, 0);
+            file.seek(SeekFrom::Start(location.offset))
+                .and_then(|_| file.read_exact(&mut frame))
+                .map_err(SpoolError::io("read", &path))?;
+            let intact = matches!(
+                frame::decode(&frame),
+                frame::Decoded::Frame { frame: frame::Frame::Message { seq: found, .. }, .. } if found == seq
+            );
+            if !intact {
+                // Damaged since it was written: leave the segment alone rather than copy it.
+                let source = std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "record {seq} at offset {} no longer checks out",
+                        location.offset
+                    ),
+                );
+                return Err(SpoolError::Io {
+                    action: "compact",
+                    path,
+                    source,
+                });
+            }
+            let next_seq = self.next_seq;
+            let moved = self.write_frame(&frame, next_seq)?;
+            self.ledger.relocate(seq, moved);
+        }
+        self.active
+            .sync_data()
+            .map_err(SpoolError::io("fsync", self.active_path()))?;
+        tracing::debug!(segment = %path.display(), "spool: compacted the oldest segment");
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use super::frame::{self, Frame};
-use super::ledger::Ledger;
+use super::ledger::{Ledger, Location};
 use super::{segment, RecordId, RecoveredRecord, SpoolError};
 
 /// The state of a spool directory as found on disk.
@@ -52,13 +52,13 @@ pub(crate) fn recover(dir: &Path) -> Result<LogState, SpoolError> {
             state.corrupt_records += 1;
             state.corrupt_bytes += region.len() as u64;
         }
-        for (_, frame) in scan.frames {
-            apply(&mut state, start, frame);
+        for (offset, frame) in scan.frames {
+            apply(&mut state, start, offset as u64, frame);
         }
         if scan.valid_end < bytes.len() {
             truncate(&path, scan.valid_end as u64)?;
         }
-        state.ledger.add_segment(start, scan.valid_end as u64);
+        state.ledger.grow_segment(start, scan.valid_end as u64);
         state.next_seq = state.next_seq.max(start);
         state.last_segment = Some((start, path));
     }
@@ -74,12 +74,22 @@ pub(crate) fn recover(dir: &Path) -> Result<LogState, SpoolError> {
     Ok(state)
 }
 
-fn apply(state: &mut LogState, segment: u64, frame: Frame<'_>) {
+fn apply(state: &mut LogState, segment: u64, offset: u64, frame: Frame<'_>) {
     match frame {
         Frame::Message { seq, payload } => {
             state.next_seq = state.next_seq.max(seq.saturating_add(1));
+            // A record copied forward by compaction appears twice until the old segment is
+            // deleted; the first copy stands.
             if !state.ledger.is_live(seq) {
-                state.ledger.insert(seq, segment);
+                let len = frame::message_frame_len(payload.len()) as u64;
+                state.ledger.insert(
+                    seq,
+                    Location {
+                        segment,
+                        offset,
+                        len,
+                    },
+                );
                 state.records.insert(seq, payload.to_vec());
             }
         }

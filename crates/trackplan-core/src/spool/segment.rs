@@ -1,4 +1,4 @@
-//! Segment file naming: `seg-<first sequence number, 20 decimal digits>.log`.
+//! Segment file naming: `seg-<next sequence number at creation, 20 decimal digits>.log`.
 //!
 //! The fixed width makes lexical order equal numeric order, so `ls` shows segments oldest first.
 
@@ -9,7 +9,7 @@ const PREFIX: &str = "seg-";
 const SUFFIX: &str = ".log";
 const DIGITS: usize = 20;
 
-/// The file name of the segment whose first record would have sequence number `start`.
+/// The file name of the segment started when the next sequence number was `start`.
 ///
 /// ```
 /// use trackplan_core::spool::segment::{parse_file_name, file_name};
@@ -20,7 +20,7 @@ pub fn file_name(start: u64) -> String {
     format!("{PREFIX}{start:0DIGITS$}{SUFFIX}")
 }
 
-/// The first sequence number named by a segment file name, or `None` for any other file.
+/// The sequence number named by a segment file name, or `None` for any other file.
 pub fn parse_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
     if digits.len() != DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -29,7 +29,7 @@ pub fn parse_file_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The segment files in `dir`, oldest first, as `(first sequence number, path)`.
+/// The segment files in `dir`, oldest first, as `(sequence number in the name, path)`.
 pub(crate) fn list(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     let mut segments = Vec::new();
     for entry in std::fs::read_dir(dir)? {
