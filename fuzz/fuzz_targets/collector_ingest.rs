@@ -1,0 +1,4 @@
+//! Fuzz target: see `trackplan_fuzz::collector_ingest` for the path and its invariants.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| trackplan_fuzz::collector_ingest(data));
