@@ -479,3 +479,43 @@ fn a_record_left_unacknowledged_does_not_fill_the_spool() {
     assert_eq!(replayed(&recovered), [(stuck, message(0))]);
     spool.ack(&[stuck]).expect("ack");
 }
+
+#[test]
+fn a_record_copied_by_an_interrupted_compaction_is_replayed_once() {
+    // A crash after compaction copied record 0 forward but before the old segment was deleted.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut oldest = Vec::new();
+    frame::encode_message(0, &message(0), &mut oldest);
+    frame::encode_message(1, &message(1), &mut oldest);
+    frame::encode_ack(&[frame::SeqRange { start: 1, len: 1 }], &mut oldest);
+    let mut newest = Vec::new();
+    frame::encode_message(2, &message(2), &mut newest);
+    frame::encode_message(0, &message(0), &mut newest);
+    std::fs::write(dir.path().join(segment::file_name(0)), oldest).expect("write");
+    std::fs::write(dir.path().join(segment::file_name(2)), newest).expect("write");
+
+    let (spool, recovered) = open(dir.path(), always());
+    let ids: Vec<u64> = recovered
+        .records
+        .iter()
+        .map(|record| record.id.get())
+        .collect();
+    assert_eq!(ids, [0, 2]);
+    assert_eq!(recovered.records[0].message, message(0));
+    let next = spool.append(&message(3)).expect("append");
+    assert_eq!(
+        next.get(),
+        3,
+        "sequence numbers continue after the highest seen"
+    );
+    spool.ack(&[recovered.records[0].id]).expect("ack");
+    drop(spool);
+
+    let (_spool, recovered) = open(dir.path(), always());
+    let ids: Vec<u64> = recovered
+        .records
+        .iter()
+        .map(|record| record.id.get())
+        .collect();
+    assert_eq!(ids, [2, 3], "acknowledging the record covers both copies");
+}

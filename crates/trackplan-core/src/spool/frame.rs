@@ -43,10 +43,18 @@ impl SeqRange {
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// An appended message: its sequence number (the `RecordId`) and its original bytes.
-    Message { seq: u64, payload: &'a [u8] },
+    /// An appended message.
+    Message {
+        /// The record's sequence number, its `RecordId`.
+        seq: u64,
+        /// The bytes given to `Spool::append`.
+        payload: &'a [u8],
+    },
     /// Records acknowledged after delivery; they are never replayed.
-    Ack { ranges: Vec<SeqRange> },
+    Ack {
+        /// The acknowledged sequence numbers, as runs.
+        ranges: Vec<SeqRange>,
+    },
 }
 
 /// What [`decode`] found at the start of a buffer.

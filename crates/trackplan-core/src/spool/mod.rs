@@ -207,8 +207,9 @@ pub struct SpoolStats {
     pub live_records: usize,
     /// Bytes all segment files take, counted against `max_bytes`.
     pub used_bytes: u64,
-    /// fsyncs run by appends, acks and the background flusher (group commit makes this lower
-    /// than the number of appends).
+    /// Group-commit fsyncs run for appends, acks, `sync` and the background flusher (group
+    /// commit makes this lower than the number of appends). Closing a segment at rotation or
+    /// compaction also fsyncs it; those are not counted.
     pub fsyncs: u64,
 }
 
@@ -261,14 +262,19 @@ impl Spool {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(SpoolError::io("create", &dir))?;
         let lock = DirLock::acquire(&dir)?;
-        let mut state = recover::recover(&dir)?;
+        let recover::LogState {
+            mut ledger,
+            records,
+            next_seq,
+            last_segment,
+            corrupt_records,
+            corrupt_bytes,
+        } = recover::recover(&dir)?;
 
-        let (active_start, active_path) = match state.last_segment.take() {
+        // Appends continue in the newest segment: recovery cut any damaged tail off it.
+        let (active_start, active_path) = match last_segment {
             Some(last) => last,
-            None => {
-                let start = state.next_seq;
-                (start, create_segment(&dir, start)?)
-            }
+            None => (next_seq, create_segment(&dir, next_seq)?),
         };
         let active = OpenOptions::new()
             .append(true)
@@ -278,7 +284,7 @@ impl Spool {
             .metadata()
             .map_err(SpoolError::io("stat", &active_path))?
             .len();
-        let recovered_counts = (state.corrupt_records, state.corrupt_bytes);
+        ledger.grow_segment(active_start, 0); // registers a freshly created segment
         let mut log = Log {
             dir: dir.clone(),
             segment_bytes: options.effective_segment_bytes(),
@@ -286,12 +292,11 @@ impl Spool {
             active: Arc::new(active),
             active_start,
             active_len,
-            next_seq: state.next_seq,
+            next_seq,
             written: 0,
-            ledger: std::mem::take(&mut state.ledger),
+            ledger,
             frame: Vec::new(),
         };
-        log.ledger.grow_segment(active_start, 0); // registers a freshly created segment
         log.reclaim();
 
         let shared = Arc::new(Shared {
@@ -305,10 +310,17 @@ impl Spool {
             FsyncPolicy::Always => None,
             FsyncPolicy::Every(interval) => Some(spawn_flusher(&shared, interval)?),
         };
+        let records = records
+            .into_iter()
+            .map(|(seq, message)| RecoveredRecord {
+                id: RecordId(seq),
+                message,
+            })
+            .collect();
         let recovered = Recovered {
-            records: state.into_records(),
-            corrupt_records: recovered_counts.0,
-            corrupt_bytes: recovered_counts.1,
+            records,
+            corrupt_records,
+            corrupt_bytes,
         };
         Ok((Spool { shared, flusher }, recovered))
     }
@@ -338,12 +350,7 @@ impl Spool {
                 });
             }
             let seq = log.next_seq;
-            let mut frame = std::mem::take(&mut log.frame);
-            frame.clear();
-            frame::encode_message(seq, message, &mut frame);
-            let written = log.write_frame(&frame, seq);
-            log.frame = frame;
-            let location = written?;
+            let location = log.write_with(seq, |out| frame::encode_message(seq, message, out))?;
             let ticket = log.written;
             log.next_seq += 1;
             log.ledger.insert(seq, location);
@@ -364,13 +371,8 @@ impl Spool {
                 return Ok(());
             }
             let ranges = frame::ranges_of_sorted(&live);
-            let mut frame = std::mem::take(&mut log.frame);
-            frame.clear();
-            frame::encode_ack(&ranges, &mut frame);
             let next_seq = log.next_seq;
-            let written = log.write_frame(&frame, next_seq);
-            log.frame = frame;
-            written?;
+            log.write_with(next_seq, |out| frame::encode_ack(&ranges, out))?;
             let ticket = log.written;
             for range in ranges {
                 log.ledger.ack_range(range.seqs());
@@ -478,6 +480,20 @@ fn spawn_flusher(
 impl Log {
     fn active_path(&self) -> PathBuf {
         self.dir.join(segment::file_name(self.active_start))
+    }
+
+    /// Encodes a frame into the reused buffer and writes it (see `write_frame`).
+    fn write_with(
+        &mut self,
+        next_seq: u64,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Location, SpoolError> {
+        let mut frame = std::mem::take(&mut self.frame);
+        frame.clear();
+        encode(&mut frame);
+        let written = self.write_frame(&frame, next_seq);
+        self.frame = frame;
+        written
     }
 
     /// Writes one frame at the end of the active segment, rotating first when it is full, and

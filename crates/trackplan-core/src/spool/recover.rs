@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::frame::{self, Frame};
 use super::ledger::{Ledger, Location};
-use super::{segment, RecordId, RecoveredRecord, SpoolError};
+use super::{segment, SpoolError};
 
 /// The state of a spool directory as found on disk.
 #[derive(Debug, Default)]
@@ -20,19 +20,6 @@ pub(crate) struct LogState {
     pub last_segment: Option<(u64, PathBuf)>,
     pub corrupt_records: u64,
     pub corrupt_bytes: u64,
-}
-
-impl LogState {
-    pub fn into_records(self) -> Vec<RecoveredRecord> {
-        let records = self.records;
-        records
-            .into_iter()
-            .map(|(seq, message)| RecoveredRecord {
-                id: RecordId(seq),
-                message,
-            })
-            .collect()
-    }
 }
 
 /// Replays every segment of `dir`, oldest first, and cuts damaged tails off so that appends
