@@ -102,6 +102,11 @@ fn docs(description: Option<&str>, extra: &[String]) -> TokenStream {
 fn check_docs(ty: &Ty) -> Vec<String> {
     let c = &ty.checks;
     let mut out = Vec::new();
+    if let Some(format) = &c.format {
+        out.push(format!(
+            "Must be a valid `{format}` (checked by `violations()`)."
+        ));
+    }
     if let Some(p) = &c.pattern {
         out.push(format!(
             "Must match the pattern `{}` (checked by `violations()`).",
@@ -590,19 +595,17 @@ impl Emitter<'_> {
         };
         if let Some(pattern) = &c.pattern {
             let lit = Literal::string(pattern);
-            let push = violation(
-                "pattern",
-                quote!(::std::format!("{:?} does not match the pattern {}", #v, #lit)),
-            );
-            out.push(quote! {
-                static PATTERN: ::std::sync::OnceLock<::std::option::Option<::trackplan::__private::regress::Regex>> =
-                    ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN.get_or_init(|| ::trackplan::__private::regress::Regex::new(#lit).ok()) {
-                    if re.find(#v).is_none() {
-                        #push
-                    }
-                }
-            });
+            let message = quote!(::std::format!("{:?} does not match the pattern {}", #v, #lit));
+            out.push(regex_check(&v, pattern, violation("pattern", message)));
+        }
+        if let Some((format, pattern)) = c
+            .format
+            .as_deref()
+            .and_then(|f| Some((f, format_pattern(f)?)))
+        {
+            let text = format!("is not a valid `{format}`");
+            let message = quote!(::std::format!("{:?} {}", #v, #text));
+            out.push(regex_check(&v, pattern, violation("format", message)));
         }
         let is_string = matches!(ty.kind, Kind::String | Kind::DateTime);
         if is_string {
@@ -776,6 +779,21 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// Push `violation` unless the string `v` matches the ECMA-262 `pattern` (unanchored), compiled
+/// once per process.
+fn regex_check(v: &TokenStream, pattern: &str, violation: TokenStream) -> TokenStream {
+    let lit = Literal::string(pattern);
+    quote! {{
+        static PATTERN: ::std::sync::OnceLock<::std::option::Option<::trackplan::__private::regress::Regex>> =
+            ::std::sync::OnceLock::new();
+        if let ::std::option::Option::Some(re) = PATTERN.get_or_init(|| ::trackplan::__private::regress::Regex::new(#lit).ok()) {
+            if re.find(#v).is_none() {
+                #violation
+            }
+        }
+    }}
 }
 
 /// `let v = <expr>;`, or nothing when the expression already is `v`.

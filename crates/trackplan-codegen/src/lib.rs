@@ -6,7 +6,7 @@
 //!   one generator behind `plan!`, `trackplan generate` and build scripts ([`build`]).
 //! - [`derive`]: the expansion of trackplan's derives.
 //! - [`plan_check`]: hand-written derives checked against a plan.
-//! - [`plan_macro`]: the expansion of `plan!`.
+//! - [`plan_macro`]: the expansion of `plan!`; [`plan_path`]: where a plan named in a macro lives.
 //! - [`lint`], [`diff`]: plan lifecycle checks for CI.
 
 pub mod build;

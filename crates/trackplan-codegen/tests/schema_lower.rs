@@ -235,3 +235,23 @@ fn date_times_and_checks() {
     assert!(item.nullable);
     assert_eq!(field(s, "list").ty.checks.min_items, Some(1));
 }
+
+#[test]
+fn formats_are_checked_and_date_times_skip_string_checks() {
+    let l = one(json!({ "type": "object", "properties": {
+        "email": { "type": "string", "format": "email" },
+        "color": { "type": "string", "format": "color" },
+        "at": { "type": "string", "format": "date-time", "pattern": "^2", "minLength": 3 } } }));
+    let s = structure(&l, "E");
+    assert_eq!(field(s, "email").ty.checks.format.as_deref(), Some("email"));
+    assert_eq!(
+        field(s, "color").ty.checks.format,
+        None,
+        "unknown formats are not checked"
+    );
+    assert!(
+        field(s, "at").ty.checks.is_empty(),
+        "{:?}",
+        field(s, "at").ty.checks
+    );
+}

@@ -163,6 +163,25 @@ pub struct Checks {
     pub max_items: Option<u64>,
     /// A non-string `enum`: the allowed values.
     pub allowed: Option<Vec<Value>>,
+    /// A string `format` with a check ([`format_pattern`]); `date-time` is a type instead.
+    pub format: Option<String>,
+}
+
+/// The ECMA-262 pattern `violations()` checks a string `format` with, for the formats plans
+/// use; other formats are documented but not checked.
+pub fn format_pattern(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "date" => r"^\d{4}-\d{2}-\d{2}$",
+        "time" => r"^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|z|[+-]\d{2}:\d{2})?$",
+        "email" => r"^[^@\s]+@[^@\s]+$",
+        "uuid" => r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "uri" => r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$",
+        "ipv4" => r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$",
+        "hostname" => {
+            r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+        }
+        _ => return None,
+    })
 }
 
 impl Checks {
@@ -187,4 +206,60 @@ pub struct UnionDef {
     pub description: Option<String>,
     /// (Rust variant, type) per member type.
     pub variants: Vec<(String, Ty)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_pattern;
+
+    fn matches(format: &str, text: &str) -> bool {
+        let pattern = format_pattern(format).unwrap();
+        regress::Regex::new(pattern).unwrap().find(text).is_some()
+    }
+
+    #[test]
+    fn format_patterns_accept_and_reject() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            ("date", &["2026-01-31"], &["2026-1-31", "x2026-01-31"]),
+            (
+                "time",
+                &["12:30:00", "12:30:00.5Z", "12:30:00+02:00"],
+                &["12:30", "noon"],
+            ),
+            ("email", &["a@b.co"], &["a@", "a b@c", "@b"]),
+            (
+                "uuid",
+                &["123e4567-e89b-12d3-a456-426614174000"],
+                &["123e4567e89b12d3a456426614174000"],
+            ),
+            (
+                "uri",
+                &["https://x.y/z", "mailto:a@b"],
+                &["/relative", "no scheme"],
+            ),
+            (
+                "ipv4",
+                &["127.0.0.1", "255.255.255.255"],
+                &["256.0.0.1", "1.2.3"],
+            ),
+            (
+                "hostname",
+                &["api.segment.io", "localhost"],
+                &["-bad.example", "a..b"],
+            ),
+        ];
+        for (format, good, bad) in cases {
+            for text in *good {
+                assert!(matches(format, text), "{format} should accept {text}");
+            }
+            for text in *bad {
+                assert!(!matches(format, text), "{format} should reject {text}");
+            }
+        }
+        assert!(
+            format_pattern("date-time").is_none(),
+            "date-time is a type, not a check"
+        );
+        assert!(format_pattern("color").is_none());
+    }
 }

@@ -433,10 +433,17 @@ impl Lowering<'_> {
         let mut checks = Checks::default();
         let kind = match kind {
             "string" => {
-                self.string_checks(schema, ptr, &mut checks);
                 match schema.get("format").and_then(Value::as_str) {
+                    // The type holds the format; length and pattern would check our own
+                    // formatting of it.
                     Some("date-time") => Kind::DateTime,
-                    _ => Kind::String,
+                    format => {
+                        self.string_checks(schema, ptr, &mut checks);
+                        checks.format = format
+                            .filter(|f| format_pattern(f).is_some())
+                            .map(str::to_owned);
+                        Kind::String
+                    }
                 }
             }
             "integer" => {

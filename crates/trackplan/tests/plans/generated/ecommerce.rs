@@ -767,22 +767,25 @@ impl ProductViewed {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1278,22 +1281,25 @@ impl CheckoutStarted {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1710,22 +1716,25 @@ impl OrderUpdated {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1919,22 +1928,25 @@ impl OrderCompleted {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -2110,22 +2122,25 @@ impl OrderRefunded {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -2251,22 +2266,25 @@ impl OrderCancelled {
             let path = ::std::format!("{}/{}", path, "currency");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$").ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v, "^[A-Z]{3}$"
+                                ),
+                            });
+                        }
                     }
                 }
             }

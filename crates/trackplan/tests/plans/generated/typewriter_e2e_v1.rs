@@ -146,26 +146,28 @@ impl CustomViolationHandler {
             let path = ::std::format!("{}/{}", path, "regex property");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Lawyer Morty|Evil Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Lawyer Morty|Evil Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Lawyer Morty|Evil Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Lawyer Morty|Evil Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -256,26 +258,28 @@ impl DefaultViolationHandler {
             let path = ::std::format!("{}/{}", path, "regex property");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Lawyer Morty|Evil Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Lawyer Morty|Evil Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Lawyer Morty|Evil Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Lawyer Morty|Evil Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -597,26 +601,28 @@ impl EveryNullableOptionalType {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -769,26 +775,28 @@ impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -941,26 +949,28 @@ impl EveryNullableOptionalTypeOptionalObjectWithProperties {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1131,26 +1141,28 @@ impl EveryNullableRequiredType {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1299,26 +1311,28 @@ impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1467,26 +1481,28 @@ impl EveryNullableRequiredTypeRequiredObjectWithProperties {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1630,26 +1646,28 @@ impl EveryOptionalType {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1799,26 +1817,28 @@ impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -1969,26 +1989,28 @@ impl EveryOptionalTypeOptionalObjectWithProperties {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -2129,26 +2151,28 @@ impl EveryRequiredType {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -2271,26 +2295,28 @@ impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
@@ -2414,26 +2440,28 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
             let path = ::std::format!("{}/{}", path, "required string with regex");
             {
                 let path: &str = &path;
-                static PATTERN: ::std::sync::OnceLock<
-                    ::std::option::Option<::trackplan::__private::regress::Regex>,
-                > = ::std::sync::OnceLock::new();
-                if let ::std::option::Option::Some(re) = PATTERN
-                    .get_or_init(|| {
-                        ::trackplan::__private::regress::Regex::new(
-                                "Evil Morty|Lawyer Morty",
-                            )
-                            .ok()
-                    })
                 {
-                    if re.find(v).is_none() {
-                        out.push(::trackplan::Violation {
-                            path: path.to_owned(),
-                            rule: "pattern",
-                            message: ::std::format!(
-                                "{:?} does not match the pattern {}", v,
-                                "Evil Morty|Lawyer Morty"
-                            ),
-                        });
+                    static PATTERN: ::std::sync::OnceLock<
+                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                    > = ::std::sync::OnceLock::new();
+                    if let ::std::option::Option::Some(re) = PATTERN
+                        .get_or_init(|| {
+                            ::trackplan::__private::regress::Regex::new(
+                                    "Evil Morty|Lawyer Morty",
+                                )
+                                .ok()
+                        })
+                    {
+                        if re.find(v).is_none() {
+                            out.push(::trackplan::Violation {
+                                path: path.to_owned(),
+                                rule: "pattern",
+                                message: ::std::format!(
+                                    "{:?} does not match the pattern {}", v,
+                                    "Evil Morty|Lawyer Morty"
+                                ),
+                            });
+                        }
                     }
                 }
             }
