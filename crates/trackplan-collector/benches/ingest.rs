@@ -41,6 +41,8 @@ fn main() {
         status_mib("VmRSS")
     );
 
+    in_process(&plan, &bodies);
+
     for (label, config) in [
         ("validation on ", CollectorConfig::new().plan(plan.clone())),
         ("validation off", CollectorConfig::new()),
@@ -65,6 +67,36 @@ fn main() {
             collector.shutdown().await.expect("shutdown");
         });
     }
+}
+
+/// The work of one request without HTTP, on one thread: parse, then validate.
+fn in_process(plan: &trackplan_codegen::plan::Plan, bodies: &[Vec<u8>]) {
+    use trackplan_collector::ingest::{parse_messages, Endpoint};
+    let validator = trackplan_collector::Validator::new(std::slice::from_ref(plan)).expect("plan");
+    let started = Instant::now();
+    let messages: Vec<Vec<Value>> = bodies
+        .iter()
+        .map(|body| parse_messages(Endpoint::Batch, body, |_| true).expect("parse"))
+        .collect();
+    let parsed = started.elapsed();
+    let started = Instant::now();
+    let violations: usize = messages
+        .iter()
+        .flatten()
+        .map(|message| validator.validate(message).len())
+        .sum();
+    let validated = started.elapsed();
+    assert_eq!(violations, 0);
+    let started = Instant::now();
+    drop(messages);
+    let dropped = started.elapsed();
+    let per = |elapsed: Duration| elapsed.as_secs_f64() * 1e6 / MESSAGES as f64;
+    println!(
+        "one thread, no HTTP: parse {:.2} µs, validate {:.2} µs, free {:.2} µs per message",
+        per(parsed),
+        per(validated),
+        per(dropped)
+    );
 }
 
 /// Posts every body over `CONNECTIONS` concurrent connections; the time until the last answer.

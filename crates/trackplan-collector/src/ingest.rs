@@ -87,6 +87,23 @@ pub fn parse_messages(
     body: &[u8],
     authorize: impl FnOnce(Option<&str>) -> bool,
 ) -> Result<Vec<Value>, IngestError> {
+    let parsed = parse_for_storage(endpoint, body, authorize)?;
+    Ok(parsed.into_iter().map(|parsed| parsed.message).collect())
+}
+
+/// One message of a body, and its JSON text when the body's bytes are still exactly it (no
+/// `writeKey` removed, no envelope merged), so it can be stored without serialising again.
+pub(crate) struct Parsed<'a> {
+    pub(crate) message: Value,
+    pub(crate) text: Option<&'a RawValue>,
+}
+
+/// [`parse_messages`], keeping each message's text where it is unchanged.
+pub(crate) fn parse_for_storage<'a>(
+    endpoint: Endpoint,
+    body: &'a [u8],
+    authorize: impl FnOnce(Option<&str>) -> bool,
+) -> Result<Vec<Parsed<'a>>, IngestError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large_body(body.len()));
     }
@@ -115,11 +132,11 @@ struct BatchBody<'a> {
     integrations: Option<Value>,
 }
 
-fn parse_batch(
-    text: &str,
+fn parse_batch<'a>(
+    text: &'a str,
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Value>, IngestError> {
-    let body: BatchBody<'_> = serde_json::from_str(text).map_err(|error| {
+) -> Result<Vec<Parsed<'a>>, IngestError> {
+    let body: BatchBody<'a> = serde_json::from_str(text).map_err(|error| {
         IngestError::BadRequest(match error.classify() {
             serde_json::error::Category::Data => format!(
                 "the body is not a Segment batch ({error}); send {{\"batch\": [message, ...]}}"
@@ -142,10 +159,16 @@ fn parse_batch(
     let mut problems = Vec::new();
     for (index, raw) in body.batch.iter().enumerate() {
         match parse_item(raw.get()) {
-            Ok(mut message) => {
-                merge_envelope(&mut message, "context", body.context.as_ref());
-                merge_envelope(&mut message, "integrations", body.integrations.as_ref());
-                messages.push(Value::Object(message));
+            Ok((mut message, mut changed)) => {
+                changed |= merge_envelope(&mut message, "context", body.context.as_ref());
+                changed |= merge_envelope(&mut message, "integrations", body.integrations.as_ref());
+                // Multi-line text would break the NDJSON recording: serialise it again.
+                let one_line = !raw.get().contains(['\n', '\r']);
+                let text = (!changed && one_line).then_some(*raw);
+                messages.push(Parsed {
+                    message: Value::Object(message),
+                    text,
+                });
             }
             Err(problem) => problems.push(format!("batch[{index}]: {problem}")),
         }
@@ -157,11 +180,11 @@ fn parse_batch(
     }
 }
 
-fn parse_single(
+fn parse_single<'a>(
     call: &'static str,
     text: &str,
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Value>, IngestError> {
+) -> Result<Vec<Parsed<'a>>, IngestError> {
     let parsed: Value = serde_json::from_str(text)
         .map_err(|error| IngestError::BadRequest(format!("the body is not JSON: {error}")))?;
     let Value::Object(mut message) = parsed else {
@@ -182,17 +205,21 @@ fn parse_single(
     message
         .entry("type")
         .or_insert_with(|| Value::String(call.to_owned()));
-    Ok(vec![Value::Object(message)])
+    Ok(vec![Parsed {
+        message: Value::Object(message),
+        text: None,
+    }])
 }
 
-fn parse_item(raw: &str) -> Result<Map<String, Value>, String> {
+/// The message, and whether it lost a `writeKey`.
+fn parse_item(raw: &str) -> Result<(Map<String, Value>, bool), String> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(too_large_message(raw.len()));
     }
     match serde_json::from_str(raw) {
         Ok(Value::Object(mut message)) => {
-            message.remove("writeKey");
-            Ok(message)
+            let removed = message.remove("writeKey").is_some();
+            Ok((message, removed))
         }
         Ok(_) => Err("a message must be a JSON object".to_owned()),
         Err(error) => Err(format!("not JSON: {error}")),
@@ -203,22 +230,29 @@ fn too_large_message(len: usize) -> String {
     format!("the message has {len} bytes; Segment accepts at most {MAX_MESSAGE_BYTES} per message")
 }
 
-/// Adds the envelope's keys to the message's object at `key`, keeping the message's values.
-fn merge_envelope(message: &mut Map<String, Value>, key: &str, envelope: Option<&Value>) {
+/// Adds the envelope's keys to the message's object at `key`, keeping the message's values;
+/// whether the message changed.
+fn merge_envelope(message: &mut Map<String, Value>, key: &str, envelope: Option<&Value>) -> bool {
     let Some(Value::Object(shared)) = envelope else {
-        return;
+        return false;
     };
     match message.get_mut(key) {
         None => {
             message.insert(key.to_owned(), Value::Object(shared.clone()));
+            true
         }
         Some(Value::Object(own)) => {
+            let mut changed = false;
             for (name, value) in shared {
-                own.entry(name.clone()).or_insert_with(|| value.clone());
+                if !own.contains_key(name) {
+                    own.insert(name.clone(), value.clone());
+                    changed = true;
+                }
             }
+            changed
         }
         // A non-object is the message's own mistake; Segment's rules report it.
-        Some(_) => {}
+        Some(_) => false,
     }
 }
 
@@ -341,6 +375,24 @@ mod tests {
             key == Some("x")
         });
         assert_eq!(refused, Err(IngestError::Unauthorized));
+    }
+
+    #[test]
+    fn unchanged_one_line_messages_keep_their_text() {
+        let body = concat!(
+            r#"{"batch": [{"type":"track","event":"A"}, {"type":"track","writeKey":"k"},"#,
+            "\n{\n\"type\": \"track\"\n}], \"sentAt\": \"x\"}"
+        );
+        let parsed = parse_for_storage(Endpoint::Batch, body.as_bytes(), |_| true).unwrap();
+        let texts: Vec<_> = parsed.iter().map(|p| p.text.map(RawValue::get)).collect();
+        assert_eq!(texts, [Some(r#"{"type":"track","event":"A"}"#), None, None]);
+
+        let shared = json!({"batch": [{"type": "track"}], "context": {"ip": "1"}}).to_string();
+        let parsed = parse_for_storage(Endpoint::Batch, shared.as_bytes(), |_| true).unwrap();
+        assert!(
+            parsed[0].text.is_none(),
+            "a merged context changes the message"
+        );
     }
 
     #[test]

@@ -151,7 +151,9 @@ pub enum StartError {
         "cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)"
     )]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why binding failed.
         source: std::io::Error,
     },
     /// A plan's schema cannot be compiled.
@@ -160,7 +162,9 @@ pub enum StartError {
     /// The recording file cannot be opened for appending.
     #[error("cannot open {} to record messages: {source}", path.display())]
     Record {
+        /// The recording file asked for.
         path: PathBuf,
+        /// Why it cannot be opened.
         source: std::io::Error,
     },
 }
@@ -169,9 +173,34 @@ pub enum StartError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected {expected} messages within {timeout:?}, received {received}")]
 pub struct WaitTimeout {
+    /// The count waited for.
     pub expected: u64,
+    /// The count when the time ran out.
     pub received: u64,
+    /// How long it waited.
     pub timeout: Duration,
+}
+
+/// The messages a collector stores, from the moment of [`Collector::subscribe`].
+pub struct Subscription {
+    feed: broadcast::Receiver<Arc<store::StoredEvent>>,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("queued", &self.feed.len())
+            .finish()
+    }
+}
+
+impl Subscription {
+    /// The next stored message. A receiver that fell more than 4,096 messages behind gets
+    /// `Lagged(missed)` once, then continues with the oldest it still holds; `Closed` means
+    /// the collector stopped.
+    pub async fn recv(&mut self) -> Result<ReceivedEvent, broadcast::error::RecvError> {
+        self.feed.recv().await.map(|event| event.to_received())
+    }
 }
 
 /// A running collector. Dropping it stops the server; [`Collector::shutdown`] also waits for it.
@@ -258,7 +287,7 @@ impl Collector {
             .store
             .events(query)
             .into_iter()
-            .map(|event| (*event).clone())
+            .map(|event| event.to_received())
             .collect()
     }
 
@@ -281,9 +310,11 @@ impl Collector {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
     }
 
-    /// Every message stored from now on, as it is stored (a slow receiver gets `Lagged`).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ReceivedEvent>> {
-        self.state.store.subscribe()
+    /// Every message stored from now on, as it is stored.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            feed: self.state.store.subscribe(),
+        }
     }
 
     /// Waits until at least `count` messages were received since start (or the last clear).

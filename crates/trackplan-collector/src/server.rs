@@ -21,10 +21,10 @@ use tokio::sync::{broadcast, watch};
 use crate::auth::is_authorized;
 use crate::faults::{Failure, FaultAction, Faults};
 use crate::ingest::{
-    decode_body, parse_messages, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
+    decode_body, parse_for_storage, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
 };
-use crate::store::{EventQuery, Store};
-use crate::ReceivedEvent;
+use crate::store::StoredEvent;
+use crate::store::{EventQuery, Judged, Store};
 use crate::{web, Validator};
 
 /// What every handler shares.
@@ -139,14 +139,14 @@ async fn accept(state: &AppState, endpoint: Endpoint, request: Request) -> Resul
     })?;
     let body = decode_body(header(headers, CONTENT_ENCODING.as_str()), &body)?;
     let authorization = header(headers, AUTHORIZATION.as_str());
-    let messages = parse_messages(endpoint, &body, |body_key| {
+    let messages = parse_for_storage(endpoint, &body, |body_key| {
         is_authorized(state.write_key.as_deref(), authorization, body_key)
     })?;
     let judged = messages
         .into_iter()
-        .map(|message| {
-            let violations = state.validator.validate(&message);
-            (message, violations)
+        .map(|parsed| {
+            let violations = state.validator.validate(&parsed.message);
+            Judged::new(&parsed.message, parsed.text, violations)
         })
         .collect();
     state.store.push(&now(), judged);
@@ -189,7 +189,7 @@ async fn list_events(
     Query(query): Query<EventQuery>,
 ) -> Response {
     let events = state.store.events(&query);
-    let events: Vec<&ReceivedEvent> = events.iter().map(|event| &**event).collect();
+    let events: Vec<&StoredEvent> = events.iter().map(|event| &**event).collect();
     Json(json!({ "events": events })).into_response()
 }
 

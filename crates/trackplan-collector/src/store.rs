@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
@@ -43,18 +44,7 @@ pub struct ReceivedEvent {
 impl ReceivedEvent {
     /// Describes `message`, received at `received_at`, with its `violations`.
     pub fn new(seq: u64, received_at: String, message: Value, violations: Vec<Violation>) -> Self {
-        let text = |key: &str| match message.get(key) {
-            Some(Value::String(text)) => Some(text.clone()),
-            Some(Value::Number(number)) => Some(number.to_string()),
-            _ => None,
-        };
-        let call = text("type").unwrap_or_default();
-        let name = match call.as_str() {
-            "track" => text("event"),
-            "page" | "screen" => text("name"),
-            _ => None,
-        };
-        let user = text("userId").or_else(|| text("anonymousId"));
+        let Summary { call, name, user } = Summary::of(&message);
         ReceivedEvent {
             seq,
             received_at,
@@ -70,9 +60,130 @@ impl ReceivedEvent {
     /// Whether the API's `event=` filter selects this message: its name, or its type when it
     /// has no name (`identify`, `group`, `alias`).
     pub fn matches_event(&self, event: &str) -> bool {
-        match &self.name {
-            Some(name) => name == event,
-            None => self.call == event,
+        matches_event(&self.call, self.name.as_deref(), event)
+    }
+}
+
+fn matches_event(call: &str, name: Option<&str>, event: &str) -> bool {
+    match name {
+        Some(name) => name == event,
+        None => call == event,
+    }
+}
+
+/// What the list shows of a message: its type, name and user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Summary {
+    call: String,
+    name: Option<String>,
+    user: Option<String>,
+}
+
+impl Summary {
+    fn of(message: &Value) -> Summary {
+        let text = |key: &str| match message.get(key) {
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        };
+        let call = text("type").unwrap_or_default();
+        let name = match call.as_str() {
+            "track" => text("event"),
+            "page" | "screen" => text("name"),
+            _ => None,
+        };
+        let user = text("userId").or_else(|| text("anonymousId"));
+        Summary { call, name, user }
+    }
+}
+
+/// A message judged and ready to store: its JSON text, what the list shows, its violations.
+///
+/// Only the text is kept, not the parsed tree: a fraction of the memory, and a single string
+/// to free when the ring drops it.
+#[derive(Debug)]
+pub(crate) struct Judged {
+    json: Box<RawValue>,
+    summary: Summary,
+    violations: Vec<Violation>,
+}
+
+impl Judged {
+    /// `message` with its `violations`; `text` is its JSON when the body's bytes still are.
+    pub(crate) fn new(
+        message: &Value,
+        text: Option<&RawValue>,
+        violations: Vec<Violation>,
+    ) -> Judged {
+        let json = match text {
+            Some(text) => text.to_owned(),
+            None => to_raw(message),
+        };
+        Judged {
+            json,
+            summary: Summary::of(message),
+            violations,
+        }
+    }
+}
+
+fn to_raw(message: &Value) -> Box<RawValue> {
+    // A Value with string keys always serialises; `null` is a valid stand-in regardless.
+    serde_json::value::to_raw_value(message)
+        .or_else(|_| RawValue::from_string("null".to_owned()))
+        .unwrap_or_else(|_| unreachable!("`null` is JSON"))
+}
+
+/// A stored message, as the API and the stream serve it (the shape of [`ReceivedEvent`]).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredEvent {
+    seq: u64,
+    received_at: String,
+    #[serde(rename = "type")]
+    call: String,
+    name: Option<String>,
+    user: Option<String>,
+    valid: bool,
+    violations: Vec<Violation>,
+    message: Box<RawValue>,
+}
+
+impl StoredEvent {
+    fn new(seq: u64, received_at: String, judged: Judged) -> StoredEvent {
+        let Judged {
+            json,
+            summary,
+            violations,
+        } = judged;
+        StoredEvent {
+            seq,
+            received_at,
+            call: summary.call,
+            name: summary.name,
+            user: summary.user,
+            valid: violations.is_empty(),
+            violations,
+            message: json,
+        }
+    }
+
+    fn matches_event(&self, event: &str) -> bool {
+        matches_event(&self.call, self.name.as_deref(), event)
+    }
+
+    /// The public view, with the message parsed.
+    pub(crate) fn to_received(&self) -> ReceivedEvent {
+        ReceivedEvent {
+            seq: self.seq,
+            received_at: self.received_at.clone(),
+            call: self.call.clone(),
+            name: self.name.clone(),
+            user: self.user.clone(),
+            valid: self.valid,
+            violations: self.violations.clone(),
+            // Stored text is JSON: it was parsed or serialised on the way in.
+            message: serde_json::from_str(self.message.get()).unwrap_or(Value::Null),
         }
     }
 }
@@ -104,8 +215,11 @@ pub struct EventStats {
     pub call: String,
     /// The event or page/screen name, when the type has one.
     pub name: Option<String>,
+    /// Messages accepted.
     pub received: u64,
+    /// Messages without violations.
     pub valid: u64,
+    /// Messages with at least one violation.
     pub invalid: u64,
 }
 
@@ -142,7 +256,7 @@ impl Counts {
 }
 
 struct Inner {
-    ring: VecDeque<Arc<ReceivedEvent>>,
+    ring: VecDeque<Arc<StoredEvent>>,
     next_seq: u64,
     totals: Counts,
     requests: u64,
@@ -155,7 +269,7 @@ struct Inner {
 pub(crate) struct Store {
     inner: Mutex<Inner>,
     capacity: usize,
-    feed: broadcast::Sender<Arc<ReceivedEvent>>,
+    feed: broadcast::Sender<Arc<StoredEvent>>,
     received: watch::Sender<u64>,
     recorder: Option<Mutex<BufWriter<File>>>,
 }
@@ -205,14 +319,13 @@ impl Store {
     }
 
     /// Stores the judged messages of one request, in order.
-    pub(crate) fn push(&self, received_at: &str, judged: Vec<(Value, Vec<Violation>)>) {
+    pub(crate) fn push(&self, received_at: &str, judged: Vec<Judged>) {
         self.record(&judged);
         let mut stored = Vec::with_capacity(judged.len());
         let total = {
             let mut inner = self.lock();
-            for (message, violations) in judged {
-                let event =
-                    ReceivedEvent::new(inner.next_seq, received_at.to_owned(), message, violations);
+            for judged in judged {
+                let event = StoredEvent::new(inner.next_seq, received_at.to_owned(), judged);
                 inner.next_seq += 1;
                 inner.totals.add(event.valid);
                 count_event(&mut inner.per_event, &event);
@@ -234,7 +347,7 @@ impl Store {
         self.received.send_replace(total);
     }
 
-    fn record(&self, judged: &[(Value, Vec<Violation>)]) {
+    fn record(&self, judged: &[Judged]) {
         let Some(recorder) = &self.recorder else {
             return;
         };
@@ -243,8 +356,8 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = judged
             .iter()
-            .try_for_each(|(message, _)| {
-                serde_json::to_writer(&mut *file, message)?;
+            .try_for_each(|judged| {
+                file.write_all(judged.json.get().as_bytes())?;
                 file.write_all(b"\n")
             })
             .and_then(|()| file.flush());
@@ -254,7 +367,7 @@ impl Store {
     }
 
     /// The stored messages selected by `query`, newest first.
-    pub(crate) fn events(&self, query: &EventQuery) -> Vec<Arc<ReceivedEvent>> {
+    pub(crate) fn events(&self, query: &EventQuery) -> Vec<Arc<StoredEvent>> {
         let limit = query.limit.unwrap_or(DEFAULT_EVENT_LIMIT);
         let inner = self.lock();
         inner
@@ -278,7 +391,7 @@ impl Store {
         self.lock()
             .ring
             .iter()
-            .map(|event| (**event).clone())
+            .map(|event| event.to_received())
             .collect()
     }
 
@@ -321,7 +434,7 @@ impl Store {
         self.received.send_replace(0);
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<ReceivedEvent>> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.feed.subscribe()
     }
 
@@ -330,7 +443,7 @@ impl Store {
     }
 }
 
-fn count_event(per_event: &mut HashMap<String, HashMap<String, Counts>>, event: &ReceivedEvent) {
+fn count_event(per_event: &mut HashMap<String, HashMap<String, Counts>>, event: &StoredEvent) {
     let name = event.name.as_deref().unwrap_or("");
     let names = match per_event.get_mut(&event.call) {
         Some(names) => names,
@@ -352,6 +465,10 @@ mod tests {
         json!({"type": "track", "event": event, "userId": "u"})
     }
 
+    fn judged(message: Value, violations: Vec<Violation>) -> Judged {
+        Judged::new(&message, None, violations)
+    }
+
     fn bad() -> Vec<Violation> {
         vec![Violation::new("/event", "plan", "unknown event")]
     }
@@ -361,7 +478,9 @@ mod tests {
         let store = Store::new(3, None).unwrap();
         store.push(
             "t",
-            (1..=5).map(|n| (track(&format!("E{n}")), vec![])).collect(),
+            (1..=5)
+                .map(|n| judged(track(&format!("E{n}")), vec![]))
+                .collect(),
         );
         let names: Vec<_> = store
             .all_events()
@@ -378,14 +497,14 @@ mod tests {
         store.push(
             "t",
             vec![
-                (track("A"), vec![]),
-                (track("B"), bad()),
-                (track("A"), bad()),
+                judged(track("A"), vec![]),
+                judged(track("B"), bad()),
+                judged(track("A"), bad()),
             ],
         );
         store.push(
             "t",
-            vec![(json!({"type": "identify", "userId": "u"}), vec![])],
+            vec![judged(json!({"type": "identify", "userId": "u"}), vec![])],
         );
         let seqs = |query: EventQuery| {
             store
@@ -435,9 +554,15 @@ mod tests {
     #[test]
     fn stats_count_per_event() {
         let store = Store::new(10, None).unwrap();
-        store.push("t", vec![(track("A"), vec![]), (track("A"), bad())]);
-        store.push("t", vec![(json!({"type": "page", "name": "Home"}), vec![])]);
-        store.push("t", vec![(json!({"type": "group"}), bad())]);
+        store.push(
+            "t",
+            vec![judged(track("A"), vec![]), judged(track("A"), bad())],
+        );
+        store.push(
+            "t",
+            vec![judged(json!({"type": "page", "name": "Home"}), vec![])],
+        );
+        store.push("t", vec![judged(json!({"type": "group"}), bad())]);
         let stats = store.stats();
         assert_eq!((stats.received, stats.valid, stats.invalid), (4, 2, 2));
         let summary: Vec<_> = stats
@@ -458,10 +583,10 @@ mod tests {
     #[test]
     fn clear_forgets_messages_and_counts_but_not_sequence() {
         let store = Store::new(10, None).unwrap();
-        store.push("t", vec![(track("A"), vec![])]);
+        store.push("t", vec![judged(track("A"), vec![])]);
         store.clear();
         assert_eq!(store.stats(), Stats::default());
-        store.push("t", vec![(track("B"), vec![])]);
+        store.push("t", vec![judged(track("B"), vec![])]);
         assert_eq!(store.all_events()[0].seq, 2);
     }
 
@@ -471,7 +596,10 @@ mod tests {
         let path = dir.path().join("events.ndjson");
         std::fs::write(&path, "{\"earlier\":true}\n").unwrap();
         let store = Store::new(1, Some(&path)).unwrap();
-        store.push("t", vec![(track("A"), vec![]), (track("B"), bad())]);
+        store.push(
+            "t",
+            vec![judged(track("A"), vec![]), judged(track("B"), bad())],
+        );
         let lines: Vec<Value> = std::fs::read_to_string(&path)
             .unwrap()
             .lines()

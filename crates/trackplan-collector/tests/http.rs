@@ -621,3 +621,22 @@ async fn it_binds_loopback_by_default_and_the_page_is_self_contained() {
         }
     }
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_streams() {
+    let collector = start().await;
+    let mut stream = common::client()
+        .get(format!("{}/api/stream", collector.url()))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), collector.shutdown())
+        .await
+        .expect("an open stream kept the collector running")
+        .unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream was not closed");
+}

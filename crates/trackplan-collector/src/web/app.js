@@ -102,6 +102,8 @@
     ]);
     state.events = events;
     state.pending = [];
+    const newest = events.length ? events[0].seq : 0;
+    incoming = incoming.filter((event) => event.seq > newest);
     const kept = new Set(events.map((event) => event.seq));
     for (const seq of state.rows.keys()) if (!kept.has(seq)) state.rows.delete(seq);
     events.forEach(remember);
@@ -123,15 +125,33 @@
     insert([event]);
   }
 
+  // Arrivals wait here for the next frame, so a burst costs one render, not one per event.
+  let incoming = [];
+  const freshRows = new Set();
+
   function insert(newestFirst) {
-    state.events = newestFirst.concat(state.events);
-    for (const dropped of state.events.splice(KEEP)) state.rows.delete(dropped.seq);
-    if (state.selected === null) state.selected = state.events[0].seq;
-    for (const event of newestFirst) freshRows.add(event.seq);
+    incoming = newestFirst.concat(incoming);
     queueRender();
   }
 
-  const freshRows = new Set();
+  function takeIncoming() {
+    if (!incoming.length) return;
+    state.events = incoming.concat(state.events);
+    for (const event of incoming) freshRows.add(event.seq);
+    incoming = [];
+    for (const dropped of state.events.splice(KEEP)) state.rows.delete(dropped.seq);
+    if (state.selected === null) state.selected = state.events[0].seq;
+  }
+
+  // Reloads after missed events, at most once a second however often the stream lags.
+  let catchingUp = false;
+  function catchUp() {
+    if (catchingUp) return;
+    catchingUp = true;
+    reload()
+      .catch(() => {})
+      .finally(() => setTimeout(() => { catchingUp = false; }, 1000));
+  }
 
   // ---- stream ------------------------------------------------------------------------------
   function setConnection(stateName, text) {
@@ -144,11 +164,11 @@
     let dropped = false;
     source.onopen = () => {
       setConnection(state.paused ? "paused" : "live", state.paused ? "Paused" : "Live");
-      if (dropped) reload().catch(() => {}); // catch up on what arrived while away
+      if (dropped) catchUp(); // what arrived while away
       dropped = false;
     };
     source.onmessage = (message) => receive(JSON.parse(message.data));
-    source.addEventListener("lagged", () => reload().catch(() => {}));
+    source.addEventListener("lagged", catchUp);
     source.onerror = () => {
       dropped = true;
       setConnection("offline", "Reconnecting…");
@@ -204,6 +224,7 @@
   }
 
   function render() {
+    takeIncoming();
     const shown = visible();
     const rows = shown.slice(0, SHOWN).map(rowFor);
     for (const row of rows) {
@@ -382,6 +403,7 @@
     await fetch("/api/events", { method: "DELETE" });
     state.events = [];
     state.pending = [];
+    incoming = [];
     state.rows.clear();
     state.selected = null;
     setCounts({ received: 0, valid: 0, invalid: 0 });
