@@ -22,6 +22,9 @@ use crate::worker::{
     self, Command, Completion, DeliveryReport, FailedBatch, Metrics, Shared, WorkerConfig,
 };
 
+/// Room for one largest message with its spare capacity and queue entry.
+const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + crate::message::MAX_SLACK_BYTES + ENTRY_OVERHEAD;
+
 /// Segment's data regions (segment-api.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
@@ -170,7 +173,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Cap on queued message bytes (default 64 MiB; at least 32,064).
+    /// Cap on the memory queued messages hold (default 64 MiB; at least 32,576).
     pub fn queue_capacity_bytes(mut self, bytes: usize) -> Self {
         self.queue_capacity_bytes = bytes;
         self
@@ -274,10 +277,10 @@ impl ClientBuilder {
             "0 to 100",
         );
         range(
-            self.queue_capacity_bytes >= MAX_MESSAGE_BYTES + ENTRY_OVERHEAD,
+            self.queue_capacity_bytes >= MIN_QUEUE_BYTES,
             "queue_capacity_bytes",
             self.queue_capacity_bytes.to_string(),
-            "at least 32,064 (one largest message)",
+            "at least 32,576 (room for one largest message)",
         );
         range(
             self.context.is_object(),

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -23,12 +22,12 @@ pub const MAX_MESSAGE_ID_CHARS: usize = 100;
 /// An encoded wire message: compact JSON, as it goes into the batch.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {
-    json: Arc<str>,
+    json: String,
 }
 
 impl Message {
     pub(crate) fn from_json(json: String) -> Self {
-        Message { json: json.into() }
+        Message { json }
     }
 
     /// The message as JSON text.
@@ -39,6 +38,11 @@ impl Message {
     /// The size counted against the 32,000-byte limit.
     pub fn len(&self) -> usize {
         self.json.len()
+    }
+
+    /// Memory the message holds (its buffer's capacity), what the queue's byte cap counts.
+    pub(crate) fn allocated(&self) -> usize {
+        self.json.capacity()
     }
 
     /// Never true for a message the client built; here for completeness.
@@ -233,21 +237,26 @@ impl Encoder {
         }
         let message_id = match options.and_then(|o| o.message_id.as_deref()) {
             Some(id) => checked_message_id(id)?.to_owned(),
-            None => uuid::Uuid::new_v4().to_string(),
+            None => {
+                let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                uuid::Uuid::new_v4()
+                    .hyphenated()
+                    .encode_lower(&mut id)
+                    .to_owned()
+            }
         };
-        let timestamp = crate::format_timestamp(
-            options
-                .and_then(|o| o.timestamp)
-                .unwrap_or_else(time::OffsetDateTime::now_utc),
-        );
+        let timestamp = options
+            .and_then(|o| o.timestamp)
+            .unwrap_or_else(time::OffsetDateTime::now_utc);
 
-        let mut out = Vec::with_capacity(512);
+        // Most messages fit: one allocation, no regrowth.
+        let mut out = Vec::with_capacity(1024);
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(call.as_str().as_bytes());
         out.extend_from_slice(b"\",\"messageId\":");
         write_json(&mut out, message_id.as_str())?;
         out.extend_from_slice(b",\"timestamp\":\"");
-        out.extend_from_slice(timestamp.as_bytes());
+        write_timestamp(&mut out, timestamp);
         out.push(b'"');
         if let Some(id) = user_id {
             out.extend_from_slice(b",\"userId\":");
@@ -411,6 +420,32 @@ fn check_required(call: CallType, message: &Map<String, Value>) -> Result<(), En
     Ok(())
 }
 
+/// [`format_timestamp`](crate::format_timestamp) written straight into `out`, without an
+/// intermediate string (it runs on every call).
+pub(crate) fn write_timestamp(out: &mut Vec<u8>, at: time::OffsetDateTime) {
+    fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
+        for power in (0..width).rev() {
+            out.push(b'0' + (value / 10u32.pow(power) % 10) as u8);
+        }
+    }
+    let at = at.to_offset(time::UtcOffset::UTC);
+    // Years outside 0..=9999 cannot be written in this form; clamp like RFC 3339 requires.
+    digits(out, at.year().clamp(0, 9999) as u32, 4);
+    out.push(b'-');
+    digits(out, u8::from(at.month()).into(), 2);
+    out.push(b'-');
+    digits(out, at.day().into(), 2);
+    out.push(b'T');
+    digits(out, at.hour().into(), 2);
+    out.push(b':');
+    digits(out, at.minute().into(), 2);
+    out.push(b':');
+    digits(out, at.second().into(), 2);
+    out.push(b'.');
+    digits(out, at.millisecond().into(), 3);
+    out.push(b'Z');
+}
+
 fn checked_message_id(id: &str) -> Result<&str, EnqueueError> {
     let chars = id.chars().count();
     if id.is_empty() || chars > MAX_MESSAGE_ID_CHARS {
@@ -421,7 +456,14 @@ fn checked_message_id(id: &str) -> Result<&str, EnqueueError> {
     Ok(id)
 }
 
-fn finish(json: Vec<u8>) -> Result<Message, EnqueueError> {
+/// Spare capacity a queued message may keep; beyond it the buffer is shrunk, so the queue's byte
+/// cap measures real memory.
+pub(crate) const MAX_SLACK_BYTES: usize = 512;
+
+fn finish(mut json: Vec<u8>) -> Result<Message, EnqueueError> {
+    if json.capacity() > json.len() + MAX_SLACK_BYTES {
+        json.shrink_to_fit();
+    }
     if json.len() > MAX_MESSAGE_BYTES {
         return Err(EnqueueError::TooLarge {
             size: json.len(),
@@ -518,6 +560,20 @@ mod tests {
         assert!(track(&encoder(), None, Some(unversioned))["context"]
             .get("protocols")
             .is_none());
+    }
+
+    #[test]
+    fn written_timestamps_match_format_timestamp() {
+        let cases = [
+            time::macros::datetime!(2026-01-01 12:00:00.123456 +02:00),
+            time::macros::datetime!(0999-12-31 23:59:59.999 UTC),
+            time::macros::datetime!(2024-02-29 00:00:00 UTC),
+        ];
+        for at in cases {
+            let mut out = Vec::new();
+            write_timestamp(&mut out, at);
+            assert_eq!(String::from_utf8(out).unwrap(), crate::format_timestamp(at));
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub enum FullPolicy {
     Block(Duration),
 }
 
-/// Memory a queued message costs besides its JSON (entry, Arc header).
+/// Memory a queued message costs besides its JSON buffer (the entry itself).
 pub(crate) const ENTRY_OVERHEAD: usize = 64;
 
 /// A message waiting for delivery.
@@ -37,15 +37,19 @@ pub(crate) struct Queued {
 }
 
 impl Queued {
+    /// Memory charged against the queue's byte cap.
     fn cost(&self) -> usize {
-        self.message.len() + ENTRY_OVERHEAD
+        self.message.allocated() + ENTRY_OVERHEAD
     }
 }
 
 #[derive(Default)]
 struct State {
     items: VecDeque<Queued>,
+    /// Memory held, charged against the cap.
     bytes: usize,
+    /// JSON bytes of the queued messages, for batch sizing.
+    json_bytes: usize,
     /// Sequence number of the next message pushed.
     next_seq: u64,
     closed: bool,
@@ -97,7 +101,8 @@ impl Queue {
         message: Message,
         policy: FullPolicy,
     ) -> Result<Pushed, EnqueueError> {
-        let cost = message.len() + ENTRY_OVERHEAD;
+        let cost = message.allocated() + ENTRY_OVERHEAD;
+        let json_len = message.len();
         let mut state = self.lock();
         if state.closed {
             return Err(EnqueueError::ShutDown);
@@ -129,6 +134,7 @@ impl Queue {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.bytes += cost;
+        state.json_bytes += json_len;
         state.items.push_back(Queued {
             seq,
             enqueued_at: Instant::now(),
@@ -136,8 +142,8 @@ impl Queue {
         });
         let len = state.items.len();
         let wake_worker = len == 1 || len == self.wake_at_len || {
-            let before = state.bytes - cost;
-            before < self.wake_at_bytes && state.bytes >= self.wake_at_bytes
+            let before = state.json_bytes - json_len;
+            before < self.wake_at_bytes && state.json_bytes >= self.wake_at_bytes
         };
         Ok(Pushed { seq, wake_worker })
     }
@@ -182,7 +188,7 @@ impl Queue {
             len: state.items.len(),
             first_seq: state.items.front().map_or(state.next_seq, |q| q.seq),
             oldest: state.items.front().map(|q| q.enqueued_at),
-            bytes: state.bytes,
+            json_bytes: state.json_bytes,
         }
     }
 
@@ -198,6 +204,7 @@ impl Queue {
                 break;
             };
             state.bytes -= item.cost();
+            state.json_bytes -= item.message.len();
             taken.push(item);
         }
         if !taken.is_empty() {
@@ -220,15 +227,21 @@ pub(crate) struct QueueHead {
     /// The oldest queued message's sequence number, or the next one when empty.
     pub first_seq: u64,
     pub oldest: Option<Instant>,
-    pub bytes: usize,
+    /// JSON bytes of the queued messages.
+    pub json_bytes: usize,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A message whose buffer is exactly `len` bytes.
     fn message(len: usize) -> Message {
-        Message::from_json(format!("\"{}\"", "x".repeat(len - 2)))
+        let mut json = String::with_capacity(len);
+        json.push('"');
+        json.push_str(&"x".repeat(len - 2));
+        json.push('"');
+        Message::from_json(json)
     }
 
     #[test]
@@ -291,7 +304,7 @@ mod tests {
 
     #[test]
     fn wakes_the_worker_on_first_message_and_full_batches() {
-        let queue = Queue::new(1 << 20, 3, 250 + 3 * ENTRY_OVERHEAD);
+        let queue = Queue::new(1 << 20, 3, 250);
         let wakes: Vec<bool> = (0..4)
             .map(|_| {
                 queue

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::batch::{BatchSizer, Envelope};
 use crate::message::Message;
-use crate::queue::{Queue, ENTRY_OVERHEAD};
+use crate::queue::Queue;
 use crate::retry::{self, FailureReason, Outcome, RetryPolicy, RetryState, Step};
 use crate::transport::{BatchRequest, Transport, TransportErrorKind, WriteKey};
 
@@ -298,10 +298,9 @@ impl Worker {
         if head.len == 0 {
             return false;
         }
-        let message_bytes = head.bytes - head.len * ENTRY_OVERHEAD;
         head.first_seq < self.flush_target()
             || head.len >= self.config.flush_at
-            || self.new_sizer().is_full_with(head.len, message_bytes)
+            || self.new_sizer().is_full_with(head.len, head.json_bytes)
             || head
                 .oldest
                 .is_some_and(|oldest| now >= oldest + self.config.flush_interval)

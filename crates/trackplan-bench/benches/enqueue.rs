@@ -1,0 +1,118 @@
+//! The cost of one `track()` call alone: encoding plus enqueue, with a transport that answers
+//! at once, so neither the network nor a server competes for the CPU.
+//!
+//! `cargo bench -p trackplan-bench --bench enqueue`
+
+use std::time::{Duration, Instant};
+
+use trackplan::{
+    BatchRequest, Client, FullPolicy, RawEvent, SendFuture, Transport, TransportResponse, User,
+    ValidationPolicy,
+};
+use trackplan_bench::{order, OrderData};
+
+/// Accepts every batch without reading it.
+struct Discard;
+
+impl Transport for Discard {
+    fn send<'a>(&'a self, _request: BatchRequest<'a>) -> SendFuture<'a> {
+        Box::pin(std::future::ready(Ok(TransportResponse::status(200))))
+    }
+}
+
+#[derive(trackplan::Event)]
+#[event(name = "Order Completed")]
+struct OrderCompleted<'a> {
+    order_id: &'a str,
+    affiliation: &'a str,
+    total: f64,
+    revenue: f64,
+    shipping: f64,
+    tax: f64,
+    discount: f64,
+    coupon: &'a str,
+    currency: &'a str,
+    products: [Product<'a>; 2],
+}
+
+#[derive(trackplan::Properties)]
+struct Product<'a> {
+    product_id: &'a str,
+    sku: &'a str,
+    name: &'a str,
+    category: &'a str,
+    brand: &'a str,
+    price: f64,
+    quantity: u32,
+}
+
+fn typed(o: &OrderData) -> OrderCompleted<'_> {
+    let product = |i: usize| Product {
+        product_id: &o.products[i].product_id,
+        sku: &o.products[i].sku,
+        name: &o.products[i].name,
+        category: &o.products[i].category,
+        brand: &o.products[i].brand,
+        price: o.products[i].price,
+        quantity: o.products[i].quantity,
+    };
+    OrderCompleted {
+        order_id: &o.order_id,
+        affiliation: &o.affiliation,
+        total: o.total,
+        revenue: o.revenue,
+        shipping: o.shipping,
+        tax: o.tax,
+        discount: o.discount,
+        coupon: &o.coupon,
+        currency: &o.currency,
+        products: [product(0), product(1)],
+    }
+}
+
+fn main() {
+    let events = if std::env::args().any(|a| a == "--bench") {
+        200_000
+    } else {
+        1_000
+    };
+    let orders: Vec<OrderData> = (0..1_000).map(order).collect();
+    let users: Vec<User> = orders
+        .iter()
+        .map(|o| User::id(o.user_id.as_str()))
+        .collect();
+    for (label, raw) in [("derive", false), ("RawEvent", true)] {
+        let client = Client::builder("bench")
+            .transport(Discard)
+            .validation(ValidationPolicy::Off)
+            .when_full(FullPolicy::Block(Duration::from_secs(60)))
+            .build()
+            .expect("client");
+        let raw_events: Vec<RawEvent> = if raw {
+            orders
+                .iter()
+                .map(|o| RawEvent::new("Order Completed", o.to_json()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let start = Instant::now();
+        for i in 0..events {
+            let n = i % orders.len();
+            let result = if raw {
+                client.track(&users[n], &raw_events[n])
+            } else {
+                client.track(&users[n], &typed(&orders[n]))
+            };
+            assert!(result.is_ok());
+        }
+        let elapsed = start.elapsed();
+        let report = client.shutdown_blocking(Duration::from_secs(60));
+        assert_eq!(report.failed_count(), 0);
+        println!(
+            "track() with {label:<8}: {:>6.0} ns/call ({events} calls, {:.0} calls/s)",
+            elapsed.as_nanos() as f64 / events as f64,
+            events as f64 / elapsed.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! Transport peer comparison, in one run: the same realistic "Order Completed" events through
+//! trackplan (typed with `#[derive(Event)]`, and untyped `RawEvent`), the `segment` crate 0.2.6
+//! (`AutoBatcher`) and `rudderanalytics` 2.0.1, each with its default settings, to the same
+//! loopback server.
+//!
+//! For each library: events/s end to end (first call until everything is delivered), the time
+//! spent inside its per-event calls, and the final flush/shutdown wait, with ratios against
+//! trackplan (derive). Scenarios: plain loopback, and loopback with 20 ms added to every answer
+//! (a network round trip to a Segment region). Then a fault run (1 request in 5 answered 500,
+//! 1 in 7 answered 429 with `Retry-After: 1`) with the share each library delivered.
+//!
+//! `cargo bench -p trackplan-bench --bench transport`
+//! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000).
+
+use std::time::{Duration, Instant};
+
+use trackplan::{Client, FullPolicy, RawEvent, User, ValidationPolicy};
+use trackplan_bench::{order, LoopbackServer, OrderData, ProductData};
+
+const WRITE_KEY: &str = "bench-write-key";
+
+/// Distinct orders cycled through, generated before timing starts (so the figures measure the
+/// libraries, not the test-data generator).
+const POOL: usize = 1_000;
+
+#[derive(trackplan::Event)]
+#[event(name = "Order Completed")]
+struct OrderCompleted<'a> {
+    order_id: &'a str,
+    affiliation: &'a str,
+    total: f64,
+    revenue: f64,
+    shipping: f64,
+    tax: f64,
+    discount: f64,
+    coupon: &'a str,
+    currency: &'a str,
+    products: [Product<'a>; 2],
+}
+
+#[derive(trackplan::Properties)]
+struct Product<'a> {
+    product_id: &'a str,
+    sku: &'a str,
+    name: &'a str,
+    category: &'a str,
+    brand: &'a str,
+    price: f64,
+    quantity: u32,
+}
+
+impl<'a> From<&'a ProductData> for Product<'a> {
+    fn from(p: &'a ProductData) -> Self {
+        Product {
+            product_id: &p.product_id,
+            sku: &p.sku,
+            name: &p.name,
+            category: &p.category,
+            brand: &p.brand,
+            price: p.price,
+            quantity: p.quantity,
+        }
+    }
+}
+
+impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
+    fn from(o: &'a OrderData) -> Self {
+        OrderCompleted {
+            order_id: &o.order_id,
+            affiliation: &o.affiliation,
+            total: o.total,
+            revenue: o.revenue,
+            shipping: o.shipping,
+            tax: o.tax,
+            discount: o.discount,
+            coupon: &o.coupon,
+            currency: &o.currency,
+            products: [Product::from(&o.products[0]), Product::from(&o.products[1])],
+        }
+    }
+}
+
+/// One library's run.
+struct Run {
+    library: &'static str,
+    events: usize,
+    elapsed: Duration,
+    /// Inside the per-event calls (`track`, `push`, `send`).
+    in_calls: Duration,
+    /// Inside the final flush or shutdown.
+    in_final: Duration,
+    delivered: u64,
+    requests: u64,
+}
+
+impl Run {
+    fn events_per_sec(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn ns_per_call(&self) -> f64 {
+        self.in_calls.as_nanos() as f64 / self.events as f64
+    }
+}
+
+/// Times one call and adds it to `total`.
+fn timed<T>(total: &mut Duration, call: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let result = call();
+    *total += start.elapsed();
+    result
+}
+
+struct Bench {
+    server: LoopbackServer,
+    orders: Vec<OrderData>,
+}
+
+impl Bench {
+    fn order(&self, i: usize) -> &OrderData {
+        &self.orders[i % self.orders.len()]
+    }
+
+    fn trackplan(&self, events: usize, typed: bool) -> Run {
+        let client = Client::builder(WRITE_KEY)
+            .endpoint(&self.server.url)
+            .validation(ValidationPolicy::Off)
+            // A 100,000-event burst (~95 MB) is larger than the 64 MiB queue: wait for room,
+            // as the other libraries' callers wait for their sends, instead of refusing.
+            .when_full(FullPolicy::Block(Duration::from_secs(120)))
+            .build()
+            .expect("loopback client");
+        let start = Instant::now();
+        let mut in_calls = Duration::ZERO;
+        let mut refused = 0;
+        for i in 0..events {
+            let data = self.order(i);
+            let user = User::id(data.user_id.as_str());
+            let result = if typed {
+                let event = OrderCompleted::from(data);
+                timed(&mut in_calls, || client.track(&user, &event))
+            } else {
+                let event = RawEvent::new("Order Completed", data.to_json());
+                timed(&mut in_calls, || client.track(&user, &event))
+            };
+            refused += usize::from(result.is_err());
+        }
+        let mut in_final = Duration::ZERO;
+        let report = timed(&mut in_final, || {
+            client.shutdown_blocking(Duration::from_secs(900))
+        });
+        let elapsed = start.elapsed();
+        assert_eq!(refused, 0, "trackplan refused messages");
+        assert_eq!(report.failed_count(), 0, "undelivered at shutdown");
+        let library = if typed {
+            "trackplan (derive)"
+        } else {
+            "trackplan (RawEvent)"
+        };
+        self.finish(library, events, elapsed, in_calls, in_final)
+    }
+
+    fn segment(&self, events: usize) -> Run {
+        use segment::message::{Track, User as SegmentUser};
+        use segment::{AutoBatcher, Batcher, HttpClient};
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (elapsed, in_calls, in_final) = runtime.block_on(async {
+            let http = HttpClient::new(reqwest::Client::new(), self.server.url.clone());
+            let mut batcher = AutoBatcher::new(http, Batcher::new(None), WRITE_KEY.to_owned());
+            let start = Instant::now();
+            let mut in_calls = Duration::ZERO;
+            for i in 0..events {
+                let data = self.order(i);
+                let message = Track {
+                    user: SegmentUser::UserId {
+                        user_id: data.user_id.clone(),
+                    },
+                    event: "Order Completed".to_owned(),
+                    properties: data.to_json(),
+                    ..Default::default()
+                };
+                let call = Instant::now();
+                // A failed send loses its batch: the crate has no retry.
+                let _ = batcher.push(message).await;
+                in_calls += call.elapsed();
+            }
+            let call = Instant::now();
+            let _ = batcher.flush().await;
+            (start.elapsed(), in_calls, call.elapsed())
+        });
+        self.finish("segment 0.2.6", events, elapsed, in_calls, in_final)
+    }
+
+    /// rudderanalytics has no batcher of its own: its documented `Message::Batch`, 100 events a
+    /// request, sent with its blocking client and default retries.
+    fn rudder(&self, events: usize) -> Run {
+        use rudderanalytics::client::RudderAnalytics;
+        use rudderanalytics::message::{Batch, BatchMessage, Message, Track};
+
+        const BATCH: usize = 100;
+        let rudder = RudderAnalytics::load(WRITE_KEY.to_owned(), self.server.url.clone());
+        let start = Instant::now();
+        let mut in_calls = Duration::ZERO;
+        let mut batch = Vec::with_capacity(BATCH);
+        for i in 0..events {
+            let data = self.order(i);
+            batch.push(BatchMessage::Track(Track {
+                user_id: Some(data.user_id.clone()),
+                event: "Order Completed".to_owned(),
+                properties: Some(data.to_json()),
+                ..Default::default()
+            }));
+            if batch.len() == BATCH || i + 1 == events {
+                let message = Message::Batch(Batch {
+                    batch: std::mem::take(&mut batch),
+                    ..Default::default()
+                });
+                let _ = timed(&mut in_calls, || rudder.send(&message));
+            }
+        }
+        self.finish(
+            "rudderanalytics 2.0.1",
+            events,
+            start.elapsed(),
+            in_calls,
+            Duration::ZERO,
+        )
+    }
+
+    fn finish(
+        &self,
+        library: &'static str,
+        events: usize,
+        elapsed: Duration,
+        in_calls: Duration,
+        in_final: Duration,
+    ) -> Run {
+        let (delivered, requests) = (self.server.accepted(), self.server.requests());
+        Run {
+            library,
+            events,
+            elapsed,
+            in_calls,
+            in_final,
+            delivered,
+            requests,
+        }
+    }
+
+    fn compare(&self, title: &str, events: usize, latency: Duration) {
+        println!("{title}: {events} \"Order Completed\" events (10 properties, 2 products)");
+        let mut runs = Vec::new();
+        for library in 0..4 {
+            self.server.reset(false, latency);
+            runs.push(match library {
+                0 => self.trackplan(events, true),
+                1 => self.trackplan(events, false),
+                2 => self.segment(events),
+                _ => self.rudder(events),
+            });
+        }
+        let base = &runs[0];
+        println!(
+            "  {:<22} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
+            "library",
+            "events/s",
+            "tp faster",
+            "ns/call",
+            "calls vs tp",
+            "final ms",
+            "delivered",
+            "requests"
+        );
+        for run in &runs {
+            println!(
+                "  {:<22} {:>9.0} {:>8.2}x {:>8.0} {:>10.1}x {:>9.1} {:>9} {:>9}",
+                run.library,
+                run.events_per_sec(),
+                base.events_per_sec() / run.events_per_sec(),
+                run.ns_per_call(),
+                run.in_calls.as_secs_f64() / base.in_calls.as_secs_f64(),
+                run.in_final.as_secs_f64() * 1e3,
+                run.delivered,
+                run.requests,
+            );
+        }
+        println!();
+    }
+
+    fn faults(&self, events: usize) {
+        println!("Faults: {events} events; 1 request in 5 answered 500, 1 in 7 answered 429 + Retry-After: 1");
+        println!(
+            "  {:<22} {:>10} {:>12} {:>9} {:>9}",
+            "library", "delivered", "% delivered", "requests", "seconds"
+        );
+        for library in 0..3 {
+            self.server.reset(true, Duration::ZERO);
+            let run = match library {
+                0 => self.trackplan(events, true),
+                1 => self.segment(events),
+                _ => self.rudder(events),
+            };
+            println!(
+                "  {:<22} {:>10} {:>11.1}% {:>9} {:>9.1}",
+                run.library,
+                run.delivered,
+                run.delivered as f64 * 100.0 / run.events as f64,
+                run.requests,
+                run.elapsed.as_secs_f64(),
+            );
+        }
+    }
+}
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this without it: keep that
+    // run tiny so the test suite stays fast.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let events = if benching {
+        env_count("BENCH_EVENTS", 100_000)
+    } else {
+        300
+    };
+    let fault_events = if benching {
+        env_count("BENCH_FAULT_EVENTS", 10_000)
+    } else {
+        100
+    };
+    let bench = Bench {
+        server: LoopbackServer::start().expect("loopback server"),
+        orders: (0..POOL).map(order).collect(),
+    };
+    println!("Columns: tp faster = trackplan (derive) events/s over this row's; ns/call = mean time inside");
+    println!("one track/push/send-per-event; calls vs tp = total time inside those calls over trackplan (derive)'s;");
+    println!("final ms = the closing flush or shutdown.\n");
+    bench.compare("Loopback", events, Duration::ZERO);
+    bench.compare(
+        "Loopback + 20 ms per answer",
+        events,
+        Duration::from_millis(20),
+    );
+    bench.faults(fault_events);
+}
