@@ -21,18 +21,22 @@ pub const WRITE_KEY: &str = "faults-write-key";
 
 /// Start a collector on `addr` (port 0 for a free one) that checks [`WRITE_KEY`], keeps
 /// `max_events` messages and applies `faults`.
+pub async fn start_collector(addr: SocketAddr, max_events: usize, faults: Faults) -> Collector {
+    let config = CollectorConfig::new()
+        .write_key(WRITE_KEY)
+        .max_events(max_events)
+        .faults(faults);
+    start_configured(addr, config).await
+}
+
+/// Start a collector with `config` on `addr`.
 ///
 /// Binding is retried for up to two seconds: a collector just stopped on the same port may
 /// still be closing its listener.
-pub async fn start_collector(addr: SocketAddr, max_events: usize, faults: Faults) -> Collector {
+pub async fn start_configured(addr: SocketAddr, config: CollectorConfig) -> Collector {
     let mut last_error = None;
     for _ in 0..200 {
-        let config = CollectorConfig::new()
-            .addr(addr)
-            .write_key(WRITE_KEY)
-            .max_events(max_events)
-            .faults(faults.clone());
-        match Collector::start(config).await {
+        match Collector::start(config.clone().addr(addr)).await {
             Ok(collector) => return collector,
             Err(error @ StartError::Bind { .. }) => {
                 last_error = Some(error);
