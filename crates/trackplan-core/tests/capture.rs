@@ -467,3 +467,49 @@ fn the_write_key_never_shows_in_debug_or_errors() {
     assert!(!format!("{client:?}").contains(secret));
     let _ = client.shutdown_blocking(Duration::from_millis(10));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn dropping_inside_a_runtime_does_not_block_and_still_delivers() {
+    let capture = Capture::new();
+    let client = capture
+        .client_builder()
+        .flush_interval(Duration::from_secs(3600))
+        .drop_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    client
+        .track(
+            &User::id("u"),
+            &RawEvent::new("Dropped In Async", json!({})),
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    drop(client);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "drop must not wait out its 60 s timeout on an async thread"
+    );
+    for _ in 0..500 {
+        if !capture.tracks().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    capture.assert_tracked("Dropped In Async");
+}
+
+#[test]
+fn regions_have_segment_ingestion_endpoints() {
+    assert_eq!(
+        trackplan_core::Region::Us.endpoint(),
+        "https://api.segment.io"
+    );
+    assert_eq!(
+        trackplan_core::Region::Eu.endpoint(),
+        "https://events.eu1.segmentapis.com"
+    );
+    assert!(Client::builder("k")
+        .region(trackplan_core::Region::Eu)
+        .build()
+        .is_ok());
+}
