@@ -167,6 +167,8 @@ impl CompiledRule {
             }
             // Segment's rules already report a payload that is not an object.
             Some(payload) if !payload.is_object() => {}
+            // `is_valid` stops early and builds no errors: the common case pays only for that.
+            Some(payload) if self.schema.is_valid(payload) => {}
             Some(payload) => {
                 for error in self.schema.iter_errors(payload) {
                     out.push(Violation::new(
