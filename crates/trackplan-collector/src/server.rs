@@ -190,7 +190,14 @@ async fn list_events(
 ) -> Response {
     let events = state.store.events(&query);
     let events: Vec<&StoredEvent> = events.iter().map(|event| &**event).collect();
-    Json(json!({ "events": events })).into_response()
+    // Serialised directly (not through `json!`), so each message goes out as the exact text
+    // that arrived, keys in their order.
+    Json(EventList { events }).into_response()
+}
+
+#[derive(serde::Serialize)]
+struct EventList<'a> {
+    events: Vec<&'a StoredEvent>,
 }
 
 async fn clear_events(State(state): State<Arc<AppState>>) -> Response {

@@ -320,6 +320,16 @@ async fn the_api_filters_events_and_counts_them() {
     assert_eq!(first["type"], "identify");
     assert_eq!(first["valid"], true);
     assert_eq!(first["message"], json!({"type": "identify", "userId": "u"}));
+    let raw = common::client()
+        .get(format!("{base}/api/events?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    let raw = raw.text().await.unwrap();
+    assert!(
+        raw.contains(r#""message":{"type":"identify","userId":"u"}"#),
+        "sent text and key order are kept: {raw}"
+    );
     assert!(first["receivedAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!(get(base, "/api/events?limit=ten").await.status, 400);
 
