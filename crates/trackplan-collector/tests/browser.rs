@@ -119,6 +119,30 @@ fn sent_events_appear_on_the_page() {
     assert!(
         page.eval("document.querySelector('#events .row .name').textContent") == "Order Completed"
     );
+
+    // Keyboard: Esc resets the filters, j moves the selection down, p pauses the stream.
+    let key = |key: &str| {
+        format!("document.dispatchEvent(new KeyboardEvent('keydown', {{key: '{key}'}}))")
+    };
+    page.eval("document.getElementById('filter').blur()");
+    page.eval(&key("Escape"));
+    page.wait_until("document.querySelectorAll('#events .row').length === 3");
+    page.eval("document.querySelector('#events .row').click()");
+    page.eval(&key("j"));
+    page.wait_until("document.querySelector('#detail h2').textContent === 'Product Added'");
+    page.eval(&key("p"));
+    page.wait_until("document.getElementById('connection').dataset.state === 'paused'");
+    send(vec![track("Coupon Entered", json!({"coupon_id": "c-1"}))]);
+    page.wait_until("!document.getElementById('resume').hidden");
+    assert_eq!(
+        page.eval("document.querySelectorAll('#events .row').length"),
+        3,
+        "paused: not shown yet"
+    );
+    page.eval("document.getElementById('resume').click()");
+    page.wait_until(
+        "document.querySelector('#events .row .name').textContent === 'Coupon Entered'",
+    );
 }
 
 fn products() -> Value {
