@@ -87,31 +87,29 @@ pub fn parse_messages(
     body: &[u8],
     authorize: impl FnOnce(Option<&str>) -> bool,
 ) -> Result<Vec<Value>, IngestError> {
-    let parsed = parse_for_storage(endpoint, body, authorize)?;
-    Ok(parsed.into_iter().map(|parsed| parsed.message).collect())
+    parse_each(endpoint, body, authorize, |message, _| message)
 }
 
-/// One message of a body, and its JSON text when the body's bytes are still exactly it (no
-/// `writeKey` removed, no envelope merged), so it can be stored without serialising again.
-pub(crate) struct Parsed<'a> {
-    pub(crate) message: Value,
-    pub(crate) text: Option<&'a RawValue>,
-}
-
-/// [`parse_messages`], keeping each message's text where it is unchanged.
-pub(crate) fn parse_for_storage<'a>(
+/// [`parse_messages`], handing each message to `keep` as soon as it is parsed, with its JSON
+/// text when the body's bytes are still exactly it (no `writeKey` removed, no envelope merged).
+///
+/// Judging each message while it is fresh in cache, and dropping its tree right away, keeps
+/// the working set of a 500 KB batch small. Once a message is malformed the rest are only
+/// checked, since the whole body will be refused.
+pub(crate) fn parse_each<'a, T>(
     endpoint: Endpoint,
     body: &'a [u8],
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Parsed<'a>>, IngestError> {
+    keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
+) -> Result<Vec<T>, IngestError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large_body(body.len()));
     }
     let text = std::str::from_utf8(body)
         .map_err(|error| IngestError::BadRequest(format!("the body is not UTF-8 JSON: {error}")))?;
     match endpoint {
-        Endpoint::Batch => parse_batch(text, authorize),
-        Endpoint::Single(call) => parse_single(call, text, authorize),
+        Endpoint::Batch => parse_batch(text, authorize, keep),
+        Endpoint::Single(call) => parse_single(call, text, authorize, keep),
     }
 }
 
@@ -132,10 +130,11 @@ struct BatchBody<'a> {
     integrations: Option<Value>,
 }
 
-fn parse_batch<'a>(
+fn parse_batch<'a, T>(
     text: &'a str,
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Parsed<'a>>, IngestError> {
+    mut keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
+) -> Result<Vec<T>, IngestError> {
     let body: BatchBody<'a> = serde_json::from_str(text).map_err(|error| {
         IngestError::BadRequest(match error.classify() {
             serde_json::error::Category::Data => format!(
@@ -165,10 +164,9 @@ fn parse_batch<'a>(
                 // Multi-line text would break the NDJSON recording: serialise it again.
                 let one_line = !raw.get().contains(['\n', '\r']);
                 let text = (!changed && one_line).then_some(*raw);
-                messages.push(Parsed {
-                    message: Value::Object(message),
-                    text,
-                });
+                if problems.is_empty() {
+                    messages.push(keep(Value::Object(message), text));
+                }
             }
             Err(problem) => problems.push(format!("batch[{index}]: {problem}")),
         }
@@ -180,11 +178,12 @@ fn parse_batch<'a>(
     }
 }
 
-fn parse_single<'a>(
+fn parse_single<'a, T>(
     call: &'static str,
     text: &str,
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Parsed<'a>>, IngestError> {
+    mut keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
+) -> Result<Vec<T>, IngestError> {
     let parsed: Value = serde_json::from_str(text)
         .map_err(|error| IngestError::BadRequest(format!("the body is not JSON: {error}")))?;
     let Value::Object(mut message) = parsed else {
@@ -205,10 +204,7 @@ fn parse_single<'a>(
     message
         .entry("type")
         .or_insert_with(|| Value::String(call.to_owned()));
-    Ok(vec![Parsed {
-        message: Value::Object(message),
-        text: None,
-    }])
+    Ok(vec![keep(Value::Object(message), None)])
 }
 
 /// The message, and whether it lost a `writeKey`.
@@ -383,16 +379,19 @@ mod tests {
             r#"{"batch": [{"type":"track","event":"A"}, {"type":"track","writeKey":"k"},"#,
             "\n{\n\"type\": \"track\"\n}], \"sentAt\": \"x\"}"
         );
-        let parsed = parse_for_storage(Endpoint::Batch, body.as_bytes(), |_| true).unwrap();
-        let texts: Vec<_> = parsed.iter().map(|p| p.text.map(RawValue::get)).collect();
+        let texts = parse_each(
+            Endpoint::Batch,
+            body.as_bytes(),
+            |_| true,
+            |_, text| text.map(RawValue::get),
+        )
+        .unwrap();
         assert_eq!(texts, [Some(r#"{"type":"track","event":"A"}"#), None, None]);
 
         let shared = json!({"batch": [{"type": "track"}], "context": {"ip": "1"}}).to_string();
-        let parsed = parse_for_storage(Endpoint::Batch, shared.as_bytes(), |_| true).unwrap();
-        assert!(
-            parsed[0].text.is_none(),
-            "a merged context changes the message"
-        );
+        let texts =
+            parse_each(Endpoint::Batch, shared.as_bytes(), |_| true, |_, text| text).unwrap();
+        assert!(texts[0].is_none(), "a merged context changes the message");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, watch};
 use crate::auth::is_authorized;
 use crate::faults::{Failure, FaultAction, Faults};
 use crate::ingest::{
-    decode_body, parse_for_storage, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
+    decode_body, parse_each, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
 };
 use crate::store::StoredEvent;
 use crate::store::{EventQuery, Judged, Store};
@@ -139,16 +139,12 @@ async fn accept(state: &AppState, endpoint: Endpoint, request: Request) -> Resul
     })?;
     let body = decode_body(header(headers, CONTENT_ENCODING.as_str()), &body)?;
     let authorization = header(headers, AUTHORIZATION.as_str());
-    let messages = parse_for_storage(endpoint, &body, |body_key| {
-        is_authorized(state.write_key.as_deref(), authorization, body_key)
+    let authorize =
+        |body_key: Option<&str>| is_authorized(state.write_key.as_deref(), authorization, body_key);
+    let judged = parse_each(endpoint, &body, authorize, |message, text| {
+        let violations = state.validator.validate(&message);
+        Judged::new(&message, text, violations)
     })?;
-    let judged = messages
-        .into_iter()
-        .map(|parsed| {
-            let violations = state.validator.validate(&parsed.message);
-            Judged::new(&parsed.message, parsed.text, violations)
-        })
-        .collect();
     state.store.push(&now(), judged);
     Ok(())
 }
