@@ -1,7 +1,7 @@
 //! Transport peer comparison, in one run: the same realistic "Order Completed" events through
-//! trackplan (typed with `#[derive(Event)]`, and untyped `RawEvent`), the `segment` crate 0.2.6
-//! (`AutoBatcher`) and `rudderanalytics` 2.0.1, each with its default settings, to the same
-//! loopback server.
+//! trackplan (typed with `#[derive(Event)]`, also tuned for bulk sends, and untyped `RawEvent`),
+//! the `segment` crate 0.2.6 (`AutoBatcher`) and `rudderanalytics` 2.0.1, each with its default
+//! settings, to the same loopback server.
 //!
 //! For each library: events/s end to end (first call until everything is delivered), the time
 //! spent inside its per-event calls, and the final flush/shutdown wait, with ratios against
@@ -80,6 +80,17 @@ impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
     }
 }
 
+/// How trackplan is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// `#[derive(Event)]`, default settings.
+    Derive,
+    /// `#[derive(Event)]` tuned for bulk sends: `flush_at(2500)`, `max_in_flight(4)`.
+    DeriveBulk,
+    /// `RawEvent` with a `serde_json::Value`, default settings.
+    Raw,
+}
+
 /// One library's run.
 struct Run {
     library: &'static str,
@@ -121,15 +132,18 @@ impl Bench {
         &self.orders[i % self.orders.len()]
     }
 
-    fn trackplan(&self, events: usize, typed: bool) -> Run {
-        let client = Client::builder(WRITE_KEY)
+    fn trackplan(&self, events: usize, variant: Variant) -> Run {
+        let mut builder = Client::builder(WRITE_KEY)
             .endpoint(&self.server.url)
             .validation(ValidationPolicy::Off)
             // A 100,000-event burst (~95 MB) is larger than the 64 MiB queue: wait for room,
             // as the other libraries' callers wait for their sends, instead of refusing.
-            .when_full(FullPolicy::Block(Duration::from_secs(120)))
-            .build()
-            .expect("loopback client");
+            .when_full(FullPolicy::Block(Duration::from_secs(120)));
+        if variant == Variant::DeriveBulk {
+            builder = builder.flush_at(2_500).max_in_flight(4);
+        }
+        let client = builder.build().expect("loopback client");
+        let typed = variant != Variant::Raw;
         let start = Instant::now();
         let mut in_calls = Duration::ZERO;
         let mut refused = 0;
@@ -152,10 +166,10 @@ impl Bench {
         let elapsed = start.elapsed();
         assert_eq!(refused, 0, "trackplan refused messages");
         assert_eq!(report.failed_count(), 0, "undelivered at shutdown");
-        let library = if typed {
-            "trackplan (derive)"
-        } else {
-            "trackplan (RawEvent)"
+        let library = match variant {
+            Variant::Derive => "trackplan (derive)",
+            Variant::DeriveBulk => "trackplan (derive, bulk)",
+            Variant::Raw => "trackplan (RawEvent)",
         };
         self.finish(library, events, elapsed, in_calls, in_final)
     }
@@ -254,18 +268,19 @@ impl Bench {
     fn compare(&self, title: &str, events: usize, latency: Duration) {
         println!("{title}: {events} \"Order Completed\" events (10 properties, 2 products)");
         let mut runs = Vec::new();
-        for library in 0..4 {
+        for library in 0..5 {
             self.server.reset(false, latency);
             runs.push(match library {
-                0 => self.trackplan(events, true),
-                1 => self.trackplan(events, false),
-                2 => self.segment(events),
+                0 => self.trackplan(events, Variant::Derive),
+                1 => self.trackplan(events, Variant::DeriveBulk),
+                2 => self.trackplan(events, Variant::Raw),
+                3 => self.segment(events),
                 _ => self.rudder(events),
             });
         }
         let base = &runs[0];
         println!(
-            "  {:<22} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
+            "  {:<24} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
             "library",
             "events/s",
             "tp faster",
@@ -277,7 +292,7 @@ impl Bench {
         );
         for run in &runs {
             println!(
-                "  {:<22} {:>9.0} {:>8.2}x {:>8.0} {:>10.1}x {:>9.1} {:>9} {:>9}",
+                "  {:<24} {:>9.0} {:>8.2}x {:>8.0} {:>10.1}x {:>9.1} {:>9} {:>9}",
                 run.library,
                 run.events_per_sec(),
                 base.events_per_sec() / run.events_per_sec(),
@@ -294,18 +309,18 @@ impl Bench {
     fn faults(&self, events: usize) {
         println!("Faults: {events} events; 1 request in 5 answered 500, 1 in 7 answered 429 + Retry-After: 1");
         println!(
-            "  {:<22} {:>10} {:>12} {:>9} {:>9}",
+            "  {:<24} {:>10} {:>12} {:>9} {:>9}",
             "library", "delivered", "% delivered", "requests", "seconds"
         );
         for library in 0..3 {
             self.server.reset(true, Duration::ZERO);
             let run = match library {
-                0 => self.trackplan(events, true),
+                0 => self.trackplan(events, Variant::Derive),
                 1 => self.segment(events),
                 _ => self.rudder(events),
             };
             println!(
-                "  {:<22} {:>10} {:>11.1}% {:>9} {:>9.1}",
+                "  {:<24} {:>10} {:>11.1}% {:>9} {:>9.1}",
                 run.library,
                 run.delivered,
                 run.delivered as f64 * 100.0 / run.events as f64,
