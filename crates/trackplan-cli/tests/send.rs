@@ -255,3 +255,18 @@ fn a_missing_write_key_or_an_insecure_endpoint_is_an_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn help_documents_the_cli_retry_choice_and_exit_codes() {
+    let output = Command::new(env!("CARGO_BIN_EXE_trackplan"))
+        .args(["send", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("Retries: at most 3 per batch"), "{help}");
+    assert!(
+        help.contains("Exit status: 0 when every line was sent"),
+        "{help}"
+    );
+    assert!(help.contains("SEGMENT_WRITE_KEY"), "{help}");
+}

@@ -187,6 +187,7 @@ impl ClientBuilder {
 
     /// Called on the worker thread with each batch given up on, with the messages and why.
     /// Without it, failures are logged at error level and counted in [`Metrics::failed`].
+    /// Keep it short and never call `flush`/`shutdown` from it: delivery waits while it runs.
     pub fn on_failure(mut self, callback: impl Fn(FailedBatch) + Send + Sync + 'static) -> Self {
         self.on_failure = Some(Arc::new(callback));
         self

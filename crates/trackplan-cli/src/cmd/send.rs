@@ -21,6 +21,13 @@ use trackplan_core::{
 };
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Retries: at most 3 per batch (backoff up to 5 s, Retry-After up to 30 s), \
+fewer than the library's 10, so a down endpoint fails the command quickly; whatever is not \
+delivered --timeout seconds after the last line is read counts as failed.\n\
+Exit status: 0 when every line was sent, 1 when a line was rejected or a message failed, \
+2 on a usage or setup error."
+)]
 pub struct Args {
     /// Messages, one JSON object per line with its `type`; `-` reads standard input.
     #[arg(value_name = "FILE|-")]
