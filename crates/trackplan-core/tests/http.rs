@@ -491,3 +491,36 @@ fn an_unreachable_endpoint_is_retried_then_reported() {
     }
     assert_eq!(client.metrics().retried, 2);
 }
+
+#[test]
+fn retry_after_waits_do_not_use_up_retries() {
+    let server = Server::start();
+    server.script([
+        Answer::RetryAfter(429, "1"),
+        Answer::RetryAfter(429, "Wed, 21 Oct 2015 07:28:00 GMT"),
+        Answer::RetryAfter(429, "0"),
+    ]);
+    // No counted retries allowed at all: only the uncounted Retry-After path can deliver.
+    let client = client_for(&server).max_retries(0).build().unwrap();
+    let ids = send(&client, 4);
+    let report = client.flush_blocking();
+    assert!(report.is_complete(), "{report:?}");
+    assert_exactly_once(&server, &ids);
+    let counts: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-retry-count").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        counts,
+        [None, Some("1".into()), Some("2".into()), Some("3".into())]
+    );
+
+    // A 429 without Retry-After is an ordinary, counted retry.
+    server.script([Answer::Status(429)]);
+    send(&client, 1);
+    assert!(matches!(
+        client.flush_blocking().failed[0].reason,
+        FailureReason::RetriesExhausted { retries: 0, .. }
+    ));
+}
