@@ -23,7 +23,10 @@ pub struct EncodeError {
 
 impl EncodeError {
     pub fn new(what: &'static str, reason: impl Into<String>) -> Self {
-        EncodeError { what, reason: reason.into() }
+        EncodeError {
+            what,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn json(what: &'static str, err: serde_json::Error) -> Self {
@@ -255,7 +258,10 @@ pub struct RawEvent<P = serde_json::Value> {
 
 impl<P: Serialize> RawEvent<P> {
     pub fn new(name: impl Into<Cow<'static, str>>, properties: P) -> Self {
-        RawEvent { name: name.into(), properties }
+        RawEvent {
+            name: name.into(),
+            properties,
+        }
     }
 }
 
@@ -624,7 +630,10 @@ mod tests {
         assert_eq!(write("\"a\":", &Nullable::<i32>::Null), r#"{"a":null}"#);
         assert_eq!(write("\"a\":", &Nullable::Value(2)), r#"{"a":2}"#);
         assert_eq!(Nullable::<i32>::from(None), Nullable::Null);
-        assert_eq!(Nullable::Value(2).as_ref().map(|v| v + 1), Nullable::Value(3));
+        assert_eq!(
+            Nullable::Value(2).as_ref().map(|v| v + 1),
+            Nullable::Value(3)
+        );
     }
 
     #[test]
@@ -644,7 +653,9 @@ mod tests {
     #[test]
     fn raw_event_refuses_non_objects() {
         let mut out = Vec::new();
-        let err = RawEvent::new("X", 3).write_properties(&mut out).unwrap_err();
+        let err = RawEvent::new("X", 3)
+            .write_properties(&mut out)
+            .unwrap_err();
         assert!(err.to_string().contains("JSON object"));
         assert!(out.is_empty());
     }

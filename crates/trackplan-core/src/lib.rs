@@ -29,7 +29,9 @@ pub use event::{
     PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringProperty,
     Traits, Violation,
 };
-pub use message::{CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS};
+pub use message::{
+    CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
+};
 pub use queue::FullPolicy;
 pub use retry::{FailureReason, RetryPolicy};
 pub use transport::{

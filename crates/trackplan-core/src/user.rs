@@ -17,12 +17,18 @@ pub struct User {
 impl User {
     /// A known user, sent as `userId`.
     pub fn id(user_id: impl Into<String>) -> Self {
-        User { user_id: Some(user_id.into()), anonymous_id: None }
+        User {
+            user_id: Some(user_id.into()),
+            anonymous_id: None,
+        }
     }
 
     /// An anonymous visitor, sent as `anonymousId`.
     pub fn anonymous(anonymous_id: impl Into<String>) -> Self {
-        User { user_id: None, anonymous_id: Some(anonymous_id.into()) }
+        User {
+            user_id: None,
+            anonymous_id: Some(anonymous_id.into()),
+        }
     }
 
     /// Also send an `anonymousId` (to tie a visitor's history to a known user).
