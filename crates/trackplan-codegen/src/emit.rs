@@ -675,7 +675,7 @@ impl Emitter<'_> {
                         .iter()
                         .filter_map(|v| v.as_f64())
                         .map(Literal::f64_suffixed);
-                    quote!([#(#numbers),*].iter().any(|allowed| (*#v as f64) == *allowed))
+                    quote!([#(#numbers),*].contains(&(*#v as f64)))
                 }
                 _ => {
                     let texts = list.iter().map(|t| Literal::string(t));

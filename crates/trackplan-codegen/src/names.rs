@@ -13,7 +13,8 @@
 //!    `Identify`, for RudderTyper's unnamed rules).
 //! 6. Within one namespace (types, one struct's fields, one enum's variants) names that end up
 //!    equal are numbered in plan order: the first keeps the name, the next get `2`, `3`... (fields:
-//!    `_2`, `_3`...), skipping names already taken.
+//!    `_2`, `_3`...; a keyword's trailing `_` gives way: `Self_`, `Self2`), skipping names already
+//!    taken.
 
 use std::collections::BTreeSet;
 
@@ -98,11 +99,14 @@ impl Namespace {
     /// `base` if free, else the first free `base2`, `base3`... (or `base_2`...).
     pub fn claim(&mut self, base: &str, suffix: Suffix) -> String {
         let mut name = base.to_owned();
+        // A keyword's trailing `_` gives way to the number: `Self_` → `Self2`, `type_` → `type_2`.
+        let stem = base.trim_end_matches('_');
+        let stem = if stem.is_empty() { base } else { stem };
         let mut n = 2u64;
         while self.taken.contains(&name) {
             name = match suffix {
-                Suffix::Glued => format!("{base}{n}"),
-                Suffix::Underscore => format!("{base}_{n}"),
+                Suffix::Glued => format!("{stem}{n}"),
+                Suffix::Underscore => format!("{stem}_{n}"),
             };
             n += 1;
         }
@@ -237,6 +241,13 @@ mod tests {
             .map(|s| (*s).to_owned())
             .collect();
         assert_eq!(resolve(&bases, Suffix::Glued), ["A", "A3", "A2", "A4"]);
+        let keywords: Vec<String> = ["self", "Self"].iter().map(|n| type_name(n, "E")).collect();
+        assert_eq!(resolve(&keywords, Suffix::Glued), ["Self_", "Self2"]);
+        let fields: Vec<String> = ["type", "Type"]
+            .iter()
+            .map(|n| field_name(n, "f"))
+            .collect();
+        assert_eq!(resolve(&fields, Suffix::Underscore), ["type_", "type_2"]);
         let mut ns = Namespace::with_reserved(["x"]);
         assert_eq!(ns.claim("x", Suffix::Underscore), "x_2");
         assert_eq!(ns.claim("y", Suffix::Underscore), "y");

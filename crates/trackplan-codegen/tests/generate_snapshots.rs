@@ -28,6 +28,9 @@ fn plan_files() -> Vec<(String, PathBuf)> {
         .collect();
     let ecommerce = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
     plans.push(("ecommerce.json".to_owned(), ecommerce));
+    // Schema corners the real plans do not reach (recursion, maps and unions of date-times...).
+    let exotic = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans/exotic.json");
+    plans.push(("exotic.json".to_owned(), exotic));
     plans.sort();
     plans
 }
@@ -62,6 +65,7 @@ snapshot!(typewriter_e2e_v2, "typewriter-e2e-v2.json");
 snapshot!(typewriter_telemetry_v2, "typewriter-telemetry-v2.json");
 snapshot!(ruddertyper_example_v2, "ruddertyper-example-v2.json");
 snapshot!(ecommerce, "ecommerce.json");
+snapshot!(exotic, "exotic.json");
 
 /// The generated sources under `crates/trackplan/tests/plans/generated/` (compiled by the
 /// trybuild pass cases and the behaviour tests there) must be the generator's current output;

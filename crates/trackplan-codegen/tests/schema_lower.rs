@@ -119,7 +119,9 @@ fn nested_types_are_named_parent_plus_property_and_collisions_are_numbered() {
 fn recursive_definitions_box_and_scalar_cycles_are_errors() {
     let text = json!({ "rules": { "events": [ { "name": "Tree", "rules": {
         "definitions": {
-            "node": { "type": "object", "properties": { "children": { "type": "array", "items": { "$ref": "#/definitions/node" } } } },
+            "node": { "type": "object", "properties": {
+                "children": { "type": "array", "items": { "$ref": "#/definitions/node" } },
+                "parent": { "$ref": "#/definitions/node" } } },
             "loop": { "$ref": "#/definitions/loop" } },
         "properties": { "properties": { "type": "object", "properties": {
             "root": { "$ref": "#/definitions/node" } } } } } } ] } })
@@ -130,7 +132,8 @@ fn recursive_definitions_box_and_scalar_cycles_are_errors() {
     let Kind::Array(item) = &field(node, "children").ty.kind else {
         panic!()
     };
-    assert_eq!(item.kind, Kind::Boxed("Node".into()));
+    assert_eq!(item.kind, Kind::Named("Node".into()), "a Vec needs no Box");
+    assert_eq!(field(node, "parent").ty.kind, Kind::Boxed("Node".into()));
 
     let bad = json!({ "rules": { "events": [ { "name": "Loop", "rules": {
         "definitions": { "loop": { "$ref": "#/definitions/loop" } },

@@ -222,3 +222,109 @@ fn ecommerce_order_completed_with_shared_product_type() {
         ]
     );
 }
+
+#[allow(dead_code)]
+mod exotic {
+    include!("plans/generated/exotic.rs");
+}
+
+#[test]
+fn exotic_shapes_serialise_and_check() {
+    use std::collections::BTreeMap;
+    let at = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+    let event = exotic::EverythingOdd {
+        at: Nullable::Null,
+        by_day: Some(BTreeMap::from([
+            ("mon".to_owned(), Some(at)),
+            ("tue".to_owned(), None),
+        ])),
+        contact: Some("not-an-email".into()),
+        flag: Nullable::Value(true),
+        grid: Some(vec![vec![Some(0.5), None, Some(2.0)]]),
+        level: Some(4),
+        price: Some(-1.0),
+        scores: Some(BTreeMap::from([("a".to_owned(), 101)])),
+        seen_at: Some(vec![at]),
+        tree: exotic::Node {
+            label: "root".into(),
+            children: Some(vec![exotic::Node {
+                label: String::new(),
+                children: None,
+                parent: None,
+            }]),
+            parent: Some(Box::new(exotic::Node {
+                label: "up".into(),
+                children: None,
+                parent: None,
+            })),
+        },
+        type_: exotic::EverythingOddType::Empty,
+        when: exotic::EverythingOddWhen::String(at),
+        extra: BTreeMap::from([("note".to_owned(), "far too long".to_owned())]),
+    };
+    assert_eq!(
+        json(&event),
+        concat!(
+            r#"{"at":null,"by_day":{"mon":"2026-01-02T03:04:05.000Z","tue":null},"contact":"not-an-email","#,
+            r#""flag":true,"grid":[[0.5,null,2.0]],"level":4,"price":-1.0,"scores":{"a":101},"#,
+            r#""seen_at":["2026-01-02T03:04:05.000Z"],"shape":{"kind":"odd","sides":[3,5]},"#,
+            r#""tree":{"children":[{"label":""}],"label":"root","parent":{"label":"up"}},"type":"","#,
+            r#""when":"2026-01-02T03:04:05.000Z","#,
+            r#""note":"far too long"}"#
+        )
+    );
+    let mut violations: Vec<(String, &str)> = event
+        .violations()
+        .into_iter()
+        .map(|v| (v.path, v.rule))
+        .collect();
+    violations.sort();
+    assert_eq!(
+        violations,
+        [
+            ("/contact".to_owned(), "format"),
+            ("/grid/0/2".to_owned(), "exclusiveMaximum"),
+            ("/level".to_owned(), "enum"),
+            ("/note".to_owned(), "maxLength"),
+            ("/price".to_owned(), "minimum"),
+            ("/scores/a".to_owned(), "maximum"),
+            ("/tree/children/0/label".to_owned(), "minLength"),
+        ]
+    );
+    let duplicate = exotic::EverythingOdd {
+        extra: BTreeMap::from([("contact".to_owned(), "x".to_owned())]),
+        ..event
+    };
+    let mut out = Vec::new();
+    let err = duplicate.write_properties(&mut out).unwrap_err();
+    assert!(
+        err.to_string().contains("repeats a declared property"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exotic_traits_and_page() {
+    let traits = exotic::Identify {
+        email: "a@b.co".into(),
+        plan: Nullable::Value(exotic::IdentifyPlan::Pro),
+    };
+    let mut out = Vec::new();
+    traits.write_traits(&mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"email":"a@b.co","plan":"pro"}"#
+    );
+    assert!(Traits::violations(&traits).is_empty());
+    assert_eq!(
+        Traits::plan_metadata(&traits).unwrap().event_version,
+        Some(1)
+    );
+    assert_eq!(exotic::Pricing::NAME, "Pricing");
+    assert_eq!(
+        json(&exotic::Pricing {
+            variant: Some("b".into())
+        }),
+        r#"{"variant":"b"}"#
+    );
+}

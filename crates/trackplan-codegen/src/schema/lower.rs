@@ -287,10 +287,10 @@ impl Lowering<'_> {
                 let ident = field_names.claim("extra", Suffix::Underscore);
                 Some(Extra {
                     ident,
-                    value: Ty {
+                    value: unboxed(Ty {
                         nullable: value.nullable,
                         ..value.ty
-                    },
+                    }),
                 })
             }
             _ => None,
@@ -469,10 +469,10 @@ impl Lowering<'_> {
                             ty.checks.allowed = Some(vec![constant]);
                             ty
                         } else {
-                            Ty {
+                            unboxed(Ty {
                                 nullable: item.nullable,
                                 ..item.ty
-                            }
+                            })
                         }
                     }
                     // Tuples and absent `items` admit any values.
@@ -513,10 +513,10 @@ impl Lowering<'_> {
                     &pointer_push(ptr, "additionalProperties"),
                     &format!("{name}Value"),
                 );
-                Ty::plain(Kind::MapOf(Box::new(Ty {
+                Ty::plain(Kind::MapOf(Box::new(unboxed(Ty {
                     nullable: value.nullable,
                     ..value.ty
-                })))
+                }))))
             }
             _ => Ty::plain(Kind::Map),
         }
@@ -673,6 +673,15 @@ impl Lowering<'_> {
             .take()
             .unwrap_or_else(|| self.types.claim(name, Suffix::Glued))
     }
+}
+
+/// A recursive type inside a `Vec` or map needs no `Box`: the collection already adds the
+/// indirection (clippy's `vec_box`).
+fn unboxed(mut ty: Ty) -> Ty {
+    if let Kind::Boxed(name) = &ty.kind {
+        ty.kind = Kind::Named(name.clone());
+    }
+    ty
 }
 
 fn number_checks(schema: &Map<String, Value>, checks: &mut Checks) {
