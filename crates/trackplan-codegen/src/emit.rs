@@ -86,7 +86,7 @@ fn pointer_token(wire: &str) -> Literal {
 fn docs(description: Option<&str>, extra: &[String]) -> TokenStream {
     let mut lines: Vec<String> = Vec::new();
     if let Some(description) = description {
-        lines.extend(description.lines().map(|l| format!(" {l}")));
+        lines.extend(description.lines().map(|l| format!(" {}", doc_text(l))));
     }
     if !extra.is_empty() {
         if !lines.is_empty() {
@@ -96,6 +96,12 @@ fn docs(description: Option<&str>, extra: &[String]) -> TokenStream {
     }
     let lines = lines.iter().map(|l| Literal::string(l));
     quote! { #(#[doc = #lines])* }
+}
+
+/// A description line as plain rustdoc text: never an indented or fenced code block (which
+/// `cargo test` would compile as a doctest).
+fn doc_text(line: &str) -> String {
+    line.trim_start().replace("```", "\\`\\`\\`")
 }
 
 /// Doc lines for constraints the type cannot hold.
@@ -810,5 +816,41 @@ fn contains_datetime(ty: &Ty) -> bool {
         Kind::DateTime => true,
         Kind::Array(item) | Kind::MapOf(item) => contains_datetime(item),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_json_quoted_with_their_colon() {
+        assert_eq!(quoted_key("a").to_string(), r#""\"a\":""#);
+        let torture = "42_--terrible==\\\"event'++name~!3";
+        let key = quoted_key(torture);
+        let lit: syn::LitStr = syn::parse2(quote!(#key)).unwrap();
+        assert_eq!(
+            lit.value(),
+            format!("{}:", serde_json::to_string(torture).unwrap())
+        );
+    }
+
+    #[test]
+    fn pointer_tokens_escape_tilde_and_slash() {
+        let token = pointer_token("a/b~c");
+        let lit: syn::LitStr = syn::parse2(quote!(#token)).unwrap();
+        assert_eq!(lit.value(), "a~1b~0c");
+    }
+
+    #[test]
+    fn descriptions_never_become_code_blocks() {
+        assert_eq!(doc_text("    indented code?"), "indented code?");
+        assert_eq!(doc_text("```rust"), "\\`\\`\\`rust");
+        let tokens = docs(Some("line one\n    line two"), &["Sent as `x`.".to_owned()]).to_string();
+        assert!(tokens.contains(r#"" line two""#), "{tokens}");
+        assert!(
+            tokens.contains(r#""""#),
+            "a blank line separates the description from notes: {tokens}"
+        );
     }
 }
