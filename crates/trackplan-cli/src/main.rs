@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 #[derive(Parser)]
-#[command(name = "trackplan", version, about = "Typed product analytics for Segment")]
+#[command(
+    name = "trackplan",
+    version,
+    about = "Typed product analytics for Segment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
