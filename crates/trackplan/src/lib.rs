@@ -6,7 +6,7 @@
 
 pub use trackplan_core::*;
 
-pub use trackplan_macros::{Enum, Event, Properties, Traits};
+pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
 pub mod docs;
 
