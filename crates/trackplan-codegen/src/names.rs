@@ -279,4 +279,28 @@ mod tests {
             }
         }
     }
+    proptest::proptest! {
+        /// Whatever the plan says, names are identifiers rustc's style lints accept, and
+        /// numbering makes them unique.
+        #[test]
+        fn any_name_gives_a_lint_clean_unique_identifier(raws in proptest::collection::vec(".{0,16}", 1..8)) {
+            let types: Vec<String> = raws.iter().map(|r| type_name(r, "Event")).collect();
+            let fields: Vec<String> = raws.iter().map(|r| field_name(r, "field")).collect();
+            for (ty, field) in resolve(&types, Suffix::Glued).iter().zip(resolve(&fields, Suffix::Underscore)) {
+                proptest::prop_assert!(syn::parse_str::<syn::Ident>(ty).is_ok(), "{ty}");
+                proptest::prop_assert!(syn::parse_str::<syn::Ident>(&field).is_ok(), "{field}");
+                proptest::prop_assert!(ty.is_ascii() && field.is_ascii());
+                // non_camel_case_types: underscores only at the end.
+                proptest::prop_assert!(!ty.trim_end_matches('_').contains('_'), "{ty}");
+                proptest::prop_assert!(ty.starts_with(|c: char| c.is_ascii_uppercase()), "{ty}");
+                // non_snake_case: no capitals, no double underscores.
+                proptest::prop_assert!(!field.chars().any(|c| c.is_ascii_uppercase()), "{field}");
+                proptest::prop_assert!(!field.contains("__"), "{field}");
+            }
+            let unique: BTreeSet<String> = resolve(&types, Suffix::Glued).into_iter().collect();
+            let distinct_bases: BTreeSet<&String> = types.iter().collect();
+            proptest::prop_assert!(unique.len() >= distinct_bases.len());
+            proptest::prop_assert_eq!(unique.len(), types.len());
+        }
+    }
 }
