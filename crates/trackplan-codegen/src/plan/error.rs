@@ -14,6 +14,7 @@ pub struct PlanError {
 }
 
 impl PlanError {
+    /// A problem at `pointer` (RFC 6901; empty for the whole document).
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         PlanError {
             pointer: pointer.into(),
@@ -22,6 +23,7 @@ impl PlanError {
         }
     }
 
+    /// Add what to do about it.
     #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

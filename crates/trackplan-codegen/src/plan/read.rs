@@ -54,7 +54,7 @@ pub(super) fn read(text: &str, opts: &LoadOptions) -> Result<Plan, Vec<PlanError
     let mut reader = Reader::default();
     match shape {
         PlanShape::PublicApi | PlanShape::TypewriterSanitized => reader.public_api(&root),
-        PlanShape::ConfigApi | PlanShape::RudderTyper => reader.events_layout(&root, shape),
+        PlanShape::ConfigApi | PlanShape::RudderTyper => reader.events_layout(&root),
     }
     let rules = reader.select(opts);
     if !reader.errors.is_empty() {
@@ -203,14 +203,14 @@ impl Reader {
         Ok(())
     }
 
-    fn events_layout(&mut self, root: &Map<String, Value>, shape: PlanShape) {
+    fn events_layout(&mut self, root: &Map<String, Value>) {
         let Some(Value::Object(rules)) = root.get("rules") else {
             return;
         };
         if let Some(Value::Array(events)) = rules.get("events") {
             for (i, event) in events.iter().enumerate() {
                 let ptr = format!("/rules/events/{i}");
-                if let Err(e) = self.event_rule(event, &ptr, shape) {
+                if let Err(e) = self.event_rule(event, &ptr) {
                     self.errors.push(e);
                 }
             }
@@ -237,10 +237,10 @@ impl Reader {
         }
     }
 
-    fn event_rule(&mut self, event: &Value, ptr: &str, shape: PlanShape) -> Result<(), PlanError> {
+    fn event_rule(&mut self, event: &Value, ptr: &str) -> Result<(), PlanError> {
         let event = as_object(event, ptr, "an event")?;
         let call = match event.get("eventType") {
-            None if shape == PlanShape::ConfigApi => Call::Track,
+            // Config API events are all track events; so are RudderTyper's without a type.
             None => Call::Track,
             Some(Value::String(kind)) => match kind.to_ascii_lowercase().as_str() {
                 "track" => Call::Track,
