@@ -59,6 +59,13 @@ impl Envelope {
 }
 
 /// Counts a batch as it grows, refusing the message that would break a limit.
+///
+/// The worker's batches are adaptive: `flush_at` decides *when* a batch starts, never how big
+/// it may grow. Once one starts, it takes everything queued up to the hard caps
+/// ([`MAX_BATCH_MESSAGES`] and the byte limit). Under light load that is the few messages that
+/// triggered it; under backpressure (every request slot busy while messages pile up) it is
+/// everything that piled up, so requests become fewer and fuller exactly when the network is
+/// the bottleneck.
 #[derive(Debug, Clone)]
 pub(crate) struct BatchSizer {
     max_messages: usize,

@@ -1,6 +1,6 @@
 //! Property test of the whole pipeline (client, queue, worker, batcher) through `Capture`: for
 //! arbitrary message sizes, batch sizes, failures and flush points, no body is over 500,000
-//! bytes or `flush_at` messages, and every accepted message arrives exactly once, in order.
+//! bytes or 2,500 messages (`flush_at` only triggers a batch), and every accepted message arrives exactly once, in order.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use serde_json::json;
 use trackplan_core::testing::Capture;
-use trackplan_core::{RawEvent, RetryPolicy, User, MAX_BATCH_BYTES};
+use trackplan_core::{RawEvent, RetryPolicy, User, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
@@ -42,7 +42,7 @@ proptest! {
         for request in capture.requests() {
             let body = request.body.to_string();
             prop_assert!(body.len() <= MAX_BATCH_BYTES, "body of {} bytes", body.len());
-            prop_assert!(request.body["batch"].as_array().is_some_and(|b| !b.is_empty() && b.len() <= flush_at));
+            prop_assert!(request.body["batch"].as_array().is_some_and(|b| !b.is_empty() && b.len() <= MAX_BATCH_MESSAGES));
         }
         let delivered: Vec<String> = capture.messages().iter().map(|m| m["messageId"].as_str().unwrap_or_default().to_owned()).collect();
         let mut counts: HashMap<&str, usize> = HashMap::new();

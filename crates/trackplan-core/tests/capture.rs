@@ -335,21 +335,18 @@ fn shutdown_delivers_everything_and_later_calls_are_refused() {
     }
     let report = client.shutdown_blocking(Duration::from_secs(10));
     assert!(report.is_complete());
-    assert!(
-        report.delivered >= 100,
-        "at least the last partial batch is delivered during shutdown"
-    );
+    assert!(report.delivered <= 600);
     assert_eq!(client.metrics().delivered, 600);
     assert_eq!(capture.tracks().len(), 600);
-    // 250 per batch by default.
-    assert_eq!(
-        capture
-            .batches()
-            .iter()
-            .map(|b| b["batch"].as_array().map_or(0, Vec::len))
-            .collect::<Vec<_>>(),
-        [250, 250, 100]
-    );
+    // 250 queued messages trigger a batch, which takes everything queued by then; shutdown
+    // sends the rest, whatever its size.
+    let sizes: Vec<usize> = capture
+        .batches()
+        .iter()
+        .map(|b| b["batch"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 600);
     assert!(matches!(
         client.track(&User::id("u"), &RawEvent::new("Late", json!({}))),
         Err(EnqueueError::ShutDown)
