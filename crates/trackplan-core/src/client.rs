@@ -1,6 +1,7 @@
 //! The client: builder, the six calls, flush and shutdown.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use crate::message::{
 };
 use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
 use crate::retry::RetryPolicy;
+use crate::spool::{FsyncPolicy, Recovered, Spool, SpoolError, SpoolOptions};
 use crate::transport::{HttpTransport, Transport, WriteKey};
 use crate::user::User;
 use crate::validation::ValidationPolicy;
@@ -74,6 +76,9 @@ pub struct ClientBuilder {
     validation: ValidationPolicy,
     allow_insecure_http: bool,
     drop_timeout: Duration,
+    spool_dir: Option<PathBuf>,
+    spool_options: Option<SpoolOptions>,
+    spool_fsync: Option<FsyncPolicy>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -91,6 +96,7 @@ impl fmt::Debug for ClientBuilder {
             .field("full_policy", &self.full_policy)
             .field("custom_transport", &self.transport.is_some())
             .field("validation", &self.validation)
+            .field("spool_dir", &self.spool_dir)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +121,9 @@ impl ClientBuilder {
             validation: ValidationPolicy::default(),
             allow_insecure_http: false,
             drop_timeout: Duration::from_secs(5),
+            spool_dir: None,
+            spool_options: None,
+            spool_fsync: None,
         }
     }
 
@@ -138,6 +147,13 @@ impl ClientBuilder {
     }
 
     /// Send a batch once this many messages wait (default 250, at most 2,500).
+    ///
+    /// This is a trigger, not a cap: a batch that starts takes everything queued by then, up to
+    /// 2,500 messages and 500,000 bytes. Under light load batches hold about `flush_at` messages
+    /// and leave quickly; when every request slot is busy (see
+    /// [`max_in_flight`](Self::max_in_flight)) messages pile up and the next free slot sends them
+    /// in one fuller request, so requests become fewer and fuller exactly when the network is
+    /// the bottleneck.
     pub fn flush_at(mut self, messages: usize) -> Self {
         self.flush_at = messages;
         self
@@ -228,6 +244,93 @@ impl ClientBuilder {
         self
     }
 
+    /// Keep a crash-safe spool in `dir` (created if missing): every message is appended to it
+    /// before the call returns, acknowledged once the server took it (or refused it for good),
+    /// and whatever is not acknowledged — messages pending at a crash, or out of retries while
+    /// the server was unreachable — is replayed, with its original `messageId`, by the next
+    /// client built on the same directory. Delivery is at least once; Segment drops duplicates
+    /// by `messageId`.
+    ///
+    /// The spool is capped at [`queue_capacity_bytes`](Self::queue_capacity_bytes) unless
+    /// [`spool_options`](Self::spool_options) says otherwise, and a full spool is handled by
+    /// the same [`FullPolicy`] as the queue ([`EnqueueError::SpoolFull`]). Records are fsynced
+    /// every 100 ms by default ([`spool_fsync`](Self::spool_fsync)). One client per directory:
+    /// `build()` fails while another client or process holds it.
+    ///
+    /// ```no_run
+    /// use trackplan_core::Client;
+    /// let client = Client::builder("WRITE_KEY")
+    ///     .spool_dir("/var/lib/shop/trackplan-spool")
+    ///     .build()?;
+    /// # Ok::<(), trackplan_core::BuildError>(())
+    /// ```
+    pub fn spool_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.spool_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// When spooled messages are fsynced (default every 100 ms: a crash of the process loses
+    /// nothing, a power cut at most the last interval). [`FsyncPolicy::Always`] makes every
+    /// call wait for its fsync (shared by concurrent callers), so nothing whose call returned
+    /// is lost even to a power cut. Used only with [`spool_dir`](Self::spool_dir); overrides
+    /// the policy in [`spool_options`](Self::spool_options).
+    ///
+    /// ```
+    /// use trackplan_core::{spool::FsyncPolicy, Client};
+    /// let dir = tempfile::tempdir()?;
+    /// let client = Client::builder("WRITE_KEY")
+    ///     .spool_dir(dir.path())
+    ///     .spool_fsync(FsyncPolicy::Always)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spool_fsync(mut self, policy: FsyncPolicy) -> Self {
+        self.spool_fsync = Some(policy);
+        self
+    }
+
+    /// Every spool setting: fsync policy, size cap (replacing the default of
+    /// [`queue_capacity_bytes`](Self::queue_capacity_bytes)) and segment size. Used only with
+    /// [`spool_dir`](Self::spool_dir).
+    ///
+    /// ```
+    /// use trackplan_core::{spool::SpoolOptions, Client};
+    /// let dir = tempfile::tempdir()?;
+    /// let client = Client::builder("WRITE_KEY")
+    ///     .spool_dir(dir.path())
+    ///     .spool_options(SpoolOptions::default().max_bytes(256 << 20))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spool_options(mut self, options: SpoolOptions) -> Self {
+        self.spool_options = Some(options);
+        self
+    }
+
+    /// Open the spool, if one is configured: it and what the last client left in it.
+    fn open_spool(&self) -> Result<Option<(Spool, Recovered)>, ConfigProblem> {
+        let Some(dir) = &self.spool_dir else {
+            return Ok(None);
+        };
+        let mut options = self
+            .spool_options
+            .clone()
+            .unwrap_or_else(|| SpoolOptions::default().max_bytes(self.queue_capacity_bytes as u64));
+        if let Some(policy) = self.spool_fsync {
+            options = options.fsync(policy);
+        }
+        match Spool::open(dir, options) {
+            Ok(opened) => Ok(Some(opened)),
+            Err(locked @ SpoolError::Locked { .. }) => {
+                Err(ConfigProblem::Spool(locked.to_string()))
+            }
+            Err(error) => Err(ConfigProblem::Spool(format!(
+                "cannot open the spool directory {}: {error}",
+                dir.display()
+            ))),
+        }
+    }
+
     fn resolved_endpoint(&self) -> &str {
         self.endpoint.as_deref().unwrap_or(self.region.endpoint())
     }
@@ -305,6 +408,10 @@ impl ClientBuilder {
                 }
             },
         };
+        let spool = self.open_spool().unwrap_or_else(|problem| {
+            problems.push(problem);
+            None
+        });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -320,7 +427,11 @@ impl ClientBuilder {
         let Value::Object(context) = self.context else {
             return Err(BuildError::new(problems));
         };
-        let queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES);
+        let mut queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES);
+        if let Some((spool, recovered)) = spool {
+            queue = queue.with_spool(spool);
+            replay(&queue, recovered);
+        }
         let shared = Arc::new(Shared::new(queue));
         let (commands, receiver) = mpsc::unbounded_channel();
         let config = WorkerConfig {
@@ -825,6 +936,25 @@ impl Drop for Inner {
                 self.join_worker();
             }
         }
+    }
+}
+
+/// Queue what the last client left in the spool, before any new message.
+fn replay(queue: &Queue, recovered: Recovered) {
+    if recovered.corrupt_records > 0 {
+        tracing::warn!(
+            regions = recovered.corrupt_records,
+            bytes = recovered.corrupt_bytes,
+            "trackplan spool had damaged records (a crash mid-write, or disk damage); they were skipped"
+        );
+        queue.note_spool_corruption(recovered.corrupt_records);
+    }
+    let replayed = queue.replay(recovered.records);
+    if replayed > 0 {
+        tracing::info!(
+            messages = replayed,
+            "trackplan replaying messages the last client left in the spool"
+        );
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::event::{EncodeError, Violation};
 use crate::message::CallType;
+use crate::spool::SpoolError;
 
 /// Why a call did not enqueue its message. Nothing refused is ever sent.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,16 @@ pub enum EnqueueError {
     /// `FullPolicy::Block(timeout)` waited that long without room appearing.
     #[error("queue stayed full for {0:?}; the message was not queued")]
     QueueFullTimeout(Duration),
+    /// The crash-safe spool holds its byte cap (under `FullPolicy::Block`, after waiting for
+    /// acknowledgements as long as the policy allows).
+    #[error(
+        "spool is full ({used} of {max} bytes); the message was not queued (is the endpoint \
+         reachable? undelivered messages stay in the spool until they are delivered)"
+    )]
+    SpoolFull { used: u64, max: u64 },
+    /// The spool could not record the message (an I/O error), so it was not queued.
+    #[error("the message was not queued: {0}")]
+    Spool(SpoolError),
     /// The client was shut down.
     #[error("the client is shut down; messages can no longer be sent")]
     ShutDown,
@@ -74,6 +85,9 @@ pub enum ConfigProblem {
     MissingEnv { variable: &'static str },
     /// The HTTP client could not be created.
     Http(String),
+    /// The spool directory could not be opened or is in use by another client; the text
+    /// names the directory.
+    Spool(String),
 }
 
 impl fmt::Display for ConfigProblem {
@@ -96,6 +110,7 @@ impl fmt::Display for ConfigProblem {
             }
             ConfigProblem::MissingEnv { variable } => write!(f, "environment variable {variable} is not set"),
             ConfigProblem::Http(reason) => write!(f, "cannot create the HTTP client: {reason}"),
+            ConfigProblem::Spool(reason) => f.write_str(reason),
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Callers push encoded messages under a short lock; the worker takes batches from the front.
 //! Every message gets a sequence number, so flush and shutdown can wait for exactly the messages
-//! enqueued before them. (A crash-safe spool would sit here: append durably in `push`, ack after
-//! the batch's 2xx.)
+//! enqueued before them. With a crash-safe [`Spool`] behind it, `push` appends each message to
+//! the spool before queueing it, and the worker acknowledges it once the server took it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::EnqueueError;
 use crate::message::Message;
+use crate::spool::{RecordId, RecoveredRecord, Spool, SpoolError};
 
 /// What an enqueue does when the queue holds its byte cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,6 +35,8 @@ pub(crate) struct Queued {
     pub seq: u64,
     pub enqueued_at: Instant,
     pub message: Message,
+    /// Its spool record, acknowledged once the server took the message.
+    pub record: Option<RecordId>,
 }
 
 impl Queued {
@@ -72,6 +75,7 @@ pub(crate) struct Queue {
     wake_at_bytes: usize,
     refused: AtomicU64,
     full_warned: AtomicBool,
+    spool: Option<SpoolLink>,
 }
 
 impl Queue {
@@ -84,7 +88,14 @@ impl Queue {
             wake_at_bytes,
             refused: AtomicU64::new(0),
             full_warned: AtomicBool::new(false),
+            spool: None,
         }
+    }
+
+    /// Put `spool` behind the queue: every push is appended to it first.
+    pub(crate) fn with_spool(mut self, spool: Spool) -> Queue {
+        self.spool = Some(SpoolLink::new(spool));
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -95,10 +106,44 @@ impl Queue {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Append a message, applying the full policy.
+    /// Append a message, applying the full policy (to the spool's cap, then to the queue's,
+    /// within one `Block` timeout). With a spool, the message is in it when this returns `Ok`.
     pub(crate) fn push(
         &self,
         message: Message,
+        policy: FullPolicy,
+    ) -> Result<Pushed, EnqueueError> {
+        let Some(spool) = &self.spool else {
+            return self.push_in_memory(message, None, policy);
+        };
+        let started = Instant::now();
+        let record = match spool.append(&message, policy) {
+            Ok(record) => record,
+            Err(error) => {
+                if matches!(error, EnqueueError::SpoolFull { .. }) {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                }
+                return Err(error);
+            }
+        };
+        let policy = match policy {
+            FullPolicy::Block(timeout) => {
+                FullPolicy::Block(timeout.saturating_sub(started.elapsed()))
+            }
+            FullPolicy::Refuse => FullPolicy::Refuse,
+        };
+        let pushed = self.push_in_memory(message, Some(record), policy);
+        if pushed.is_err() {
+            // Refused messages are never sent, so they must not be replayed either.
+            spool.ack(&[record]);
+        }
+        pushed
+    }
+
+    fn push_in_memory(
+        &self,
+        message: Message,
+        record: Option<RecordId>,
         policy: FullPolicy,
     ) -> Result<Pushed, EnqueueError> {
         let cost = message.allocated() + ENTRY_OVERHEAD;
@@ -139,6 +184,7 @@ impl Queue {
             seq,
             enqueued_at: Instant::now(),
             message,
+            record,
         });
         let len = state.items.len();
         let wake_worker = len == 1 || len == self.wake_at_len || {
@@ -159,9 +205,63 @@ impl Queue {
         error
     }
 
-    /// Messages refused because the queue was full.
+    /// Messages refused because the queue (or the spool) was full.
     pub(crate) fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Queue the spool's unacknowledged records (from the last run) ahead of new messages,
+    /// past the memory cap if need be: the spool's cap already bounds them. They are not
+    /// appended again. Returns how many were queued.
+    pub(crate) fn replay(&self, records: Vec<RecoveredRecord>) -> usize {
+        let Some(spool) = &self.spool else {
+            return 0;
+        };
+        let mut unusable = Vec::new();
+        let mut state = self.lock();
+        let before = state.items.len();
+        for record in records {
+            let Some(json) = replayable(record.message) else {
+                tracing::warn!(record = %record.id, "trackplan spool record is not a JSON message; dropped");
+                unusable.push(record.id);
+                continue;
+            };
+            let message = Message::from_json(json);
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            state.bytes += message.allocated() + ENTRY_OVERHEAD;
+            state.json_bytes += message.len();
+            state.items.push_back(Queued {
+                seq,
+                enqueued_at: Instant::now(),
+                message,
+                record: Some(record.id),
+            });
+        }
+        let replayed = state.items.len() - before;
+        drop(state);
+        spool.ack(&unusable);
+        spool.replayed.fetch_add(replayed as u64, Ordering::Relaxed);
+        replayed
+    }
+
+    /// Mark these spool records delivered (or given up for good): never replayed.
+    pub(crate) fn ack(&self, records: &[RecordId]) {
+        if let Some(spool) = &self.spool {
+            spool.ack(records);
+        }
+    }
+
+    /// The spool's state, when there is one.
+    pub(crate) fn spool_status(&self) -> Option<SpoolStatus> {
+        self.spool.as_ref().map(SpoolLink::status)
+    }
+
+    /// Count damage the spool skipped at open.
+    pub(crate) fn note_spool_corruption(&self, records: u64) {
+        if let Some(spool) = &self.spool {
+            spool.corrupt_records.fetch_add(records, Ordering::Relaxed);
+        }
     }
 
     /// The sequence number the next message will get: everything before it is "enqueued so far".
@@ -174,7 +274,12 @@ impl Queue {
         let mut state = self.lock();
         state.closed = true;
         self.space.notify_all();
-        state.next_seq
+        let next_seq = state.next_seq;
+        drop(state);
+        if let Some(spool) = &self.spool {
+            spool.close();
+        }
+        next_seq
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -217,6 +322,121 @@ impl Queue {
     /// Take everything still queued.
     pub(crate) fn drain(&self) -> Vec<Queued> {
         self.take_while(|_| true)
+    }
+}
+
+/// Bytes of a recovered record as a message, if they are UTF-8 JSON (only a foreign writer
+/// could have put anything else in the spool).
+fn replayable(bytes: Vec<u8>) -> Option<String> {
+    let json = String::from_utf8(bytes).ok()?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&json).ok()?;
+    Some(json)
+}
+
+/// What the spool holds and what it found damaged, for reports and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SpoolStatus {
+    pub dir: std::path::PathBuf,
+    /// Records not acknowledged: replayed at the next start.
+    pub live_records: usize,
+    pub corrupt_records: u64,
+    pub replayed: u64,
+}
+
+/// The spool behind the queue. Callers blocked on a full spool under [`FullPolicy::Block`]
+/// wait for the acknowledgements that free its room.
+struct SpoolLink {
+    spool: Spool,
+    /// Bumped after every ack (and at close) so that waiters notice room or shutdown.
+    acks: Mutex<AckEpoch>,
+    acked: Condvar,
+    corrupt_records: AtomicU64,
+    replayed: AtomicU64,
+}
+
+#[derive(Default)]
+struct AckEpoch {
+    epoch: u64,
+    closed: bool,
+}
+
+impl SpoolLink {
+    fn new(spool: Spool) -> SpoolLink {
+        SpoolLink {
+            spool,
+            acks: Mutex::new(AckEpoch::default()),
+            acked: Condvar::new(),
+            corrupt_records: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
+        }
+    }
+
+    fn epoch(&self) -> MutexGuard<'_, AckEpoch> {
+        self.acks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Append `message`; when the spool is full, refuse or wait for acks per `policy`.
+    fn append(&self, message: &Message, policy: FullPolicy) -> Result<RecordId, EnqueueError> {
+        let deadline = match policy {
+            FullPolicy::Refuse => None,
+            FullPolicy::Block(timeout) => Some(Instant::now() + timeout),
+        };
+        loop {
+            let seen = self.epoch().epoch;
+            match self.spool.append(message.as_str().as_bytes()) {
+                Ok(record) => return Ok(record),
+                Err(SpoolError::Full { used, max, .. }) => {
+                    let full = EnqueueError::SpoolFull { used, max };
+                    let remaining = deadline
+                        .map(|d| d.saturating_duration_since(Instant::now()))
+                        .filter(|r| !r.is_zero());
+                    let Some(remaining) = remaining else {
+                        return Err(full);
+                    };
+                    let epoch = self.epoch();
+                    if epoch.closed {
+                        return Err(EnqueueError::ShutDown);
+                    }
+                    let (epoch, _) = self
+                        .acked
+                        .wait_timeout_while(epoch, remaining, |e| e.epoch == seen && !e.closed)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if epoch.closed {
+                        return Err(EnqueueError::ShutDown);
+                    }
+                }
+                Err(error) => return Err(EnqueueError::Spool(error)),
+            }
+        }
+    }
+
+    /// Acknowledge `records`. A failed ack only means they are replayed (again) at the next
+    /// start, which Segment deduplicates by messageId, so it is logged, not returned.
+    fn ack(&self, records: &[RecordId]) {
+        if records.is_empty() {
+            return;
+        }
+        if let Err(error) = self.spool.ack(records) {
+            tracing::warn!(%error, records = records.len(), "trackplan could not acknowledge delivered messages in the spool; they will be sent again at the next start");
+        }
+        self.epoch().epoch += 1;
+        self.acked.notify_all();
+    }
+
+    fn close(&self) {
+        self.epoch().closed = true;
+        self.acked.notify_all();
+    }
+
+    fn status(&self) -> SpoolStatus {
+        SpoolStatus {
+            dir: self.spool.dir().to_path_buf(),
+            live_records: self.spool.stats().live_records,
+            corrupt_records: self.corrupt_records.load(Ordering::Relaxed),
+            replayed: self.replayed.load(Ordering::Relaxed),
+        }
     }
 }
 

@@ -16,10 +16,11 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::batch::{BatchSizer, Envelope};
+use crate::batch::{BatchSizer, Envelope, MAX_BATCH_MESSAGES};
 use crate::message::Message;
 use crate::queue::Queue;
 use crate::retry::{self, FailureReason, Outcome, RetryPolicy, RetryState, Step};
+use crate::spool::RecordId;
 use crate::transport::{BatchRequest, Transport, TransportErrorKind, WriteKey};
 
 /// Messages that were not delivered, and why.
@@ -39,6 +40,10 @@ pub struct DeliveryReport {
     /// Messages refused by the server, out of retries, or still pending at the shutdown
     /// deadline; each also went to the failure callback.
     pub failed: Vec<FailedBatch>,
+    /// With a spool ([`ClientBuilder::spool_dir`](crate::ClientBuilder::spool_dir)), set by
+    /// shutdown: how many messages are not delivered and stay in the spool, to be replayed by
+    /// the next client on the same directory. `None` without a spool.
+    pub left_in_spool: Option<usize>,
 }
 
 impl DeliveryReport {
@@ -67,8 +72,13 @@ pub struct Metrics {
     pub retried: u64,
     /// Messages given up on and handed to the failure callback.
     pub failed: u64,
-    /// Messages refused at enqueue because the queue was full.
+    /// Messages refused at enqueue because the queue (or the spool) was full.
     pub refused: u64,
+    /// Messages replayed from the spool at start (not acknowledged by the previous client).
+    pub replayed: u64,
+    /// Damaged spool regions (a torn tail after a crash, flipped bits) skipped at start; each
+    /// is also logged at warn level.
+    pub spool_corrupt: u64,
 }
 
 #[derive(Default)]
@@ -95,11 +105,14 @@ impl Shared {
     }
 
     pub(crate) fn metrics(&self) -> Metrics {
+        let spool = self.queue.spool_status();
         Metrics {
             delivered: self.counters.delivered.load(Ordering::Relaxed),
             retried: self.counters.retried.load(Ordering::Relaxed),
             failed: self.counters.failed.load(Ordering::Relaxed),
             refused: self.queue.refused(),
+            replayed: spool.as_ref().map_or(0, |s| s.replayed),
+            spool_corrupt: spool.map_or(0, |s| s.corrupt_records),
         }
     }
 }
@@ -182,6 +195,8 @@ pub(crate) fn spawn(
 struct Batch {
     first_seq: u64,
     messages: Vec<Message>,
+    /// The messages' spool records (empty without a spool).
+    records: Vec<RecordId>,
 }
 
 /// A flush or shutdown waiting for the messages below `up_to`.
@@ -189,6 +204,8 @@ struct Waiter {
     up_to: u64,
     report: DeliveryReport,
     done: Option<Completion>,
+    /// A shutdown's waiter: its report says what is left in the spool.
+    shutdown: bool,
 }
 
 type DeliveryFuture = Pin<Box<dyn Future<Output = (u64, Result<(), FailureReason>)>>>;
@@ -236,11 +253,31 @@ impl Worker {
                 break;
             }
         }
-        for waiter in self.waiters.drain(..) {
-            if let Some(done) = waiter.done {
-                done.send(waiter.report);
-            }
+        for waiter in std::mem::take(&mut self.waiters) {
+            self.answer(waiter);
         }
+    }
+
+    fn answer(&self, mut waiter: Waiter) {
+        if waiter.shutdown {
+            waiter.report.left_in_spool = self.report_spool_leftovers();
+        }
+        if let Some(done) = waiter.done {
+            done.send(waiter.report);
+        }
+    }
+
+    /// At shutdown: how many messages the spool keeps for the next start (logged when any).
+    fn report_spool_leftovers(&self) -> Option<usize> {
+        let status = self.shared.queue.spool_status()?;
+        if status.live_records > 0 {
+            tracing::warn!(
+                messages = status.live_records,
+                dir = %status.dir.display(),
+                "trackplan messages not delivered are left in the spool; a client started on the same directory sends them"
+            );
+        }
+        Some(status.live_records)
     }
 
     fn handle(&mut self, command: Option<Command>) {
@@ -249,6 +286,7 @@ impl Worker {
                 up_to,
                 report: DeliveryReport::default(),
                 done: Some(done),
+                shutdown: false,
             }),
             Some(Command::Shutdown {
                 up_to,
@@ -261,6 +299,7 @@ impl Worker {
                     up_to,
                     report: DeliveryReport::default(),
                     done,
+                    shutdown: true,
                 });
             }
             None => {
@@ -274,6 +313,7 @@ impl Worker {
                         up_to,
                         report: DeliveryReport::default(),
                         done: None,
+                        shutdown: true,
                     });
                 }
             }
@@ -306,10 +346,13 @@ impl Worker {
                 .is_some_and(|oldest| now >= oldest + self.config.flush_interval)
     }
 
+    /// `flush_at` only triggers a batch (see [`Self::batch_ready`]); the batch itself takes
+    /// everything queued up to the hard caps, so a backlog built while every request slot was
+    /// busy leaves in few full requests.
     fn new_sizer(&self) -> BatchSizer {
         BatchSizer::new(
             self.delivery.envelope.overhead(),
-            self.config.flush_at,
+            MAX_BATCH_MESSAGES,
             self.config.max_batch_bytes,
         )
     }
@@ -326,9 +369,12 @@ impl Worker {
             let mut sizer = self.new_sizer();
             let taken = self.shared.queue.take_while(|len| sizer.try_add(len));
             let Some(first) = taken.first() else { break };
+            let first_seq = first.seq;
+            let records = taken.iter().filter_map(|q| q.record).collect();
             let batch = Rc::new(Batch {
-                first_seq: first.seq,
+                first_seq,
                 messages: taken.into_iter().map(|q| q.message).collect(),
+                records,
             });
             self.in_flight.insert(batch.first_seq, Rc::clone(&batch));
             let delivery = Rc::clone(&self.delivery);
@@ -363,6 +409,9 @@ impl Worker {
         let Some(batch) = self.in_flight.remove(&first_seq) else {
             return;
         };
+        if spool_ack_due(&result) {
+            self.shared.queue.ack(&batch.records);
+        }
         match result {
             Ok(()) => {
                 self.shared
@@ -415,6 +464,7 @@ impl Worker {
             let batch = Batch {
                 first_seq: first.seq,
                 messages: rest.into_iter().map(|q| q.message).collect(),
+                records: Vec::new(), // left in the spool
             };
             self.fail(&batch, FailureReason::ShutdownDeadline);
         }
@@ -433,14 +483,19 @@ impl Worker {
         while i < self.waiters.len() {
             if self.waiters[i].up_to <= first_unsettled && self.waiters[i].done.is_some() {
                 let waiter = self.waiters.swap_remove(i);
-                if let Some(done) = waiter.done {
-                    done.send(waiter.report);
-                }
+                self.answer(waiter);
             } else {
                 i += 1;
             }
         }
     }
+}
+
+/// Whether a settled batch leaves the spool: once delivered, or refused by the server for good
+/// (replaying it would only fail again). Batches out of retries for a server that stayed
+/// unreachable or failing stay, to be replayed at the next start.
+fn spool_ack_due(result: &Result<(), FailureReason>) -> bool {
+    matches!(result, Ok(()) | Err(FailureReason::Rejected { .. }))
 }
 
 /// The part of a batch below `up_to`.
