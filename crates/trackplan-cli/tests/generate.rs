@@ -157,3 +157,18 @@ fn pins_select_a_version() {
         "{source}"
     );
 }
+
+#[test]
+fn extra_properties_opt_in() {
+    let plan = fixture("typewriter-e2e-v1.json");
+    let closed = trackplan(&[plan.as_os_str()]);
+    assert!(!String::from_utf8_lossy(&closed.stdout).contains("pub extra:"));
+    let open = trackplan(&[plan.as_os_str(), "--extra-properties".as_ref()]);
+    assert!(open.status.success(), "{}", stderr(&open));
+    let source = String::from_utf8_lossy(&open.stdout);
+    assert!(source.contains("pub struct EmptyEvent {"), "{source}");
+    assert!(
+        source.contains("pub extra: ::std::collections::BTreeMap<"),
+        "{source}"
+    );
+}

@@ -12,18 +12,21 @@
 
 use std::path::Path;
 
-use crate::generate::{generate_source, GenerateError};
-use crate::plan::LoadOptions;
+use crate::generate::{generate_source, GenerateError, GenerateOptions};
 
 /// Generate the types of the plan at `plan` (relative to the package root, where build scripts
 /// run) into `out`, writing only when the source changed. Prints `cargo:rerun-if-changed` for the
 /// plan and `cargo:warning` lines for the generator's warnings. Returns whether `out` was written.
 pub fn generate(plan: impl AsRef<Path>, out: impl AsRef<Path>) -> Result<bool, GenerateError> {
-    generate_with(plan.as_ref(), out.as_ref(), &LoadOptions::default())
+    generate_with(plan.as_ref(), out.as_ref(), &GenerateOptions::default())
 }
 
-/// [`generate`] with version pins.
-pub fn generate_with(plan: &Path, out: &Path, opts: &LoadOptions) -> Result<bool, GenerateError> {
+/// [`generate`] with version pins and lowering options.
+pub fn generate_with(
+    plan: &Path,
+    out: &Path,
+    opts: &GenerateOptions,
+) -> Result<bool, GenerateError> {
     println!("cargo:rerun-if-changed={}", plan.display());
     let file = plan.display().to_string();
     let generated = generate_source(plan, &file, opts)?;

@@ -6,7 +6,16 @@ use std::path::Path;
 use proc_macro2::TokenStream;
 
 use crate::plan::{self, LoadOptions, Plan, PlanError, PlanErrors};
-use crate::schema;
+use crate::schema::{self, LowerOptions};
+
+/// How to read the plan and shape the code: one set of options for all three doors.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateOptions {
+    /// Version pins.
+    pub load: LoadOptions,
+    /// Choices the plan does not make, such as opt-in `extra` maps.
+    pub lower: LowerOptions,
+}
 
 /// Generated code and the warnings met on the way.
 #[derive(Debug)]
@@ -20,12 +29,21 @@ pub struct Generated {
 /// Generate the types of every rule of `plan`. `file` names the plan in errors and, when the plan
 /// has no name, in `plan_metadata()`.
 pub fn generate(plan: &Plan, file: &str) -> Result<Generated, PlanErrors> {
+    generate_with(plan, file, LowerOptions::default())
+}
+
+/// [`generate`] with lowering options.
+pub fn generate_with(
+    plan: &Plan,
+    file: &str,
+    options: LowerOptions,
+) -> Result<Generated, PlanErrors> {
     let plan_name = if plan.name.is_empty() {
         file_stem(file)
     } else {
         plan.name.clone()
     };
-    let lowered = schema::lower(plan, &plan_name);
+    let lowered = schema::lower_with(plan, &plan_name, options);
     if !lowered.errors.is_empty() {
         return Err(PlanErrors {
             file: file.to_owned(),
@@ -39,10 +57,14 @@ pub fn generate(plan: &Plan, file: &str) -> Result<Generated, PlanErrors> {
 }
 
 /// Read the plan file at `path` and generate its types; errors name the file as `file`.
-pub fn generate_file(path: &Path, file: &str, opts: &LoadOptions) -> Result<Generated, PlanErrors> {
-    let opts = opts.clone().file_name(file);
-    let plan = plan::load_with(path, &opts)?;
-    generate(&plan, file)
+pub fn generate_file(
+    path: &Path,
+    file: &str,
+    opts: &GenerateOptions,
+) -> Result<Generated, PlanErrors> {
+    let load = opts.load.clone().file_name(file);
+    let plan = plan::load_with(path, &load)?;
+    generate_with(&plan, file, opts.lower)
 }
 
 fn file_stem(file: &str) -> String {
@@ -83,7 +105,7 @@ pub struct GeneratedSource {
 pub fn generate_source(
     path: &Path,
     file: &str,
-    opts: &LoadOptions,
+    opts: &GenerateOptions,
 ) -> Result<GeneratedSource, GenerateError> {
     let generated = generate_file(path, file, opts)?;
     let source = crate::source::render(&generated.tokens, file)?;

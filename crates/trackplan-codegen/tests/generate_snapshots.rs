@@ -6,8 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use trackplan_codegen::generate::generate_file;
-use trackplan_codegen::plan::LoadOptions;
+use trackplan_codegen::generate::{generate_file, GenerateOptions};
 use trackplan_codegen::source::render;
 
 fn fixtures_dir() -> PathBuf {
@@ -44,7 +43,7 @@ fn plan_path(file: &str) -> PathBuf {
 }
 
 fn generated_source(file: &str) -> String {
-    let generated = generate_file(&plan_path(file), file, &LoadOptions::default())
+    let generated = generate_file(&plan_path(file), file, &GenerateOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     render(&generated.tokens, file).unwrap_or_else(|e| panic!("{file}: {e}"))
 }

@@ -258,3 +258,31 @@ fn formats_are_checked_and_date_times_skip_string_checks() {
         field(s, "at").ty.checks
     );
 }
+
+#[test]
+fn extra_properties_are_opt_in_and_respect_closed_objects() {
+    let text = json!({ "rules": { "events": [
+        { "name": "Open", "rules": { "properties": { "properties": { "type": "object" } } } },
+        { "name": "Closed", "rules": { "properties": { "properties": { "type": "object", "additionalProperties": false } } } }
+    ] } })
+    .to_string();
+    let plan = plan::parse(&text, &LoadOptions::default()).unwrap();
+    let default = lower(&plan, "t");
+    assert!(structure(&default, "Open").extra.is_none());
+    let open = trackplan_codegen::schema::lower_with(
+        &plan,
+        "t",
+        trackplan_codegen::schema::LowerOptions {
+            extra_properties: true,
+        },
+    );
+    let extra = structure(&open, "Open").extra.as_ref().unwrap();
+    assert_eq!(
+        (extra.ident.as_str(), &extra.value.kind),
+        ("extra", &Kind::Any)
+    );
+    assert!(
+        structure(&open, "Closed").extra.is_none(),
+        "`additionalProperties: false` stays closed"
+    );
+}

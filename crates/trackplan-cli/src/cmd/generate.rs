@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use trackplan_codegen::generate::{generate_source, GenerateError};
+use trackplan_codegen::generate::{generate_source, GenerateError, GenerateOptions};
 use trackplan_codegen::plan::{Call, LoadOptions};
 
 #[derive(clap::Args)]
@@ -25,6 +25,10 @@ pub struct Args {
     /// (such as `track:Order Completed=2`, `identify:=3`). Repeatable.
     #[arg(long = "pin", value_name = "CALL:NAME=VERSION")]
     pins: Vec<String>,
+    /// Give every struct whose schema allows further properties (`additionalProperties` absent
+    /// or true) a flattened `extra` map, so they can be sent.
+    #[arg(long)]
+    extra_properties: bool,
     /// Do not write: exit 1 if FILE is not what the plan generates (for CI).
     #[arg(long, requires = "output")]
     check: bool,
@@ -37,7 +41,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts = opts.pin(call, name, version);
     }
     let file = args.plan.display().to_string();
-    let generated = match generate_source(&args.plan, &file, &opts) {
+    let mut options = GenerateOptions {
+        load: opts,
+        ..GenerateOptions::default()
+    };
+    options.lower.extra_properties = args.extra_properties;
+    let generated = match generate_source(&args.plan, &file, &options) {
         Ok(generated) => generated,
         Err(GenerateError::Plan(errors)) => {
             eprintln!("error: {errors}");

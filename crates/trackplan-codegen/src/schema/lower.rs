@@ -64,8 +64,22 @@ pub struct Lowered {
     pub warnings: Vec<PlanError>,
 }
 
-/// Lower every rule of `plan`. `plan_name` is what `plan_metadata()` reports.
+/// Choices about the Rust shape that the plan does not make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LowerOptions {
+    /// Give every struct whose schema allows further properties (`additionalProperties` absent
+    /// or `true`) a flattened `extra: BTreeMap<String, serde_json::Value>`, so they can be sent.
+    pub extra_properties: bool,
+}
+
+/// Lower every rule of `plan` with default options. `plan_name` is what `plan_metadata()`
+/// reports.
 pub fn lower(plan: &Plan, plan_name: &str) -> Lowered {
+    lower_with(plan, plan_name, LowerOptions::default())
+}
+
+/// Lower every rule of `plan`.
+pub fn lower_with(plan: &Plan, plan_name: &str, options: LowerOptions) -> Lowered {
     let root_bases: Vec<String> = plan
         .rules
         .iter()
@@ -87,6 +101,7 @@ pub fn lower(plan: &Plan, plan_name: &str) -> Lowered {
             refs: BTreeMap::new(),
             shared: &mut shared,
             preclaimed: None,
+            options,
         };
         lowering.root(name);
     }
@@ -154,6 +169,7 @@ struct Lowering<'a> {
     /// The name claimed for the definition being lowered: the next type claimed takes it, so a
     /// recursive `$ref` can name the type before it exists.
     preclaimed: Option<String>,
+    options: LowerOptions,
 }
 
 impl Lowering<'_> {
@@ -291,6 +307,15 @@ impl Lowering<'_> {
                         nullable: value.nullable,
                         ..value.ty
                     }),
+                })
+            }
+            Some(Value::Bool(false)) => None,
+            _ if self.options.extra_properties => {
+                let mut field_names = Namespace::with_reserved(idents.iter().map(String::as_str));
+                let ident = field_names.claim("extra", Suffix::Underscore);
+                Some(Extra {
+                    ident,
+                    value: Ty::plain(Kind::Any),
                 })
             }
             _ => None,

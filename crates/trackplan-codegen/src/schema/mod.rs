@@ -4,4 +4,4 @@
 pub mod ir;
 mod lower;
 
-pub use lower::{lower, Lowered};
+pub use lower::{lower, lower_with, LowerOptions, Lowered};
