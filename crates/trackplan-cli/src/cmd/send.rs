@@ -5,6 +5,10 @@
 //! delivered. The CLI retries less than the library (3 retries, backoff capped at 5 s,
 //! `Retry-After` capped at 30 s) and bounds the whole run's final delivery by `--timeout`, so a
 //! down endpoint fails the command in seconds instead of hanging it for minutes.
+//!
+//! With `--spool DIR` every message is first written to a crash-safe spool in `DIR`; what a run
+//! cannot deliver (the endpoint is down, the process is killed) stays there and is sent, with
+//! its original messageId, first thing by the next `trackplan send --spool DIR`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
@@ -26,7 +30,9 @@ use trackplan_core::{
 fewer than the library's 10, so a down endpoint fails the command quickly; whatever is not \
 delivered --timeout seconds after the last line is read counts as failed.\n\
 Exit status: 0 when every line was sent, 1 when a line was rejected or a message failed, \
-2 on a usage or setup error."
+2 on a usage or setup error.\n\
+Spool: with --spool DIR, messages not delivered stay in DIR and are sent first by the next \
+`trackplan send --spool DIR` (an empty input, such as /dev/null, just sends them)."
 )]
 pub struct Args {
     /// Messages, one JSON object per line with its `type`; `-` reads standard input.
@@ -54,6 +60,11 @@ pub struct Args {
     /// bounds each request. What is not delivered by then counts as failed.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     timeout: u64,
+    /// Write every message to a crash-safe spool in this directory before sending it; what is
+    /// not delivered stays there and is sent first by the next run with the same --spool. One
+    /// run at a time per directory.
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -93,7 +104,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(endpoint) = args.endpoint {
         builder = builder.endpoint(endpoint);
     }
+    if let Some(dir) = &args.spool {
+        builder = builder.spool_dir(dir);
+    }
     let client = builder.build()?;
+    let replayed = client.metrics().replayed;
+    if replayed > 0 {
+        eprintln!("sending {replayed} messages left in the spool by an earlier run");
+    }
 
     let label = args.input.display().to_string();
     let (input, size): (Box<dyn Read>, Option<u64>) = if label == "-" {
@@ -140,6 +158,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let failed = metrics.failed + counts.queue_refused;
     debug_assert!(report.failed_count() as u64 <= metrics.failed);
+    if let (Some(dir), Some(left)) = (&args.spool, report.left_in_spool.filter(|&n| n > 0)) {
+        let dir = dir.display();
+        eprintln!(
+            "{left} messages not delivered are kept in the spool {dir}; \
+             `trackplan send --spool {dir} /dev/null` sends them"
+        );
+    }
     eprintln!(
         "sent {}, rejected {}, failed {}",
         metrics.delivered, counts.rejected, failed
@@ -206,7 +231,11 @@ fn enqueue_lines(
         };
         match client.enqueue(message) {
             Ok(_) => {}
-            Err(err @ (EnqueueError::QueueFull { .. } | EnqueueError::QueueFullTimeout(_))) => {
+            Err(
+                err @ (EnqueueError::QueueFull { .. }
+                | EnqueueError::QueueFullTimeout(_)
+                | EnqueueError::SpoolFull { .. }),
+            ) => {
                 counts.queue_refused += 1;
                 report(number, err.to_string());
             }
