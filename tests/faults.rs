@@ -21,7 +21,7 @@ use faults_support::{
 use serde_json::json;
 use trackplan::{
     Client, ClientBuilder, DeliveryReport, EnqueueError, FailedBatch, FailureReason, RawEvent,
-    RetryPolicy, User,
+    RetryPolicy, User, MAX_BATCH_BYTES,
 };
 use trackplan_collector::{Collector, Failure, Faults};
 
@@ -183,17 +183,21 @@ async fn hung_requests_time_out_and_are_retried() {
         .build()
         .unwrap();
 
-    let sent = send(&client, 250);
-    let report = flush(&client).await;
+    // Six rounds make at least six requests, so at least two are hung.
+    let mut sent = Vec::new();
+    for _ in 0..6 {
+        sent.extend(send(&client, 40));
+        let report = flush(&client).await;
+        assert!(report.is_complete(), "{report:?}");
+    }
 
-    assert!(report.is_complete(), "{report:?}");
     assert_exactly_once(&sent, &arrivals(&[&collector]));
     assert!(
-        collector.stats().rejected_requests >= 3,
+        collector.stats().rejected_requests >= 2,
         "requests were hung: {:?}",
         collector.stats()
     );
-    assert!(client.metrics().retried >= 3, "{:?}", client.metrics());
+    assert!(client.metrics().retried >= 2, "{:?}", client.metrics());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,12 +340,10 @@ async fn an_endpoint_that_never_comes_up_is_reported_to_the_failure_callback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_and_counts_and_everything_accepted_arrives_after_recovery() {
     const CAPACITY: usize = 256 * 1024;
-    const FLUSH_AT: usize = 25;
     const MAX_IN_FLIGHT: usize = 2;
     let addr = closed_loopback_port();
     let client = client_to(&format!("http://{addr}"))
         .queue_capacity_bytes(CAPACITY)
-        .flush_at(FLUSH_AT)
         .max_in_flight(MAX_IN_FLIGHT)
         .build()
         .unwrap();
@@ -374,9 +376,9 @@ async fn a_full_queue_refuses_and_counts_and_everything_accepted_arrives_after_r
         "every refusal is counted"
     );
     // The cap holds what waits in the queue; the batches being retried (at most
-    // MAX_IN_FLIGHT x FLUSH_AT messages) have left it.
+    // MAX_IN_FLIGHT bodies of at most 500,000 bytes) have left it.
     let smallest_cost = padding.len() + 64;
-    let most_accepted = CAPACITY / smallest_cost + MAX_IN_FLIGHT * FLUSH_AT;
+    let most_accepted = (CAPACITY + MAX_IN_FLIGHT * MAX_BATCH_BYTES) / smallest_cost;
     assert!(
         accepted.len() <= most_accepted,
         "{} messages retained, the cap allows {most_accepted}",
@@ -417,7 +419,7 @@ async fn shutdown_returns_by_its_deadline_and_reports_what_was_not_delivered() {
 
     let sent = send(&client, 120);
     assert!(
-        eventually(PATIENCE, || collector.stats().requests >= 2).await,
+        eventually(PATIENCE, || collector.stats().requests >= 1).await,
         "requests are hanging"
     );
     let report = tokio::time::timeout(PATIENCE, client.shutdown(Duration::from_millis(300)))
