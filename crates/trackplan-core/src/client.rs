@@ -255,7 +255,8 @@ impl ClientBuilder {
     /// [`spool_options`](Self::spool_options) says otherwise, and a full spool is handled by
     /// the same [`FullPolicy`] as the queue ([`EnqueueError::SpoolFull`]). Records are fsynced
     /// every 100 ms by default ([`spool_fsync`](Self::spool_fsync)). One client per directory:
-    /// `build()` fails while another client or process holds it.
+    /// `build()` fails while another client or process holds it; it is released when the
+    /// client is shut down (`shutdown_blocking`, or `shutdown` and the worker's exit) and dropped.
     ///
     /// ```no_run
     /// use trackplan_core::Client;
@@ -854,7 +855,10 @@ impl Client {
     }
 
     /// Refuse new messages, deliver everything already enqueued, and stop the worker. What is
-    /// not delivered within `timeout` is reported (and passed to the failure callback).
+    /// not delivered within `timeout` is reported (and passed to the failure callback). With a
+    /// spool, undelivered messages also stay in it ([`DeliveryReport::left_in_spool`] says how
+    /// many) and the next client on the directory sends them; the directory is released once
+    /// the last handle is dropped.
     pub async fn shutdown(&self, timeout: Duration) -> DeliveryReport {
         let (tx, rx) = oneshot::channel();
         if self

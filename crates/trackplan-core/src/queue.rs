@@ -522,6 +522,72 @@ mod tests {
         assert!(queue.is_closed());
     }
 
+    fn spooled_queue(capacity: usize, dir: &std::path::Path) -> Queue {
+        let (spool, _) =
+            Spool::open(dir, crate::spool::SpoolOptions::default()).expect("open the spool");
+        Queue::new(capacity, 10, 1000).with_spool(spool)
+    }
+
+    fn live(queue: &Queue) -> usize {
+        queue.spool_status().map_or(0, |s| s.live_records)
+    }
+
+    #[test]
+    fn a_message_the_queue_refuses_is_acknowledged_so_it_is_never_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = spooled_queue(100 + ENTRY_OVERHEAD, dir.path());
+        let first = queue.push(message(100), FullPolicy::Refuse).unwrap();
+        assert!(matches!(
+            queue.push(message(100), FullPolicy::Refuse),
+            Err(EnqueueError::QueueFull { .. })
+        ));
+        assert_eq!(live(&queue), 1);
+        queue.close();
+        assert!(matches!(
+            queue.push(message(100), FullPolicy::Refuse),
+            Err(EnqueueError::ShutDown)
+        ));
+        assert_eq!(live(&queue), 1);
+
+        let taken = queue.drain();
+        assert_eq!(taken[0].seq, first.seq);
+        let record = taken[0].record.expect("spooled");
+        queue.ack(&[record]);
+        assert_eq!(live(&queue), 0);
+    }
+
+    #[test]
+    fn replay_queues_recovered_json_past_the_cap_and_drops_foreign_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = spooled_queue(100 + ENTRY_OVERHEAD, dir.path());
+        let (json, foreign) = (message(100), b"\xff not json".to_vec());
+        // Ids as the spool gave them: acknowledging the foreign one must leave the rest.
+        let spool = queue.spool.as_ref().unwrap();
+        let records: Vec<RecoveredRecord> = [
+            json.as_str().as_bytes().to_vec(),
+            foreign.clone(),
+            json.as_str().as_bytes().to_vec(),
+        ]
+        .into_iter()
+        .map(|bytes| RecoveredRecord {
+            id: spool.spool.append(&bytes).unwrap(),
+            message: bytes,
+        })
+        .collect();
+        assert_eq!(queue.replay(records), 2);
+        assert_eq!(live(&queue), 2);
+        assert_eq!(queue.spool_status().unwrap().replayed, 2);
+        let taken = queue.drain();
+        assert_eq!(
+            taken.len(),
+            2,
+            "both valid records, although over the memory cap"
+        );
+        assert!(taken
+            .iter()
+            .all(|q| q.message.as_str() == json.as_str() && q.record.is_some()));
+    }
+
     #[test]
     fn wakes_the_worker_on_first_message_and_full_batches() {
         let queue = Queue::new(1 << 20, 3, 250);

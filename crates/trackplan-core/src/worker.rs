@@ -610,3 +610,28 @@ impl Delivery {
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_delivered_or_finally_rejected_batches_leave_the_spool() {
+        assert!(spool_ack_due(&Ok(())));
+        assert!(spool_ack_due(&Err(FailureReason::Rejected { status: 400 })));
+        let kept = [
+            FailureReason::RetriesExhausted {
+                retries: 10,
+                last: "connection refused".to_owned(),
+            },
+            FailureReason::RetryTimeExhausted {
+                elapsed: Duration::from_secs(60),
+                last: "HTTP 503".to_owned(),
+            },
+            FailureReason::ShutdownDeadline,
+        ];
+        for reason in kept {
+            assert!(!spool_ack_due(&Err(reason.clone())), "{reason}");
+        }
+    }
+}
