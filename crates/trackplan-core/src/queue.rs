@@ -119,12 +119,17 @@ impl Queue {
         let started = Instant::now();
         let record = match spool.append(&message, policy) {
             Ok(record) => record,
-            Err(error) => {
-                if matches!(error, EnqueueError::SpoolFull { .. }) {
-                    self.refused.fetch_add(1, Ordering::Relaxed);
+            Err(full @ EnqueueError::SpoolFull { .. }) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                if !self.full_warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        dir = %spool.spool.dir().display(),
+                        "trackplan spool is full: new messages are refused until deliveries free room (further refusals are counted, not logged)"
+                    );
                 }
-                return Err(error);
+                return Err(full);
             }
+            Err(error) => return Err(error),
         };
         let policy = match policy {
             FullPolicy::Block(timeout) => {
