@@ -1,7 +1,8 @@
 //! Transport peer comparison, in one run: the same realistic "Order Completed" events through
-//! trackplan (typed with `#[derive(Event)]`, also tuned for bulk sends, and untyped `RawEvent`),
-//! the `segment` crate 0.2.6 (`AutoBatcher`) and `rudderanalytics` 2.0.1, each with its default
-//! settings, to the same loopback server.
+//! trackplan (typed with `#[derive(Event)]` at its defaults, with the high-volume setting
+//! `max_in_flight(8)`, with gzip off, and untyped `RawEvent`), the `segment` crate 0.2.6
+//! (`AutoBatcher`) and `rudderanalytics` 2.0.1, each at its default settings, to the same loopback
+//! server.
 //!
 //! For each library: events/s end to end (first call until everything is delivered), the time
 //! spent inside its per-event calls, and the final flush/shutdown wait, with ratios against
@@ -85,8 +86,10 @@ impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
 enum Variant {
     /// `#[derive(Event)]`, default settings.
     Derive,
-    /// `#[derive(Event)]` tuned for bulk sends: `flush_at(2500)`, `max_in_flight(4)`.
-    DeriveBulk,
+    /// `#[derive(Event)]` with the documented high-volume setting: `max_in_flight(8)`.
+    DeriveHighVolume,
+    /// `#[derive(Event)]` with gzip off (a loopback or LAN collector: no bandwidth to save).
+    DeriveNoGzip,
     /// `RawEvent` with a `serde_json::Value`, default settings.
     Raw,
 }
@@ -101,6 +104,8 @@ struct Run {
     /// Inside the final flush or shutdown.
     in_final: Duration,
     delivered: u64,
+    /// Messages the server accepted more than once (by `messageId`; only trackplan sends ids).
+    duplicates: u64,
     requests: u64,
 }
 
@@ -139,8 +144,10 @@ impl Bench {
             // A 100,000-event burst (~95 MB) is larger than the 64 MiB queue: wait for room,
             // as the other libraries' callers wait for their sends, instead of refusing.
             .when_full(FullPolicy::Block(Duration::from_secs(120)));
-        if variant == Variant::DeriveBulk {
-            builder = builder.flush_at(2_500).max_in_flight(4);
+        match variant {
+            Variant::DeriveHighVolume => builder = builder.max_in_flight(8),
+            Variant::DeriveNoGzip => builder = builder.gzip(false),
+            Variant::Derive | Variant::Raw => {}
         }
         let client = builder.build().expect("loopback client");
         let typed = variant != Variant::Raw;
@@ -166,9 +173,11 @@ impl Bench {
         let elapsed = start.elapsed();
         assert_eq!(refused, 0, "trackplan refused messages");
         assert_eq!(report.failed_count(), 0, "undelivered at shutdown");
+        assert_eq!(self.server.duplicates(), 0, "a message was accepted twice");
         let library = match variant {
             Variant::Derive => "trackplan (derive)",
-            Variant::DeriveBulk => "trackplan (derive, bulk)",
+            Variant::DeriveHighVolume => "trackplan (derive, 8 in flight)",
+            Variant::DeriveNoGzip => "trackplan (derive, no gzip)",
             Variant::Raw => "trackplan (RawEvent)",
         };
         self.finish(library, events, elapsed, in_calls, in_final)
@@ -253,34 +262,37 @@ impl Bench {
         in_calls: Duration,
         in_final: Duration,
     ) -> Run {
-        let (delivered, requests) = (self.server.accepted(), self.server.requests());
         Run {
             library,
             events,
             elapsed,
             in_calls,
             in_final,
-            delivered,
-            requests,
+            delivered: self.server.accepted(),
+            duplicates: self.server.duplicates(),
+            requests: self.server.requests(),
         }
     }
 
     fn compare(&self, title: &str, events: usize, latency: Duration) {
         println!("{title}: {events} \"Order Completed\" events (10 properties, 2 products)");
-        let mut runs = Vec::new();
-        for library in 0..5 {
-            self.server.reset(false, latency);
-            runs.push(match library {
-                0 => self.trackplan(events, Variant::Derive),
-                1 => self.trackplan(events, Variant::DeriveBulk),
-                2 => self.trackplan(events, Variant::Raw),
-                3 => self.segment(events),
-                _ => self.rudder(events),
-            });
+        let mut variants = vec![Variant::Derive, Variant::DeriveHighVolume];
+        if latency.is_zero() {
+            variants.push(Variant::DeriveNoGzip);
         }
+        variants.push(Variant::Raw);
+        let mut runs = Vec::new();
+        for variant in variants {
+            self.server.reset(false, latency);
+            runs.push(self.trackplan(events, variant));
+        }
+        self.server.reset(false, latency);
+        runs.push(self.segment(events));
+        self.server.reset(false, latency);
+        runs.push(self.rudder(events));
         let base = &runs[0];
         println!(
-            "  {:<24} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
+            "  {:<31} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>5} {:>9}",
             "library",
             "events/s",
             "tp faster",
@@ -288,11 +300,12 @@ impl Bench {
             "calls vs tp",
             "final ms",
             "delivered",
+            "dups",
             "requests"
         );
         for run in &runs {
             println!(
-                "  {:<24} {:>9.0} {:>8.2}x {:>8.0} {:>10.1}x {:>9.1} {:>9} {:>9}",
+                "  {:<31} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>9.1} {:>9} {:>5} {:>9}",
                 run.library,
                 run.events_per_sec(),
                 base.events_per_sec() / run.events_per_sec(),
@@ -300,6 +313,7 @@ impl Bench {
                 run.in_calls.as_secs_f64() / base.in_calls.as_secs_f64(),
                 run.in_final.as_secs_f64() * 1e3,
                 run.delivered,
+                run.duplicates,
                 run.requests,
             );
         }
@@ -309,8 +323,8 @@ impl Bench {
     fn faults(&self, events: usize) {
         println!("Faults: {events} events; 1 request in 5 answered 500, 1 in 7 answered 429 + Retry-After: 1");
         println!(
-            "  {:<24} {:>10} {:>12} {:>9} {:>9}",
-            "library", "delivered", "% delivered", "requests", "seconds"
+            "  {:<24} {:>10} {:>12} {:>5} {:>9} {:>9}",
+            "library", "delivered", "% delivered", "dups", "requests", "seconds"
         );
         for library in 0..3 {
             self.server.reset(true, Duration::ZERO);
@@ -320,10 +334,11 @@ impl Bench {
                 _ => self.rudder(events),
             };
             println!(
-                "  {:<24} {:>10} {:>11.1}% {:>9} {:>9.1}",
+                "  {:<24} {:>10} {:>11.1}% {:>5} {:>9} {:>9.1}",
                 run.library,
                 run.delivered,
                 run.delivered as f64 * 100.0 / run.events as f64,
+                run.duplicates,
                 run.requests,
                 run.elapsed.as_secs_f64(),
             );

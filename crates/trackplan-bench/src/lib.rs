@@ -1,28 +1,41 @@
 //! Shared pieces of the transport benchmarks: a loopback Segment-like server that counts what it
 //! accepts and can inject faults, and the realistic order data every library sends.
+//!
+//! The server stands in for Segment's remote servers but runs on the same cores as the
+//! libraries it measures, so it does as little as it can while still proving delivery: it
+//! decompresses each body, counts the objects of its `batch` array with a structural scan (no
+//! JSON tree) and checks that no `messageId` is accepted twice (a set of 64-bit hashes).
 
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use memchr::memmem;
 
 /// What the server has seen since the last [`LoopbackServer::reset`].
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicU64,
     accepted_messages: AtomicU64,
+    /// Accepted messages whose `messageId` had already been accepted.
+    duplicates: AtomicU64,
+    /// Hashes of the accepted `messageId`s.
+    ids: Mutex<HashSet<u64>>,
+    id_hasher: RandomState,
     faults: AtomicBool,
     /// Added to every response: a network round trip to a real endpoint.
     latency_ms: AtomicU64,
 }
 
-/// A `/v1/batch` (and `/v1/track`) endpoint on 127.0.0.1 that decompresses and parses every
-/// body, counts the messages of the requests it accepts, can delay every answer (to stand for a
-/// network round trip), and, in fault mode, answers 1 request in 5 with 500 and 1 in 7 (of the
-/// rest) with 429 and `Retry-After: 1`.
+/// A `/v1/batch` (and `/v1/track`) endpoint on 127.0.0.1 that decompresses every body, counts
+/// the messages of the requests it accepts and the `messageId`s accepted more than once, can
+/// delay every answer (to stand for a network round trip), and, in fault mode, answers 1
+/// request in 5 with 500 and 1 in 7 (of the rest) with 429 and `Retry-After: 1`.
 pub struct LoopbackServer {
     pub url: String,
     counters: Arc<Counters>,
@@ -65,6 +78,8 @@ impl LoopbackServer {
     pub fn reset(&self, faults: bool, latency: std::time::Duration) {
         self.counters.requests.store(0, Ordering::SeqCst);
         self.counters.accepted_messages.store(0, Ordering::SeqCst);
+        self.counters.duplicates.store(0, Ordering::SeqCst);
+        lock(&self.counters.ids).clear();
         self.counters.faults.store(faults, Ordering::SeqCst);
         self.counters
             .latency_ms
@@ -76,10 +91,27 @@ impl LoopbackServer {
         self.counters.accepted_messages.load(Ordering::SeqCst)
     }
 
+    /// Accepted messages whose `messageId` was already accepted since the last reset (0 when
+    /// every message was delivered exactly once; messages without an id are not checked).
+    pub fn duplicates(&self) -> u64 {
+        self.counters.duplicates.load(Ordering::SeqCst)
+    }
+
+    /// Distinct `messageId`s accepted since the last reset.
+    pub fn distinct_ids(&self) -> u64 {
+        lock(&self.counters.ids).len() as u64
+    }
+
     /// Requests received since the last reset.
     pub fn requests(&self) -> u64 {
         self.counters.requests.load(Ordering::SeqCst)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The fault plan: request `n` (1-based) gets 500 when n % 5 == 0, else 429 when n % 7 == 0.
@@ -93,23 +125,13 @@ pub fn fault_for(n: u64) -> Option<u16> {
     }
 }
 
+thread_local! {
+    /// Each server thread decompresses into one reused buffer.
+    static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn answer(counters: &Counters, headers: &HeaderMap, body: &[u8]) -> Response {
     let n = counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let json = if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
-        let mut out = Vec::with_capacity(body.len() * 8);
-        if flate2::read::GzDecoder::new(body)
-            .read_to_end(&mut out)
-            .is_err()
-        {
-            return (StatusCode::BAD_REQUEST, "bad gzip").into_response();
-        }
-        out
-    } else {
-        body.to_vec()
-    };
-    let Some(messages) = count_messages(&json) else {
-        return (StatusCode::BAD_REQUEST, "bad json").into_response();
-    };
     if counters.faults.load(Ordering::SeqCst) {
         match fault_for(n) {
             Some(429) => {
@@ -123,20 +145,98 @@ fn answer(counters: &Counters, headers: &HeaderMap, body: &[u8]) -> Response {
             None => {}
         }
     }
+    if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
+        INFLATED.with_borrow_mut(|json| {
+            json.clear();
+            match flate2::read::GzDecoder::new(body).read_to_end(json) {
+                Ok(_) => accept(counters, tally(json)),
+                Err(_) => (StatusCode::BAD_REQUEST, "bad gzip").into_response(),
+            }
+        })
+    } else {
+        accept(counters, tally(body))
+    }
+}
+
+/// Count a body's messages as delivered (and its repeated ids), or refuse a body without any.
+fn accept(counters: &Counters, tally: Tally<'_>) -> Response {
+    if tally.messages == 0 {
+        return (StatusCode::BAD_REQUEST, "no messages").into_response();
+    }
+    let fresh = {
+        let mut ids = lock(&counters.ids);
+        tally
+            .ids
+            .iter()
+            .filter(|id| ids.insert(counters.id_hasher.hash_one(id)))
+            .count()
+    };
+    counters
+        .duplicates
+        .fetch_add((tally.ids.len() - fresh) as u64, Ordering::SeqCst);
     counters
         .accepted_messages
-        .fetch_add(messages, Ordering::SeqCst);
+        .fetch_add(tally.messages, Ordering::SeqCst);
     (StatusCode::OK, r#"{"success":true}"#).into_response()
 }
 
-/// Messages in a body: the length of `batch`, or 1 for a single message.
-pub fn count_messages(json: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        batch: Option<Vec<serde::de::IgnoredAny>>,
+/// What a body holds, found by scanning instead of parsing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally<'a> {
+    /// Messages: the objects in the top-level `batch` array, or 1 for a single-message body.
+    pub messages: u64,
+    /// The messages' `messageId` values, where they have one.
+    pub ids: Vec<&'a [u8]>,
+}
+
+/// Count the messages of a JSON body and collect their `messageId`s, without building a tree.
+pub fn tally(json: &[u8]) -> Tally<'_> {
+    const ID_KEY: &[u8] = br#""messageId":""#;
+    let messages = match memmem::find(json, br#""batch":["#) {
+        Some(at) => top_level_objects(&json[at + br#""batch":["#.len()..]),
+        None => u64::from(json.first() == Some(&b'{')),
+    };
+    let ids = memmem::find_iter(json, ID_KEY)
+        .filter_map(|at| {
+            let start = at + ID_KEY.len();
+            let len = memchr::memchr(b'"', &json[start..])?;
+            Some(&json[start..start + len])
+        })
+        .collect();
+    Tally { messages, ids }
+}
+
+/// Objects directly inside an array whose opening `[` was just before `json`: a structural scan
+/// that skips string contents (escapes included) with memchr.
+fn top_level_objects(json: &[u8]) -> u64 {
+    let (mut depth, mut objects, mut i) = (1u32, 0u64, 0);
+    while i < json.len() {
+        match json[i] {
+            b'"' => loop {
+                let Some(at) = memchr::memchr2(b'"', b'\\', &json[i + 1..]) else {
+                    return objects;
+                };
+                i += 1 + at;
+                if json[i] == b'"' {
+                    break;
+                }
+                i += 1; // the escaped byte
+            },
+            b'{' | b'[' => {
+                objects += u64::from(depth == 1 && json[i] == b'{');
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
-    let body: Body = serde_json::from_slice(json).ok()?;
-    Some(body.batch.map_or(1, |b| b.len() as u64))
+    objects
 }
 
 /// One product of an order.
@@ -254,13 +354,61 @@ mod tests {
     }
 
     #[test]
-    fn messages_are_counted_in_batches_and_singles() {
+    fn messages_and_ids_are_found_by_scanning() {
+        let body = br#"{"batch":[{"type":"track","messageId":"a-1","properties":{"x":[1]}},{"type":"identify"}],"sentAt":"x"}"#;
         assert_eq!(
-            count_messages(br#"{"batch":[{},{"a":[1]}],"sentAt":"x"}"#),
-            Some(2)
+            tally(body),
+            Tally {
+                messages: 2,
+                ids: vec![&b"a-1"[..]]
+            }
         );
-        assert_eq!(count_messages(br#"{"type":"track"}"#), Some(1));
-        assert_eq!(count_messages(b"nope"), None);
+        assert_eq!(tally(br#"{"type":"track"}"#).messages, 1);
+        assert_eq!(tally(b"nope"), Tally::default());
+        // Strings with brackets and escaped quotes, nested arrays, repeated keys.
+        let tricky = br#"{"batch":[{"type":"t","type":"t","p":"]}{\"[","a":[{"b":[]}]},{"c":"\\"}],"x":[{}]}"#;
+        assert_eq!(tally(tricky).messages, 2);
+    }
+
+    #[test]
+    fn the_server_counts_accepted_messages_and_repeated_ids() {
+        let server = LoopbackServer::start().unwrap();
+        let post = |body: &'static str| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let url = format!("{}/v1/batch", server.url);
+            runtime.block_on(async move {
+                let mut stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://").trim_end_matches("/v1/batch")).await.unwrap();
+                let request = format!(
+                    "POST /v1/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
+                let mut answer = Vec::new();
+                tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer).await.unwrap();
+                String::from_utf8(answer).unwrap()
+            })
+        };
+        let one =
+            r#"{"batch":[{"type":"track","messageId":"m1"},{"type":"track","messageId":"m2"}]}"#;
+        assert!(post(one).starts_with("HTTP/1.1 200"));
+        assert!(post(one).starts_with("HTTP/1.1 200"));
+        assert!(post(r#"{"batch":[]}"#).starts_with("HTTP/1.1 400"));
+        assert_eq!(server.accepted(), 4);
+        assert_eq!(server.duplicates(), 2);
+        assert_eq!(server.distinct_ids(), 2);
+        assert_eq!(server.requests(), 3);
+        server.reset(false, std::time::Duration::ZERO);
+        assert_eq!(
+            (
+                server.accepted(),
+                server.duplicates(),
+                server.distinct_ids()
+            ),
+            (0, 0, 0)
+        );
     }
 
     #[test]

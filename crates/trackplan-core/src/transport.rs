@@ -236,7 +236,9 @@ fn is_loopback(url: &reqwest::Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// gzip a body (fast level: batches are small and CPU is the caller's).
+/// gzip a body at the fast level with flate2's zlib-rs backend: on a 500 KB batch that is about
+/// a third of the CPU of level 3 for output 1.5x larger (7.5x smaller than the JSON), and the
+/// CPU is the caller's (`cargo bench -p trackplan-bench --bench gzip`).
 pub(crate) fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4),
