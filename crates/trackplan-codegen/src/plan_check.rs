@@ -12,14 +12,13 @@
 //! - the field's type fits the property's JSON type, read from the type's syntax: strings,
 //!   booleans, integers, floats, sequences (and their items), maps, `serde_json::Value` and
 //!   date-times. Other named types (your `#[derive(Enum)]` and `#[derive(Properties)]` types)
-//!   are opaque to a derive; a string-enum property only requires that its type sends strings
-//!   (`StringProperty`), checked by rustc on the field. The variants of a separate
-//!   `#[derive(Enum)]` type are not visible to the event's derive, so differing enum values are
-//!   caught at run time by plan validation (`trackplan check`, the collector), not here.
+//!   are opaque to a derive: the variants of a separate `#[derive(Enum)]` type are not visible
+//!   to the event's derive (and a trait-bound assertion would surface `StringProperty`'s
+//!   message about `currency`), so enum values are checked at run time by plan validation
+//!   (`trackplan check`, the collector), not here. A plain `String` field fits a string enum.
 //! - `#[property(serde)]` fields are checked for presence only.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote_spanned;
 use serde_json::{Map, Value};
 
 use crate::plan::{self, pointer_push, Call, LoadOptions, Rule};
@@ -63,7 +62,6 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
     let file = &path.written;
     let rule = find_rule(&plan.rules, input, file)?;
     let mut errors = Errors::default();
-    let mut asserts = TokenStream::new();
     let schema = rule.payload.as_object().cloned().unwrap_or_default();
     let empty = Map::new();
     let props = schema
@@ -115,15 +113,6 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
                 ),
             );
         }
-        if expected.string_enum {
-            let ty = field.ty;
-            asserts.extend(quote_spanned! {field.span=>
-                const _: fn() = || {
-                    fn plan_enum_sends_strings<T: ::trackplan::StringProperty + ?::core::marker::Sized>() {}
-                    plan_enum_sends_strings::<#ty>();
-                };
-            });
-        }
     }
     for name in required_names(&schema) {
         if !input.fields.iter().any(|f| f.wire_name == name) {
@@ -138,7 +127,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
     }
     errors.finish()?;
     let tracker = path.rebuild_tracker(lit);
-    Ok(quote::quote! { #tracker #asserts })
+    Ok(tracker)
 }
 
 fn find_rule<'p>(
@@ -231,7 +220,6 @@ impl Errors {
 struct SchemaType {
     types: Vec<String>,
     nullable: bool,
-    string_enum: bool,
 }
 
 impl SchemaType {
@@ -248,7 +236,6 @@ impl SchemaType {
         if let Some(Value::Array(values)) = schema.get("enum") {
             out.nullable |= values.iter().any(Value::is_null);
             let strings = values.iter().filter(|v| !v.is_null()).all(Value::is_string);
-            out.string_enum = strings && values.len() > 1;
             if out.types.is_empty() && strings {
                 out.types.push("string".to_owned());
             }
@@ -484,6 +471,6 @@ mod tests {
         assert!(strip_option(&ty("std::option::Option<u8>")).1);
         assert!(!strip_option(&ty("String")).1);
         assert!(SchemaType::of(&json!({"type": ["string", "null"]}), &Map::new()).nullable);
-        assert!(SchemaType::of(&json!({"enum": ["a", null, "b"]}), &Map::new()).string_enum);
+        assert!(SchemaType::of(&json!({"enum": ["a", null, "b"]}), &Map::new()).nullable);
     }
 }
