@@ -400,7 +400,8 @@ impl Emitter<'_> {
         }
     }
 
-    /// `PropertyValue` for a nested struct: a serde map with the same keys.
+    /// `PropertyValue` for a nested struct: written directly by its `write_properties` as a
+    /// field, and as a serde map with the same keys inside serde contexts.
     fn struct_property_value(&self, s: &StructDef) -> TokenStream {
         let name = ident(&s.name);
         let entries = s.fields.iter().map(|f| {
@@ -459,6 +460,10 @@ impl Emitter<'_> {
                     #(#entries)*
                     #extra
                     map.end()
+                }
+
+                fn write_json(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                    ::trackplan::Properties::write_properties(self, out)
                 }
             }
         }

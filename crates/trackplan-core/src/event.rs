@@ -78,8 +78,22 @@ pub struct PlanMetadata {
     note = "or mark the field `#[property(serde)]` to serialise it with its `serde::Serialize` impl"
 )]
 pub trait PropertyValue {
-    /// Serialise the value as JSON.
+    /// Serialise the value as JSON (inside other `serde` serialisation, e.g. `#[property(serde)]`
+    /// contexts and [`AsProperty`]).
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
+    /// Append the value as JSON text to `out`: what [`ObjectWriter::field`] calls.
+    ///
+    /// The default goes through [`serialize_property`](Self::serialize_property) with
+    /// `serde_json`. Objects override it to write themselves with an [`ObjectWriter`] (the
+    /// `#[derive(Properties)]` and `plan!` types do), and sequences, options and maps pass it on
+    /// to their items, so a typed event is written end to end without serde's map serializer.
+    /// An override must write exactly what `serialize_property` would.
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.serialize_property(&mut serde_json::Serializer::new(out))
+            .map_err(|e| EncodeError::json("property", e))
+    }
 
     /// Absent values leave their key out of the object (`Option::None` as a field).
     #[inline]
@@ -190,9 +204,7 @@ impl<'a> ObjectWriter<'a> {
             return Ok(());
         }
         self.key(quoted_key);
-        value
-            .serialize_property(&mut serde_json::Serializer::new(&mut *self.out))
-            .map_err(|e| EncodeError::json("property", e))
+        value.write_json(self.out)
     }
 
     /// Write `"key": value` for a field that bypasses [`PropertyValue`] (`#[property(serde)]`).
@@ -404,6 +416,10 @@ impl<T: PropertyValue + ?Sized> PropertyValue for &T {
         (**self).serialize_property(serializer)
     }
     #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (**self).write_json(out)
+    }
+    #[inline]
     fn is_absent(&self) -> bool {
         (**self).is_absent()
     }
@@ -413,6 +429,10 @@ impl<T: PropertyValue + ?Sized> PropertyValue for Box<T> {
     #[inline]
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         (**self).serialize_property(serializer)
+    }
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (**self).write_json(out)
     }
     #[inline]
     fn is_absent(&self) -> bool {
@@ -428,6 +448,16 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
         match self {
             Some(v) => v.serialize_property(serializer),
             None => serializer.serialize_none(),
+        }
+    }
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match self {
+            Some(v) => v.write_json(out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
         }
     }
     #[inline]
@@ -504,6 +534,16 @@ impl<T: PropertyValue> PropertyValue for Nullable<T> {
         }
     }
     #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match self {
+            Nullable::Value(v) => v.write_json(out),
+            Nullable::Absent | Nullable::Null => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+    #[inline]
     fn is_absent(&self) -> bool {
         Nullable::is_absent(self)
     }
@@ -522,9 +562,28 @@ where
     seq.end()
 }
 
+/// A JSON array of the items' [`PropertyValue::write_json`].
+fn write_json_seq<'a, T: PropertyValue + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item.write_json(out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
 impl<T: PropertyValue> PropertyValue for [T] {
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_seq(serializer, self.iter())
+    }
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_json_seq(self, out)
     }
 }
 
@@ -532,11 +591,17 @@ impl<T: PropertyValue, const N: usize> PropertyValue for [T; N] {
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_seq(serializer, self.iter())
     }
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_json_seq(self, out)
+    }
 }
 
 impl<T: PropertyValue> PropertyValue for Vec<T> {
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_seq(serializer, self.iter())
+    }
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_json_seq(self, out)
     }
 }
 
@@ -554,15 +619,40 @@ where
     map.end()
 }
 
+/// A JSON object of string keys and the values' [`PropertyValue::write_json`].
+fn write_json_map<'a, K: AsRef<str> + 'a, V: PropertyValue + 'a>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, key.as_ref())
+            .map_err(|e| EncodeError::json("property", e))?;
+        out.push(b':');
+        value.write_json(out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 impl<K: AsRef<str>, V: PropertyValue> PropertyValue for BTreeMap<K, V> {
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_map(serializer, self.iter())
+    }
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_json_map(self, out)
     }
 }
 
 impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
     fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_map(serializer, self.iter())
+    }
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_json_map(self, out)
     }
 }
 
@@ -648,6 +738,71 @@ mod tests {
     fn maps_and_cows() {
         let map: BTreeMap<&str, Cow<str>> = [("k", Cow::Borrowed("v"))].into();
         assert_eq!(write("\"m\":", &map), r#"{"m":{"k":"v"}}"#);
+    }
+
+    /// An object that writes itself directly, and says so if serde is used instead.
+    struct Direct(u8);
+
+    impl PropertyValue for Direct {
+        fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("via", "serde")?;
+            map.end()
+        }
+        fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+            let mut w = ObjectWriter::new(out);
+            w.field("\"via\":", "direct")?;
+            w.field("\"n\":", &self.0)?;
+            w.end();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn fields_sequences_options_and_maps_write_nested_objects_directly() {
+        let direct = r#"{"via":"direct","n":1}"#;
+        assert_eq!(write("\"o\":", &Direct(1)), format!(r#"{{"o":{direct}}}"#));
+        let nested = vec![Some(Box::new(Direct(1))), None];
+        assert_eq!(
+            write("\"v\":", &nested),
+            format!(r#"{{"v":[{direct},null]}}"#)
+        );
+        assert_eq!(
+            write("\"a\":", &[Nullable::Value(Direct(1)), Nullable::Null]),
+            format!(r#"{{"a":[{direct},null]}}"#)
+        );
+        let map: HashMap<String, Vec<Direct>> = [("k\"".to_owned(), vec![Direct(1)])].into();
+        assert_eq!(
+            write("\"m\":", &map),
+            format!(r#"{{"m":{{"k\"":[{direct}]}}}}"#)
+        );
+        // Inside serde (`AsProperty`), the serde path is kept.
+        assert_eq!(
+            serde_json::to_string(&AsProperty(&vec![Direct(1)])).unwrap(),
+            r#"[{"via":"serde"}]"#
+        );
+    }
+
+    #[test]
+    fn direct_json_matches_serde_for_the_standard_types() {
+        fn both<T: PropertyValue>(value: &T) -> (String, String) {
+            let mut direct = Vec::new();
+            value.write_json(&mut direct).unwrap();
+            let serde = serde_json::to_string(&AsProperty(value)).unwrap();
+            (String::from_utf8(direct).unwrap(), serde)
+        }
+        let (a, b) = both(&vec![vec![Some(1.5), None], vec![]]);
+        assert_eq!(a, b);
+        let (a, b) = both(&BTreeMap::from([
+            ("x\n", Nullable::Value("é\"")),
+            ("y", Nullable::Null),
+        ]));
+        assert_eq!(a, b);
+        let (a, b) = both(&[Some(Cow::Borrowed("a")), None]);
+        assert_eq!(a, b);
+        let mut out = Vec::new();
+        assert!(vec![1.0, f64::INFINITY].write_json(&mut out).is_err());
     }
 
     #[test]

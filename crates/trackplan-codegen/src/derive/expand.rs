@@ -175,7 +175,8 @@ impl Generator<'_, '_> {
         Some(quote_spanned!(ty.span()=> #krate::__private::#assert::<#ty>();))
     }
 
-    /// `PropertyValue` for a `Properties` type, so it nests inside other properties.
+    /// `PropertyValue` for a `Properties` type, so it nests inside other properties: written
+    /// directly by its `write_properties` as a field, through a serde map inside serde contexts.
     fn property_value_impl(&self) -> TokenStream {
         let krate = self.krate;
         let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
@@ -209,6 +210,14 @@ impl Generator<'_, '_> {
                     let #mutability __map = __serializer.serialize_map(#krate::__private::None)?;
                     #(#entries)*
                     __map.end()
+                }
+
+                #[inline]
+                fn write_json(
+                    &self,
+                    __out: &mut #krate::__private::Vec<u8>,
+                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    #krate::Properties::write_properties(self, __out)
                 }
             },
         )

@@ -249,6 +249,12 @@ impl ::trackplan::PropertyValue for Product {
         }
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl Product {
     #[doc(hidden)]
@@ -412,6 +418,12 @@ impl ::trackplan::PropertyValue for ProductListFilteredFiltersItem {
         map.serialize_entry("value", &::trackplan::event::AsProperty(&self.value))?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductListFilteredSortsItem {
@@ -444,6 +456,12 @@ impl ::trackplan::PropertyValue for ProductListFilteredSortsItem {
         map.serialize_entry("type", &::trackplan::event::AsProperty(&self.type_))?;
         map.serialize_entry("value", &::trackplan::event::AsProperty(&self.value))?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// User viewed a promotion.
@@ -3218,6 +3236,12 @@ impl ::trackplan::PropertyValue for CartSharedProductsItem {
             &::trackplan::event::AsProperty(&self.product_id),
         )?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// User reviewed a product.

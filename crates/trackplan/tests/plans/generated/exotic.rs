@@ -375,6 +375,12 @@ impl ::trackplan::PropertyValue for Node {
         }
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl Node {
     #[doc(hidden)]

@@ -762,6 +762,12 @@ for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
         }
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -935,6 +941,12 @@ for EveryNullableOptionalTypeOptionalObjectWithProperties {
             )?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 impl EveryNullableOptionalTypeOptionalObjectWithProperties {
@@ -1299,6 +1311,12 @@ for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -1468,6 +1486,12 @@ for EveryNullableRequiredTypeRequiredObjectWithProperties {
             &::trackplan::event::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 impl EveryNullableRequiredTypeRequiredObjectWithProperties {
@@ -1805,6 +1829,12 @@ impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalArrayWithProperties
         }
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -1976,6 +2006,12 @@ impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalObjectWithPropertie
             )?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 impl EveryOptionalTypeOptionalObjectWithProperties {
@@ -2282,6 +2318,12 @@ impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredArrayWithProperties
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -2426,6 +2468,12 @@ impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredObjectWithPropertie
             &::trackplan::event::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 impl EveryRequiredTypeRequiredObjectWithProperties {
@@ -2601,6 +2649,12 @@ impl ::trackplan::PropertyValue for NestedArraysUniverseCharactersItemItem {
         map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 /// Validates that clients handle objects-within-objects.
 ///
@@ -2661,6 +2715,12 @@ impl ::trackplan::PropertyValue for NestedObjectsGarage {
         map.serialize_entry("tunnel", &::trackplan::event::AsProperty(&self.tunnel))?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct NestedObjectsGarageTunnel {
@@ -2690,6 +2750,12 @@ impl ::trackplan::PropertyValue for NestedObjectsGarageTunnel {
             &::trackplan::event::AsProperty(&self.subterranean_lab),
         )?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2747,6 +2813,12 @@ impl ::trackplan::PropertyValue for NestedObjectsGarageTunnelSubterraneanLab {
             )?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Validates that clients handle collisions in property names within a single event.
@@ -2854,6 +2926,12 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision1Universe {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision1UniverseOccupantsItem {
@@ -2880,6 +2958,12 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision1UniverseOccupant
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Validates that clients handle collisions in object names across multiple events.
@@ -2949,6 +3033,12 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision2Universe {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision2UniverseOccupantsItem {
@@ -2975,6 +3065,12 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision2UniverseOccupant
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Validates that clients sanitize property names that contain invalid identifier characters.
@@ -3092,6 +3188,12 @@ impl ::trackplan::PropertyValue for SimpleArrayTypesObjectItem {
             map.serialize_entry("name", &::trackplan::event::AsProperty(&value))?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Validates that clients support fields with multiple (union) types.

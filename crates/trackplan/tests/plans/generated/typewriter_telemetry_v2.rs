@@ -123,6 +123,12 @@ impl ::trackplan::PropertyValue for CommandBuildConfig {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -199,6 +205,12 @@ impl ::trackplan::PropertyValue for CommandBuildConfigTrackingPlansItem {
             map.serialize_entry("path", &::trackplan::event::AsProperty(&value))?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Build Output mode
@@ -368,6 +380,12 @@ impl ::trackplan::PropertyValue for CommandErrorConfig {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -444,6 +462,12 @@ impl ::trackplan::PropertyValue for CommandErrorConfigTrackingPlansItem {
             map.serialize_entry("path", &::trackplan::event::AsProperty(&value))?;
         }
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// Track event `Command Help`, version 1 of the plan (`/rules/2/jsonSchema`).
@@ -605,6 +629,12 @@ impl ::trackplan::PropertyValue for CommandInitConfig {
         )?;
         map.end()
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
+    }
 }
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -675,6 +705,12 @@ impl ::trackplan::PropertyValue for CommandInitConfigTrackingPlansItem {
         map.serialize_entry("id", &::trackplan::event::AsProperty(&self.id))?;
         map.serialize_entry("path", &::trackplan::event::AsProperty(&self.path))?;
         map.end()
+    }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::Properties::write_properties(self, out)
     }
 }
 /// KitchenSink Event for testing all possible data types
