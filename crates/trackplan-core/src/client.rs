@@ -171,6 +171,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The high-volume preset: 8 requests in flight (see [`max_in_flight`](Self::max_in_flight)).
+    ///
+    /// For senders that burst thousands of events a second to a distant endpoint: with a round
+    /// trip of 20 ms, 2 requests in flight cap delivery at about 100 full requests a second,
+    /// and 8 keep the connection busy while adaptive batching (see
+    /// [`flush_at`](Self::flush_at)) fills each request. Light traffic behaves as with the
+    /// defaults. Settings given after it win.
+    ///
+    /// ```
+    /// let client = trackplan_core::Client::builder("WRITE_KEY").high_volume().build()?;
+    /// # drop(client);
+    /// # Ok::<(), trackplan_core::BuildError>(())
+    /// ```
+    pub fn high_volume(self) -> Self {
+        self.max_in_flight(8)
+    }
+
     /// Whole-request timeout per attempt (default 10 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;

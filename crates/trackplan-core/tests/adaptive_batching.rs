@@ -128,3 +128,44 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_high_volume_preset_allows_eight_requests_in_flight_and_later_settings_win() {
+    let preset = format!("{:?}", Client::builder("key").high_volume());
+    assert!(preset.contains("max_in_flight: 8"), "{preset}");
+    let overridden = format!(
+        "{:?}",
+        Client::builder("key").high_volume().max_in_flight(3)
+    );
+    assert!(overridden.contains("max_in_flight: 3"), "{overridden}");
+}
+
+#[test]
+fn the_high_volume_preset_keeps_eight_batches_in_delivery() {
+    let transport = GatedTransport::closed();
+    let client = Client::builder("key")
+        .transport(transport.clone())
+        .flush_at(1)
+        .high_volume()
+        .build()
+        .unwrap();
+    // With every slot held, each message queued while a slot is free leaves at once.
+    for _ in 0..8 {
+        let before = transport.sent().len();
+        track_padded(&client, 1, 0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while transport.sent().len() == before && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    assert_eq!(transport.sent().len(), 8);
+    track_padded(&client, 5, 0);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(transport.sent().len(), 8, "a ninth request started");
+    transport.open();
+    assert!(client
+        .shutdown_blocking(Duration::from_secs(30))
+        .is_complete());
+    let counts: Vec<usize> = transport.sent().iter().map(|&(n, _)| n).collect();
+    assert_eq!(counts, [1, 1, 1, 1, 1, 1, 1, 1, 5]);
+}
