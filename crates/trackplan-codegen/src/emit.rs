@@ -14,6 +14,8 @@ use quote::quote;
 use crate::plan::Call;
 use crate::schema::ir::*;
 
+mod ctor;
+
 /// The generator version written into `plan_metadata()`.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -337,6 +339,7 @@ impl Emitter<'_> {
             }
         });
         let value_impl = s.root.is_none().then(|| self.struct_property_value(s));
+        let constructor = ctor::constructor(self, s);
         quote! {
             #doc
             #derives
@@ -345,6 +348,7 @@ impl Emitter<'_> {
                 #extra
             }
             #root_impls
+            #constructor
             #payload_impl
             #value_impl
             #violations_fn

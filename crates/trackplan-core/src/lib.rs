@@ -24,6 +24,7 @@ mod worker;
 pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
+pub use event::Nullable;
 pub use event::{
     format_timestamp, EncodeError, Event, NoProperties, NumericProperty, ObjectWriter,
     PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringProperty,

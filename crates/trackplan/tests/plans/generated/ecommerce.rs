@@ -17,6 +17,12 @@ impl ::trackplan::Event for ProductsSearched {
         "Products Searched"
     }
 }
+impl ProductsSearched {
+    /// Builds `ProductsSearched` from the properties the plan requires: `query`.
+    pub fn new(query: ProductsSearchedQuery) -> Self {
+        Self { query }
+    }
+}
 impl ::trackplan::Properties for ProductsSearched {
     fn write_properties(
         &self,
@@ -80,6 +86,19 @@ impl ProductListViewed {
 impl ::trackplan::Event for ProductListViewed {
     fn event_name(&self) -> &str {
         "Product List Viewed"
+    }
+}
+impl ProductListViewed {
+    /// Builds `ProductListViewed` from the properties the plan requires: `products`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductListViewed { field: Some(value), ..ProductListViewed::new(products) }`.
+    pub fn new(products: ::std::vec::Vec<Product>) -> Self {
+        Self {
+            category: ::std::option::Option::None,
+            list_id: ::std::option::Option::None,
+            products,
+        }
     }
 }
 impl ::trackplan::Properties for ProductListViewed {
@@ -164,6 +183,27 @@ pub struct Product {
     pub url: ::std::option::Option<::std::string::String>,
     /// Variant of the product, such as its size or colour.
     pub variant: ::std::option::Option<::std::string::String>,
+}
+impl Product {
+    /// Builds `Product` with every property absent (the plan requires none): the same as `Product::default()`.
+    ///
+    /// Set properties with struct update syntax: `Product { field: Some(value), ..Product::new() }`.
+    pub fn new() -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::option::Option::None,
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for Product {
     fn write_properties(
@@ -335,6 +375,21 @@ impl ::trackplan::Event for ProductListFiltered {
         "Product List Filtered"
     }
 }
+impl ProductListFiltered {
+    /// Builds `ProductListFiltered` from the properties the plan requires: `products`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductListFiltered { field: Some(value), ..ProductListFiltered::new(products) }`.
+    pub fn new(products: ::std::vec::Vec<Product>) -> Self {
+        Self {
+            category: ::std::option::Option::None,
+            filters: ::std::option::Option::None,
+            list_id: ::std::option::Option::None,
+            products,
+            sorts: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for ProductListFiltered {
     fn write_properties(
         &self,
@@ -395,6 +450,18 @@ pub struct ProductListFilteredFiltersItem {
     /// Id of the selection chosen for the filter.
     pub value: ::std::string::String,
 }
+impl ProductListFilteredFiltersItem {
+    /// Builds `ProductListFilteredFiltersItem` from the properties the plan requires: `type_` (sent as `type`), `value`.
+    pub fn new(
+        type_: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            type_: ::std::convert::Into::into(type_),
+            value: ::std::convert::Into::into(value),
+        }
+    }
+}
 impl ::trackplan::Properties for ProductListFilteredFiltersItem {
     fn write_properties(
         &self,
@@ -433,6 +500,18 @@ pub struct ProductListFilteredSortsItem {
     pub type_: ::std::string::String,
     /// Id of the selection chosen for the sort.
     pub value: ::std::string::String,
+}
+impl ProductListFilteredSortsItem {
+    /// Builds `ProductListFilteredSortsItem` from the properties the plan requires: `type_` (sent as `type`), `value`.
+    pub fn new(
+        type_: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            type_: ::std::convert::Into::into(type_),
+            value: ::std::convert::Into::into(value),
+        }
+    }
 }
 impl ::trackplan::Properties for ProductListFilteredSortsItem {
     fn write_properties(
@@ -487,6 +566,20 @@ impl ::trackplan::Event for PromotionViewed {
         "Promotion Viewed"
     }
 }
+impl PromotionViewed {
+    /// Builds `PromotionViewed` from the properties the plan requires: `promotion_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `PromotionViewed { field: Some(value), ..PromotionViewed::new(promotion_id) }`.
+    pub fn new(promotion_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            creative: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            promotion_id: ::std::convert::Into::into(promotion_id),
+        }
+    }
+}
 impl ::trackplan::Properties for PromotionViewed {
     fn write_properties(
         &self,
@@ -529,6 +622,20 @@ impl PromotionClicked {
 impl ::trackplan::Event for PromotionClicked {
     fn event_name(&self) -> &str {
         "Promotion Clicked"
+    }
+}
+impl PromotionClicked {
+    /// Builds `PromotionClicked` from the properties the plan requires: `promotion_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `PromotionClicked { field: Some(value), ..PromotionClicked::new(promotion_id) }`.
+    pub fn new(promotion_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            creative: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            promotion_id: ::std::convert::Into::into(promotion_id),
+        }
     }
 }
 impl ::trackplan::Properties for PromotionClicked {
@@ -595,6 +702,28 @@ impl ProductClicked {
 impl ::trackplan::Event for ProductClicked {
     fn event_name(&self) -> &str {
         "Product Clicked"
+    }
+}
+impl ProductClicked {
+    /// Builds `ProductClicked` from the properties the plan requires: `product_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductClicked { field: Some(value), ..ProductClicked::new(product_id) }`.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for ProductClicked {
@@ -736,6 +865,30 @@ impl ProductViewed {
 impl ::trackplan::Event for ProductViewed {
     fn event_name(&self) -> &str {
         "Product Viewed"
+    }
+}
+impl ProductViewed {
+    /// Builds `ProductViewed` from the properties the plan requires: `product_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductViewed { field: Some(value), ..ProductViewed::new(product_id) }`.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            currency: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            value: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for ProductViewed {
@@ -917,6 +1070,29 @@ impl ::trackplan::Event for ProductAdded {
         "Product Added"
     }
 }
+impl ProductAdded {
+    /// Builds `ProductAdded` from the properties the plan requires: `product_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductAdded { field: Some(value), ..ProductAdded::new(product_id) }`.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            cart_id: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for ProductAdded {
     fn write_properties(
         &self,
@@ -1053,6 +1229,29 @@ impl ::trackplan::Event for ProductRemoved {
         "Product Removed"
     }
 }
+impl ProductRemoved {
+    /// Builds `ProductRemoved` from the properties the plan requires: `product_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductRemoved { field: Some(value), ..ProductRemoved::new(product_id) }`.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            cart_id: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for ProductRemoved {
     fn write_properties(
         &self,
@@ -1161,6 +1360,18 @@ impl ::trackplan::Event for CartViewed {
         "Cart Viewed"
     }
 }
+impl CartViewed {
+    /// Builds `CartViewed` from the properties the plan requires: `cart_id`, `products`.
+    pub fn new(
+        cart_id: impl ::std::convert::Into<::std::string::String>,
+        products: ::std::vec::Vec<Product>,
+    ) -> Self {
+        Self {
+            cart_id: ::std::convert::Into::into(cart_id),
+            products,
+        }
+    }
+}
 impl ::trackplan::Properties for CartViewed {
     fn write_properties(
         &self,
@@ -1254,6 +1465,26 @@ impl CheckoutStarted {
 impl ::trackplan::Event for CheckoutStarted {
     fn event_name(&self) -> &str {
         "Checkout Started"
+    }
+}
+impl CheckoutStarted {
+    /// Builds `CheckoutStarted` from the properties the plan requires: `products`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CheckoutStarted { field: Some(value), ..CheckoutStarted::new(products) }`.
+    pub fn new(products: ::std::vec::Vec<Product>) -> Self {
+        Self {
+            affiliation: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            currency: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::option::Option::None,
+            products,
+            revenue: ::std::option::Option::None,
+            shipping: ::std::option::Option::None,
+            tax: ::std::option::Option::None,
+            value: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for CheckoutStarted {
@@ -1439,6 +1670,20 @@ impl ::trackplan::Event for CheckoutStepViewed {
         "Checkout Step Viewed"
     }
 }
+impl CheckoutStepViewed {
+    /// Builds `CheckoutStepViewed` from the properties the plan requires: `step`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CheckoutStepViewed { field: Some(value), ..CheckoutStepViewed::new(step) }`.
+    pub fn new(step: i64) -> Self {
+        Self {
+            checkout_id: ::std::option::Option::None,
+            payment_method: ::std::option::Option::None,
+            shipping_method: ::std::option::Option::None,
+            step,
+        }
+    }
+}
 impl ::trackplan::Properties for CheckoutStepViewed {
     fn write_properties(
         &self,
@@ -1513,6 +1758,20 @@ impl CheckoutStepCompleted {
 impl ::trackplan::Event for CheckoutStepCompleted {
     fn event_name(&self) -> &str {
         "Checkout Step Completed"
+    }
+}
+impl CheckoutStepCompleted {
+    /// Builds `CheckoutStepCompleted` from the properties the plan requires: `step`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CheckoutStepCompleted { field: Some(value), ..CheckoutStepCompleted::new(step) }`.
+    pub fn new(step: i64) -> Self {
+        Self {
+            checkout_id: ::std::option::Option::None,
+            payment_method: ::std::option::Option::None,
+            shipping_method: ::std::option::Option::None,
+            step,
+        }
     }
 }
 impl ::trackplan::Properties for CheckoutStepCompleted {
@@ -1591,6 +1850,24 @@ impl PaymentInfoEntered {
 impl ::trackplan::Event for PaymentInfoEntered {
     fn event_name(&self) -> &str {
         "Payment Info Entered"
+    }
+}
+impl PaymentInfoEntered {
+    /// Builds `PaymentInfoEntered` from the properties the plan requires: `checkout_id`, `order_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `PaymentInfoEntered { field: Some(value), ..PaymentInfoEntered::new(checkout_id, order_id) }`.
+    pub fn new(
+        checkout_id: impl ::std::convert::Into<::std::string::String>,
+        order_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            checkout_id: ::std::convert::Into::into(checkout_id),
+            order_id: ::std::convert::Into::into(order_id),
+            payment_method: ::std::option::Option::None,
+            shipping_method: ::std::option::Option::None,
+            step: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for PaymentInfoEntered {
@@ -1689,6 +1966,26 @@ impl OrderUpdated {
 impl ::trackplan::Event for OrderUpdated {
     fn event_name(&self) -> &str {
         "Order Updated"
+    }
+}
+impl OrderUpdated {
+    /// Builds `OrderUpdated` from the properties the plan requires: `order_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `OrderUpdated { field: Some(value), ..OrderUpdated::new(order_id) }`.
+    pub fn new(order_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            affiliation: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            currency: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::convert::Into::into(order_id),
+            products: ::std::option::Option::None,
+            revenue: ::std::option::Option::None,
+            shipping: ::std::option::Option::None,
+            tax: ::std::option::Option::None,
+            total: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for OrderUpdated {
@@ -1901,6 +2198,31 @@ impl ::trackplan::Event for OrderCompleted {
         "Order Completed"
     }
 }
+impl OrderCompleted {
+    /// Builds `OrderCompleted` from the properties the plan requires: `order_id`, `products`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `OrderCompleted { field: Some(value), ..OrderCompleted::new(order_id, products) }`.
+    pub fn new(
+        order_id: impl ::std::convert::Into<::std::string::String>,
+        products: ::std::vec::Vec<Product>,
+    ) -> Self {
+        Self {
+            affiliation: ::std::option::Option::None,
+            checkout_id: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            currency: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::convert::Into::into(order_id),
+            products,
+            revenue: ::std::option::Option::None,
+            shipping: ::std::option::Option::None,
+            subtotal: ::std::option::Option::None,
+            tax: ::std::option::Option::None,
+            total: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for OrderCompleted {
     fn write_properties(
         &self,
@@ -2103,6 +2425,20 @@ impl ::trackplan::Event for OrderRefunded {
         "Order Refunded"
     }
 }
+impl OrderRefunded {
+    /// Builds `OrderRefunded` from the properties the plan requires: `order_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `OrderRefunded { field: Some(value), ..OrderRefunded::new(order_id) }`.
+    pub fn new(order_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            currency: ::std::option::Option::None,
+            order_id: ::std::convert::Into::into(order_id),
+            products: ::std::option::Option::None,
+            total: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for OrderRefunded {
     fn write_properties(
         &self,
@@ -2239,6 +2575,26 @@ impl OrderCancelled {
 impl ::trackplan::Event for OrderCancelled {
     fn event_name(&self) -> &str {
         "Order Cancelled"
+    }
+}
+impl OrderCancelled {
+    /// Builds `OrderCancelled` from the properties the plan requires: `order_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `OrderCancelled { field: Some(value), ..OrderCancelled::new(order_id) }`.
+    pub fn new(order_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            affiliation: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            currency: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::convert::Into::into(order_id),
+            products: ::std::option::Option::None,
+            revenue: ::std::option::Option::None,
+            shipping: ::std::option::Option::None,
+            tax: ::std::option::Option::None,
+            total: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for OrderCancelled {
@@ -2419,6 +2775,19 @@ impl ::trackplan::Event for CouponEntered {
         "Coupon Entered"
     }
 }
+impl CouponEntered {
+    /// Builds `CouponEntered` from the properties the plan requires: `coupon_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CouponEntered { field: Some(value), ..CouponEntered::new(coupon_id) }`.
+    pub fn new(coupon_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            cart_id: ::std::option::Option::None,
+            coupon_id: ::std::convert::Into::into(coupon_id),
+            order_id: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for CouponEntered {
     fn write_properties(
         &self,
@@ -2464,6 +2833,21 @@ impl CouponApplied {
 impl ::trackplan::Event for CouponApplied {
     fn event_name(&self) -> &str {
         "Coupon Applied"
+    }
+}
+impl CouponApplied {
+    /// Builds `CouponApplied` from the properties the plan requires: `coupon_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CouponApplied { field: Some(value), ..CouponApplied::new(coupon_id) }`.
+    pub fn new(coupon_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            cart_id: ::std::option::Option::None,
+            coupon_id: ::std::convert::Into::into(coupon_id),
+            coupon_name: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for CouponApplied {
@@ -2542,6 +2926,24 @@ impl ::trackplan::Event for CouponDenied {
         "Coupon Denied"
     }
 }
+impl CouponDenied {
+    /// Builds `CouponDenied` from the properties the plan requires: `coupon_id`, `reason`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CouponDenied { field: Some(value), ..CouponDenied::new(coupon_id, reason) }`.
+    pub fn new(
+        coupon_id: impl ::std::convert::Into<::std::string::String>,
+        reason: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            cart_id: ::std::option::Option::None,
+            coupon_id: ::std::convert::Into::into(coupon_id),
+            coupon_name: ::std::option::Option::None,
+            order_id: ::std::option::Option::None,
+            reason: ::std::convert::Into::into(reason),
+        }
+    }
+}
 impl ::trackplan::Properties for CouponDenied {
     fn write_properties(
         &self,
@@ -2589,6 +2991,21 @@ impl CouponRemoved {
 impl ::trackplan::Event for CouponRemoved {
     fn event_name(&self) -> &str {
         "Coupon Removed"
+    }
+}
+impl CouponRemoved {
+    /// Builds `CouponRemoved` from the properties the plan requires: `coupon_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CouponRemoved { field: Some(value), ..CouponRemoved::new(coupon_id) }`.
+    pub fn new(coupon_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            cart_id: ::std::option::Option::None,
+            coupon_id: ::std::convert::Into::into(coupon_id),
+            coupon_name: ::std::option::Option::None,
+            discount: ::std::option::Option::None,
+            order_id: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for CouponRemoved {
@@ -2689,6 +3106,33 @@ impl ProductAddedToWishlist {
 impl ::trackplan::Event for ProductAddedToWishlist {
     fn event_name(&self) -> &str {
         "Product Added to Wishlist"
+    }
+}
+impl ProductAddedToWishlist {
+    /// Builds `ProductAddedToWishlist` from the properties the plan requires: `product_id`, `wishlist_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductAddedToWishlist { field: Some(value), ..ProductAddedToWishlist::new(product_id, wishlist_id) }`.
+    pub fn new(
+        product_id: impl ::std::convert::Into<::std::string::String>,
+        wishlist_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+            wishlist_id: ::std::convert::Into::into(wishlist_id),
+            wishlist_name: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for ProductAddedToWishlist {
@@ -2828,6 +3272,33 @@ impl ProductRemovedFromWishlist {
 impl ::trackplan::Event for ProductRemovedFromWishlist {
     fn event_name(&self) -> &str {
         "Product Removed from Wishlist"
+    }
+}
+impl ProductRemovedFromWishlist {
+    /// Builds `ProductRemovedFromWishlist` from the properties the plan requires: `product_id`, `wishlist_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductRemovedFromWishlist { field: Some(value), ..ProductRemovedFromWishlist::new(product_id, wishlist_id) }`.
+    pub fn new(
+        product_id: impl ::std::convert::Into<::std::string::String>,
+        wishlist_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+            wishlist_id: ::std::convert::Into::into(wishlist_id),
+            wishlist_name: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for ProductRemovedFromWishlist {
@@ -2971,6 +3442,35 @@ impl ::trackplan::Event for WishlistProductAddedToCart {
         "Wishlist Product Added to Cart"
     }
 }
+impl WishlistProductAddedToCart {
+    /// Builds `WishlistProductAddedToCart` from the properties the plan requires: `cart_id`, `product_id`, `wishlist_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `WishlistProductAddedToCart { field: Some(value), ..WishlistProductAddedToCart::new(cart_id, product_id, wishlist_id) }`.
+    pub fn new(
+        cart_id: impl ::std::convert::Into<::std::string::String>,
+        product_id: impl ::std::convert::Into<::std::string::String>,
+        wishlist_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            cart_id: ::std::convert::Into::into(cart_id),
+            category: ::std::option::Option::None,
+            coupon: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            position: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            quantity: ::std::option::Option::None,
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+            wishlist_id: ::std::convert::Into::into(wishlist_id),
+            wishlist_name: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for WishlistProductAddedToCart {
     fn write_properties(
         &self,
@@ -3103,6 +3603,31 @@ impl ::trackplan::Event for ProductShared {
         "Product Shared"
     }
 }
+impl ProductShared {
+    /// Builds `ProductShared` from the properties the plan requires: `product_id`, `share_via`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductShared { field: Some(value), ..ProductShared::new(product_id, share_via) }`.
+    pub fn new(
+        product_id: impl ::std::convert::Into<::std::string::String>,
+        share_via: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            brand: ::std::option::Option::None,
+            category: ::std::option::Option::None,
+            image_url: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            product_id: ::std::convert::Into::into(product_id),
+            recipient: ::std::option::Option::None,
+            share_message: ::std::option::Option::None,
+            share_via: ::std::convert::Into::into(share_via),
+            sku: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+            variant: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for ProductShared {
     fn write_properties(
         &self,
@@ -3186,6 +3711,25 @@ impl ::trackplan::Event for CartShared {
         "Cart Shared"
     }
 }
+impl CartShared {
+    /// Builds `CartShared` from the properties the plan requires: `cart_id`, `products`, `share_via`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CartShared { field: Some(value), ..CartShared::new(cart_id, products, share_via) }`.
+    pub fn new(
+        cart_id: impl ::std::convert::Into<::std::string::String>,
+        products: ::std::vec::Vec<CartSharedProductsItem>,
+        share_via: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            cart_id: ::std::convert::Into::into(cart_id),
+            products,
+            recipient: ::std::option::Option::None,
+            share_message: ::std::option::Option::None,
+            share_via: ::std::convert::Into::into(share_via),
+        }
+    }
+}
 impl ::trackplan::Properties for CartShared {
     fn write_properties(
         &self,
@@ -3212,6 +3756,14 @@ impl ::trackplan::Properties for CartShared {
 pub struct CartSharedProductsItem {
     /// Database id of the product.
     pub product_id: ::std::string::String,
+}
+impl CartSharedProductsItem {
+    /// Builds `CartSharedProductsItem` from the properties the plan requires: `product_id`.
+    pub fn new(product_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            product_id: ::std::convert::Into::into(product_id),
+        }
+    }
 }
 impl ::trackplan::Properties for CartSharedProductsItem {
     fn write_properties(
@@ -3265,6 +3817,24 @@ impl ProductReviewed {
 impl ::trackplan::Event for ProductReviewed {
     fn event_name(&self) -> &str {
         "Product Reviewed"
+    }
+}
+impl ProductReviewed {
+    /// Builds `ProductReviewed` from the properties the plan requires: `product_id`, `rating`, `review_id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `ProductReviewed { field: Some(value), ..ProductReviewed::new(product_id, rating, review_id) }`.
+    pub fn new(
+        product_id: impl ::std::convert::Into<::std::string::String>,
+        rating: impl ::std::convert::Into<::std::string::String>,
+        review_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            product_id: ::std::convert::Into::into(product_id),
+            rating: ::std::convert::Into::into(rating),
+            review_body: ::std::option::Option::None,
+            review_id: ::std::convert::Into::into(review_id),
+        }
     }
 }
 impl ::trackplan::Properties for ProductReviewed {

@@ -50,6 +50,29 @@ impl ::trackplan::Event for EverythingOdd {
         "Everything Odd"
     }
 }
+impl EverythingOdd {
+    /// Builds `EverythingOdd` from the properties the plan requires: `tree`, `type_` (sent as `type`), `when`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `EverythingOdd { field: Some(value), ..EverythingOdd::new(tree, type_, when) }`.
+    pub fn new(tree: Node, type_: EverythingOddType, when: EverythingOddWhen) -> Self {
+        Self {
+            at: ::trackplan::event::Nullable::Absent,
+            by_day: ::std::option::Option::None,
+            contact: ::std::option::Option::None,
+            flag: ::trackplan::event::Nullable::Absent,
+            grid: ::std::option::Option::None,
+            level: ::std::option::Option::None,
+            price: ::std::option::Option::None,
+            scores: ::std::option::Option::None,
+            seen_at: ::std::option::Option::None,
+            tree,
+            type_,
+            when,
+            extra: ::std::collections::BTreeMap::new(),
+        }
+    }
+}
 impl ::trackplan::Properties for EverythingOdd {
     fn write_properties(
         &self,
@@ -339,6 +362,19 @@ pub struct Node {
     pub label: ::std::string::String,
     pub parent: ::std::option::Option<::std::boxed::Box<Node>>,
 }
+impl Node {
+    /// Builds `Node` from the properties the plan requires: `label`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `Node { field: Some(value), ..Node::new(label) }`.
+    pub fn new(label: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            children: ::std::option::Option::None,
+            label: ::std::convert::Into::into(label),
+            parent: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for Node {
     fn write_properties(
         &self,
@@ -504,6 +540,18 @@ impl Identify {
     /// The rule's name in the plan (empty for traits).
     pub const NAME: &'static str = "";
 }
+impl Identify {
+    /// Builds `Identify` from the properties the plan requires: `email`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `Identify { field: Some(value), ..Identify::new(email) }`.
+    pub fn new(email: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            email: ::std::convert::Into::into(email),
+            plan: ::trackplan::event::Nullable::Absent,
+        }
+    }
+}
 impl ::trackplan::Traits for Identify {
     fn write_traits(
         &self,
@@ -607,6 +655,16 @@ pub struct Pricing {
 impl Pricing {
     /// The page or screen name the plan gives this rule (may be empty).
     pub const NAME: &'static str = "Pricing";
+}
+impl Pricing {
+    /// Builds `Pricing` with every property absent (the plan requires none): the same as `Pricing::default()`.
+    ///
+    /// Set properties with struct update syntax: `Pricing { field: Some(value), ..Pricing::new() }`.
+    pub fn new() -> Self {
+        Self {
+            variant: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for Pricing {
     fn write_properties(

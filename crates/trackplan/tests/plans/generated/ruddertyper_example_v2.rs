@@ -14,6 +14,16 @@ impl Identify {
     /// The rule's name in the plan (empty for traits).
     pub const NAME: &'static str = "";
 }
+impl Identify {
+    /// Builds `Identify` with every property absent (the plan requires none): the same as `Identify::default()`.
+    ///
+    /// Set properties with struct update syntax: `Identify { field: Some(value), ..Identify::new() }`.
+    pub fn new() -> Self {
+        Self {
+            sample_property_1: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Traits for Identify {
     fn write_traits(
         &self,
@@ -45,6 +55,16 @@ pub struct Page {
 impl Page {
     /// The page or screen name the plan gives this rule (may be empty).
     pub const NAME: &'static str = "";
+}
+impl Page {
+    /// Builds `Page` with every property absent (the plan requires none): the same as `Page::default()`.
+    ///
+    /// Set properties with struct update syntax: `Page { field: Some(value), ..Page::new() }`.
+    pub fn new() -> Self {
+        Self {
+            sample_property_1: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for Page {
     fn write_properties(
@@ -78,6 +98,16 @@ impl Screen {
     /// The page or screen name the plan gives this rule (may be empty).
     pub const NAME: &'static str = "";
 }
+impl Screen {
+    /// Builds `Screen` with every property absent (the plan requires none): the same as `Screen::default()`.
+    ///
+    /// Set properties with struct update syntax: `Screen { field: Some(value), ..Screen::new() }`.
+    pub fn new() -> Self {
+        Self {
+            sample_property_1: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for Screen {
     fn write_properties(
         &self,
@@ -109,6 +139,16 @@ pub struct Group {
 impl Group {
     /// The rule's name in the plan (empty for traits).
     pub const NAME: &'static str = "";
+}
+impl Group {
+    /// Builds `Group` with every property absent (the plan requires none): the same as `Group::default()`.
+    ///
+    /// Set properties with struct update syntax: `Group { field: Some(value), ..Group::new() }`.
+    pub fn new() -> Self {
+        Self {
+            sample_property_1: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Traits for Group {
     fn write_traits(
@@ -147,6 +187,16 @@ impl SampleEvent1 {
 impl ::trackplan::Event for SampleEvent1 {
     fn event_name(&self) -> &str {
         "Sample event 1"
+    }
+}
+impl SampleEvent1 {
+    /// Builds `SampleEvent1` with every property absent (the plan requires none): the same as `SampleEvent1::default()`.
+    ///
+    /// Set properties with struct update syntax: `SampleEvent1 { field: Some(value), ..SampleEvent1::new() }`.
+    pub fn new() -> Self {
+        Self {
+            sample_property_1: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for SampleEvent1 {

@@ -14,6 +14,12 @@ impl ::trackplan::Event for X42TerribleEventName3 {
         "42_--terrible==\\\"event'++name~!3"
     }
 }
+impl X42TerribleEventName3 {
+    /// Builds `X42TerribleEventName3` with every property absent (the plan requires none): the same as `X42TerribleEventName3::default()`.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 impl ::trackplan::Properties for X42TerribleEventName3 {
     fn write_properties(
         &self,
@@ -45,6 +51,12 @@ impl ::trackplan::Event for AnalyticsInstanceMissing {
         "Analytics Instance Missing"
     }
 }
+impl AnalyticsInstanceMissing {
+    /// Builds `AnalyticsInstanceMissing` with every property absent (the plan requires none): the same as `AnalyticsInstanceMissing::default()`.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 impl ::trackplan::Properties for AnalyticsInstanceMissing {
     fn write_properties(
         &self,
@@ -74,6 +86,12 @@ impl AnalyticsInstanceMissingThrewError {
 impl ::trackplan::Event for AnalyticsInstanceMissingThrewError {
     fn event_name(&self) -> &str {
         "Analytics Instance Missing Threw Error"
+    }
+}
+impl AnalyticsInstanceMissingThrewError {
+    /// Builds `AnalyticsInstanceMissingThrewError` with every property absent (the plan requires none): the same as `AnalyticsInstanceMissingThrewError::default()`.
+    pub fn new() -> Self {
+        Self {}
     }
 }
 impl ::trackplan::Properties for AnalyticsInstanceMissingThrewError {
@@ -109,6 +127,16 @@ impl CustomViolationHandler {
 impl ::trackplan::Event for CustomViolationHandler {
     fn event_name(&self) -> &str {
         "Custom Violation Handler"
+    }
+}
+impl CustomViolationHandler {
+    /// Builds `CustomViolationHandler` from the properties the plan requires: `regex_property` (sent as `regex property`).
+    pub fn new(
+        regex_property: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            regex_property: ::std::convert::Into::into(regex_property),
+        }
     }
 }
 impl ::trackplan::Properties for CustomViolationHandler {
@@ -188,6 +216,12 @@ impl ::trackplan::Event for CustomViolationHandlerCalled {
         "Custom Violation Handler Called"
     }
 }
+impl CustomViolationHandlerCalled {
+    /// Builds `CustomViolationHandlerCalled` with every property absent (the plan requires none): the same as `CustomViolationHandlerCalled::default()`.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 impl ::trackplan::Properties for CustomViolationHandlerCalled {
     fn write_properties(
         &self,
@@ -221,6 +255,16 @@ impl DefaultViolationHandler {
 impl ::trackplan::Event for DefaultViolationHandler {
     fn event_name(&self) -> &str {
         "Default Violation Handler"
+    }
+}
+impl DefaultViolationHandler {
+    /// Builds `DefaultViolationHandler` from the properties the plan requires: `regex_property` (sent as `regex property`).
+    pub fn new(
+        regex_property: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            regex_property: ::std::convert::Into::into(regex_property),
+        }
     }
 }
 impl ::trackplan::Properties for DefaultViolationHandler {
@@ -300,6 +344,12 @@ impl ::trackplan::Event for DefaultViolationHandlerCalled {
         "Default Violation Handler Called"
     }
 }
+impl DefaultViolationHandlerCalled {
+    /// Builds `DefaultViolationHandlerCalled` with every property absent (the plan requires none): the same as `DefaultViolationHandlerCalled::default()`.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 impl ::trackplan::Properties for DefaultViolationHandlerCalled {
     fn write_properties(
         &self,
@@ -329,6 +379,12 @@ impl EmptyEvent {
 impl ::trackplan::Event for EmptyEvent {
     fn event_name(&self) -> &str {
         "Empty Event"
+    }
+}
+impl EmptyEvent {
+    /// Builds `EmptyEvent` with every property absent (the plan requires none): the same as `EmptyEvent::default()`.
+    pub fn new() -> Self {
+        Self {}
     }
 }
 impl ::trackplan::Properties for EmptyEvent {
@@ -365,6 +421,16 @@ impl EnumTypes {
 impl ::trackplan::Event for EnumTypes {
     fn event_name(&self) -> &str {
         "Enum Types"
+    }
+}
+impl EnumTypes {
+    /// Builds `EnumTypes` with every property absent (the plan requires none): the same as `EnumTypes::default()`.
+    ///
+    /// Set properties with struct update syntax: `EnumTypes { field: Some(value), ..EnumTypes::new() }`.
+    pub fn new() -> Self {
+        Self {
+            string_enum: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for EnumTypes {
@@ -434,6 +500,12 @@ impl EventCollided {
 impl ::trackplan::Event for EventCollided {
     fn event_name(&self) -> &str {
         "Event Collided"
+    }
+}
+impl EventCollided {
+    /// Builds `EventCollided` with every property absent (the plan requires none): the same as `EventCollided::default()`.
+    pub fn new() -> Self {
+        Self {}
     }
 }
 impl ::trackplan::Properties for EventCollided {
@@ -522,6 +594,25 @@ impl EveryNullableOptionalType {
 impl ::trackplan::Event for EveryNullableOptionalType {
     fn event_name(&self) -> &str {
         "Every Nullable Optional Type"
+    }
+}
+impl EveryNullableOptionalType {
+    /// Builds `EveryNullableOptionalType` with every property absent (the plan requires none): the same as `EveryNullableOptionalType::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryNullableOptionalType { field: Some(value), ..EveryNullableOptionalType::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::trackplan::event::Nullable::Absent,
+            optional_array_with_properties: ::trackplan::event::Nullable::Absent,
+            optional_boolean: ::trackplan::event::Nullable::Absent,
+            optional_int: ::trackplan::event::Nullable::Absent,
+            optional_number: ::trackplan::event::Nullable::Absent,
+            optional_object: ::trackplan::event::Nullable::Absent,
+            optional_object_with_properties: ::trackplan::event::Nullable::Absent,
+            optional_string: ::trackplan::event::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+        }
     }
 }
 impl ::trackplan::Properties for EveryNullableOptionalType {
@@ -671,6 +762,23 @@ pub struct EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub optional_string_with_regex: ::trackplan::event::Nullable<::std::string::String>,
+}
+impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
+    /// Builds `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem` with every property absent (the plan requires none): the same as `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem { field: Some(value), ..EveryNullableOptionalTypeOptionalArrayWithPropertiesItem::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::trackplan::event::Nullable::Absent,
+            optional_boolean: ::trackplan::event::Nullable::Absent,
+            optional_int: ::trackplan::event::Nullable::Absent,
+            optional_number: ::trackplan::event::Nullable::Absent,
+            optional_object: ::trackplan::event::Nullable::Absent,
+            optional_string: ::trackplan::event::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+        }
+    }
 }
 impl ::trackplan::Properties
 for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
@@ -852,6 +960,23 @@ pub struct EveryNullableOptionalTypeOptionalObjectWithProperties {
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub optional_string_with_regex: ::trackplan::event::Nullable<::std::string::String>,
+}
+impl EveryNullableOptionalTypeOptionalObjectWithProperties {
+    /// Builds `EveryNullableOptionalTypeOptionalObjectWithProperties` with every property absent (the plan requires none): the same as `EveryNullableOptionalTypeOptionalObjectWithProperties::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryNullableOptionalTypeOptionalObjectWithProperties { field: Some(value), ..EveryNullableOptionalTypeOptionalObjectWithProperties::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::trackplan::event::Nullable::Absent,
+            optional_boolean: ::trackplan::event::Nullable::Absent,
+            optional_int: ::trackplan::event::Nullable::Absent,
+            optional_number: ::trackplan::event::Nullable::Absent,
+            optional_object: ::trackplan::event::Nullable::Absent,
+            optional_string: ::trackplan::event::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+        }
+    }
 }
 impl ::trackplan::Properties for EveryNullableOptionalTypeOptionalObjectWithProperties {
     fn write_properties(
@@ -1060,6 +1185,50 @@ impl ::trackplan::Event for EveryNullableRequiredType {
         "Every Nullable Required Type"
     }
 }
+impl EveryNullableRequiredType {
+    /// Builds `EveryNullableRequiredType` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_array_with_properties` (sent as `required array with properties`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_object_with_properties` (sent as `required object with properties`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::option::Option<
+            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        >,
+        required_array_with_properties: ::std::option::Option<
+            ::std::vec::Vec<
+                ::std::option::Option<
+                    EveryNullableRequiredTypeRequiredArrayWithPropertiesItem,
+                >,
+            >,
+        >,
+        required_boolean: ::std::option::Option<bool>,
+        required_int: ::std::option::Option<i64>,
+        required_number: ::std::option::Option<f64>,
+        required_object: ::std::option::Option<
+            ::trackplan::__private::serde_json::Map<
+                ::std::string::String,
+                ::trackplan::__private::serde_json::Value,
+            >,
+        >,
+        required_object_with_properties: ::std::option::Option<
+            EveryNullableRequiredTypeRequiredObjectWithProperties,
+        >,
+        required_string: ::std::option::Option<::std::string::String>,
+        required_string_with_regex: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_array_with_properties,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_object_with_properties,
+            required_string,
+            required_string_with_regex,
+        }
+    }
+}
 impl ::trackplan::Properties for EveryNullableRequiredType {
     fn write_properties(
         &self,
@@ -1223,6 +1392,38 @@ pub struct EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     /// Sent as `required string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub required_string_with_regex: ::std::option::Option<::std::string::String>,
+}
+impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
+    /// Builds `EveryNullableRequiredTypeRequiredArrayWithPropertiesItem` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::option::Option<
+            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        >,
+        required_boolean: ::std::option::Option<bool>,
+        required_int: ::std::option::Option<i64>,
+        required_number: ::std::option::Option<f64>,
+        required_object: ::std::option::Option<
+            ::trackplan::__private::serde_json::Map<
+                ::std::string::String,
+                ::trackplan::__private::serde_json::Value,
+            >,
+        >,
+        required_string: ::std::option::Option<::std::string::String>,
+        required_string_with_regex: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_string,
+            required_string_with_regex,
+        }
+    }
 }
 impl ::trackplan::Properties
 for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
@@ -1400,6 +1601,38 @@ pub struct EveryNullableRequiredTypeRequiredObjectWithProperties {
     /// Sent as `required string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub required_string_with_regex: ::std::option::Option<::std::string::String>,
+}
+impl EveryNullableRequiredTypeRequiredObjectWithProperties {
+    /// Builds `EveryNullableRequiredTypeRequiredObjectWithProperties` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::option::Option<
+            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        >,
+        required_boolean: ::std::option::Option<bool>,
+        required_int: ::std::option::Option<i64>,
+        required_number: ::std::option::Option<f64>,
+        required_object: ::std::option::Option<
+            ::trackplan::__private::serde_json::Map<
+                ::std::string::String,
+                ::trackplan::__private::serde_json::Value,
+            >,
+        >,
+        required_string: ::std::option::Option<::std::string::String>,
+        required_string_with_regex: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_string,
+            required_string_with_regex,
+        }
+    }
 }
 impl ::trackplan::Properties for EveryNullableRequiredTypeRequiredObjectWithProperties {
     fn write_properties(
@@ -1600,6 +1833,25 @@ impl ::trackplan::Event for EveryOptionalType {
         "Every Optional Type"
     }
 }
+impl EveryOptionalType {
+    /// Builds `EveryOptionalType` with every property absent (the plan requires none): the same as `EveryOptionalType::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryOptionalType { field: Some(value), ..EveryOptionalType::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::std::option::Option::None,
+            optional_array_with_properties: ::std::option::Option::None,
+            optional_boolean: ::std::option::Option::None,
+            optional_int: ::std::option::Option::None,
+            optional_number: ::std::option::Option::None,
+            optional_object: ::std::option::Option::None,
+            optional_object_with_properties: ::std::option::Option::None,
+            optional_string: ::std::option::Option::None,
+            optional_string_with_regex: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for EveryOptionalType {
     fn write_properties(
         &self,
@@ -1740,6 +1992,23 @@ pub struct EveryOptionalTypeOptionalArrayWithPropertiesItem {
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub optional_string_with_regex: ::std::option::Option<::std::string::String>,
+}
+impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
+    /// Builds `EveryOptionalTypeOptionalArrayWithPropertiesItem` with every property absent (the plan requires none): the same as `EveryOptionalTypeOptionalArrayWithPropertiesItem::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryOptionalTypeOptionalArrayWithPropertiesItem { field: Some(value), ..EveryOptionalTypeOptionalArrayWithPropertiesItem::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::std::option::Option::None,
+            optional_boolean: ::std::option::Option::None,
+            optional_int: ::std::option::Option::None,
+            optional_number: ::std::option::Option::None,
+            optional_object: ::std::option::Option::None,
+            optional_string: ::std::option::Option::None,
+            optional_string_with_regex: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for EveryOptionalTypeOptionalArrayWithPropertiesItem {
     fn write_properties(
@@ -1918,6 +2187,23 @@ pub struct EveryOptionalTypeOptionalObjectWithProperties {
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub optional_string_with_regex: ::std::option::Option<::std::string::String>,
+}
+impl EveryOptionalTypeOptionalObjectWithProperties {
+    /// Builds `EveryOptionalTypeOptionalObjectWithProperties` with every property absent (the plan requires none): the same as `EveryOptionalTypeOptionalObjectWithProperties::default()`.
+    ///
+    /// Set properties with struct update syntax: `EveryOptionalTypeOptionalObjectWithProperties { field: Some(value), ..EveryOptionalTypeOptionalObjectWithProperties::new() }`.
+    pub fn new() -> Self {
+        Self {
+            optional_any: ::std::option::Option::None,
+            optional_array: ::std::option::Option::None,
+            optional_boolean: ::std::option::Option::None,
+            optional_int: ::std::option::Option::None,
+            optional_number: ::std::option::Option::None,
+            optional_object: ::std::option::Option::None,
+            optional_string: ::std::option::Option::None,
+            optional_string_with_regex: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for EveryOptionalTypeOptionalObjectWithProperties {
     fn write_properties(
@@ -2114,6 +2400,42 @@ impl ::trackplan::Event for EveryRequiredType {
         "Every Required Type"
     }
 }
+impl EveryRequiredType {
+    /// Builds `EveryRequiredType` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_array_with_properties` (sent as `required array with properties`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_object_with_properties` (sent as `required object with properties`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_array_with_properties: ::std::vec::Vec<
+            EveryRequiredTypeRequiredArrayWithPropertiesItem,
+        >,
+        required_boolean: bool,
+        required_int: i64,
+        required_number: f64,
+        required_object: ::trackplan::__private::serde_json::Map<
+            ::std::string::String,
+            ::trackplan::__private::serde_json::Value,
+        >,
+        required_object_with_properties: EveryRequiredTypeRequiredObjectWithProperties,
+        required_string: impl ::std::convert::Into<::std::string::String>,
+        required_string_with_regex: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_array_with_properties,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_object_with_properties,
+            required_string: ::std::convert::Into::into(required_string),
+            required_string_with_regex: ::std::convert::Into::into(
+                required_string_with_regex,
+            ),
+        }
+    }
+}
 impl ::trackplan::Properties for EveryRequiredType {
     fn write_properties(
         &self,
@@ -2253,6 +2575,36 @@ pub struct EveryRequiredTypeRequiredArrayWithPropertiesItem {
     /// Sent as `required string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub required_string_with_regex: ::std::string::String,
+}
+impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
+    /// Builds `EveryRequiredTypeRequiredArrayWithPropertiesItem` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_boolean: bool,
+        required_int: i64,
+        required_number: f64,
+        required_object: ::trackplan::__private::serde_json::Map<
+            ::std::string::String,
+            ::trackplan::__private::serde_json::Value,
+        >,
+        required_string: impl ::std::convert::Into<::std::string::String>,
+        required_string_with_regex: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_string: ::std::convert::Into::into(required_string),
+            required_string_with_regex: ::std::convert::Into::into(
+                required_string_with_regex,
+            ),
+        }
+    }
 }
 impl ::trackplan::Properties for EveryRequiredTypeRequiredArrayWithPropertiesItem {
     fn write_properties(
@@ -2405,6 +2757,36 @@ pub struct EveryRequiredTypeRequiredObjectWithProperties {
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
     pub required_string_with_regex: ::std::string::String,
 }
+impl EveryRequiredTypeRequiredObjectWithProperties {
+    /// Builds `EveryRequiredTypeRequiredObjectWithProperties` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        required_any: ::trackplan::__private::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_boolean: bool,
+        required_int: i64,
+        required_number: f64,
+        required_object: ::trackplan::__private::serde_json::Map<
+            ::std::string::String,
+            ::trackplan::__private::serde_json::Value,
+        >,
+        required_string: impl ::std::convert::Into<::std::string::String>,
+        required_string_with_regex: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            required_any,
+            required_array,
+            required_boolean,
+            required_int,
+            required_number,
+            required_object,
+            required_string: ::std::convert::Into::into(required_string),
+            required_string_with_regex: ::std::convert::Into::into(
+                required_string_with_regex,
+            ),
+        }
+    }
+}
 impl ::trackplan::Properties for EveryRequiredTypeRequiredObjectWithProperties {
     fn write_properties(
         &self,
@@ -2547,6 +2929,29 @@ impl ::trackplan::Event for LargeNumbersEvent {
         "Large Numbers Event"
     }
 }
+impl LargeNumbersEvent {
+    /// Builds `LargeNumbersEvent` from the properties the plan requires: `large_nullable_required_integer` (sent as `large nullable required integer`), `large_nullable_required_number` (sent as `large nullable required number`), `large_required_integer` (sent as `large required integer`), `large_required_number` (sent as `large required number`).
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `LargeNumbersEvent { field: Some(value), ..LargeNumbersEvent::new(large_nullable_required_integer, large_nullable_required_number, large_required_integer, large_required_number) }`.
+    pub fn new(
+        large_nullable_required_integer: ::std::option::Option<i64>,
+        large_nullable_required_number: ::std::option::Option<f64>,
+        large_required_integer: i64,
+        large_required_number: f64,
+    ) -> Self {
+        Self {
+            large_nullable_optional_integer: ::trackplan::event::Nullable::Absent,
+            large_nullable_optional_number: ::trackplan::event::Nullable::Absent,
+            large_nullable_required_integer,
+            large_nullable_required_number,
+            large_optional_integer: ::std::option::Option::None,
+            large_optional_number: ::std::option::Option::None,
+            large_required_integer,
+            large_required_number,
+        }
+    }
+}
 impl ::trackplan::Properties for LargeNumbersEvent {
     fn write_properties(
         &self,
@@ -2605,6 +3010,16 @@ impl ::trackplan::Event for NestedArrays {
         "Nested Arrays"
     }
 }
+impl NestedArrays {
+    /// Builds `NestedArrays` from the properties the plan requires: `universe_characters` (sent as `universeCharacters`).
+    pub fn new(
+        universe_characters: ::std::vec::Vec<
+            ::std::vec::Vec<NestedArraysUniverseCharactersItemItem>,
+        >,
+    ) -> Self {
+        Self { universe_characters }
+    }
+}
 impl ::trackplan::Properties for NestedArrays {
     fn write_properties(
         &self,
@@ -2627,6 +3042,14 @@ impl ::trackplan::Properties for NestedArrays {
 pub struct NestedArraysUniverseCharactersItemItem {
     /// The character's name.
     pub name: ::std::string::String,
+}
+impl NestedArraysUniverseCharactersItemItem {
+    /// Builds `NestedArraysUniverseCharactersItemItem` from the properties the plan requires: `name`.
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+        }
+    }
 }
 impl ::trackplan::Properties for NestedArraysUniverseCharactersItemItem {
     fn write_properties(
@@ -2672,6 +3095,12 @@ impl ::trackplan::Event for NestedObjects {
         "Nested Objects"
     }
 }
+impl NestedObjects {
+    /// Builds `NestedObjects` from the properties the plan requires: `garage`.
+    pub fn new(garage: NestedObjectsGarage) -> Self {
+        Self { garage }
+    }
+}
 impl ::trackplan::Properties for NestedObjects {
     fn write_properties(
         &self,
@@ -2693,6 +3122,12 @@ impl ::trackplan::Properties for NestedObjects {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NestedObjectsGarage {
     pub tunnel: NestedObjectsGarageTunnel,
+}
+impl NestedObjectsGarage {
+    /// Builds `NestedObjectsGarage` from the properties the plan requires: `tunnel`.
+    pub fn new(tunnel: NestedObjectsGarageTunnel) -> Self {
+        Self { tunnel }
+    }
 }
 impl ::trackplan::Properties for NestedObjectsGarage {
     fn write_properties(
@@ -2726,6 +3161,12 @@ impl ::trackplan::PropertyValue for NestedObjectsGarage {
 pub struct NestedObjectsGarageTunnel {
     /// Sent as `subterranean lab`.
     pub subterranean_lab: NestedObjectsGarageTunnelSubterraneanLab,
+}
+impl NestedObjectsGarageTunnel {
+    /// Builds `NestedObjectsGarageTunnel` from the properties the plan requires: `subterranean_lab` (sent as `subterranean lab`).
+    pub fn new(subterranean_lab: NestedObjectsGarageTunnelSubterraneanLab) -> Self {
+        Self { subterranean_lab }
+    }
 }
 impl ::trackplan::Properties for NestedObjectsGarageTunnel {
     fn write_properties(
@@ -2770,6 +3211,18 @@ pub struct NestedObjectsGarageTunnelSubterraneanLab {
     >,
     /// Sent as `summer\'s contingency plan`.
     pub summers_contingency_plan: ::std::option::Option<::std::string::String>,
+}
+impl NestedObjectsGarageTunnelSubterraneanLab {
+    /// Builds `NestedObjectsGarageTunnelSubterraneanLab` with every property absent (the plan requires none): the same as `NestedObjectsGarageTunnelSubterraneanLab::default()`.
+    ///
+    /// Set properties with struct update syntax: `NestedObjectsGarageTunnelSubterraneanLab { field: Some(value), ..NestedObjectsGarageTunnelSubterraneanLab::new() }`.
+    pub fn new() -> Self {
+        Self {
+            jerrys_memories: ::std::option::Option::None,
+            mortys_memories: ::std::option::Option::None,
+            summers_contingency_plan: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for NestedObjectsGarageTunnelSubterraneanLab {
     fn write_properties(
@@ -2840,6 +3293,18 @@ impl ::trackplan::Event for PropertiesCollided {
         "Properties Collided"
     }
 }
+impl PropertiesCollided {
+    /// Builds `PropertiesCollided` from the properties the plan requires: `property_collided` (sent as `Property Collided`), `property_collided_2` (sent as `property_collided`).
+    pub fn new(
+        property_collided: impl ::std::convert::Into<::std::string::String>,
+        property_collided_2: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            property_collided: ::std::convert::Into::into(property_collided),
+            property_collided_2: ::std::convert::Into::into(property_collided_2),
+        }
+    }
+}
 impl ::trackplan::Properties for PropertiesCollided {
     fn write_properties(
         &self,
@@ -2875,6 +3340,16 @@ impl ::trackplan::Event for PropertyObjectNameCollision1 {
         "Property Object Name Collision #1"
     }
 }
+impl PropertyObjectNameCollision1 {
+    /// Builds `PropertyObjectNameCollision1` with every property absent (the plan requires none): the same as `PropertyObjectNameCollision1::default()`.
+    ///
+    /// Set properties with struct update syntax: `PropertyObjectNameCollision1 { field: Some(value), ..PropertyObjectNameCollision1::new() }`.
+    pub fn new() -> Self {
+        Self {
+            universe: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for PropertyObjectNameCollision1 {
     fn write_properties(
         &self,
@@ -2899,6 +3374,18 @@ pub struct PropertyObjectNameCollision1Universe {
     pub name: ::std::string::String,
     /// The most important occupants in this universe.
     pub occupants: ::std::vec::Vec<PropertyObjectNameCollision1UniverseOccupantsItem>,
+}
+impl PropertyObjectNameCollision1Universe {
+    /// Builds `PropertyObjectNameCollision1Universe` from the properties the plan requires: `name`, `occupants`.
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        occupants: ::std::vec::Vec<PropertyObjectNameCollision1UniverseOccupantsItem>,
+    ) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+            occupants,
+        }
+    }
 }
 impl ::trackplan::Properties for PropertyObjectNameCollision1Universe {
     fn write_properties(
@@ -2937,6 +3424,14 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision1Universe {
 pub struct PropertyObjectNameCollision1UniverseOccupantsItem {
     /// The name of this occupant.
     pub name: ::std::string::String,
+}
+impl PropertyObjectNameCollision1UniverseOccupantsItem {
+    /// Builds `PropertyObjectNameCollision1UniverseOccupantsItem` from the properties the plan requires: `name`.
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+        }
+    }
 }
 impl ::trackplan::Properties for PropertyObjectNameCollision1UniverseOccupantsItem {
     fn write_properties(
@@ -2982,6 +3477,16 @@ impl ::trackplan::Event for PropertyObjectNameCollision2 {
         "Property Object Name Collision #2"
     }
 }
+impl PropertyObjectNameCollision2 {
+    /// Builds `PropertyObjectNameCollision2` with every property absent (the plan requires none): the same as `PropertyObjectNameCollision2::default()`.
+    ///
+    /// Set properties with struct update syntax: `PropertyObjectNameCollision2 { field: Some(value), ..PropertyObjectNameCollision2::new() }`.
+    pub fn new() -> Self {
+        Self {
+            universe: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for PropertyObjectNameCollision2 {
     fn write_properties(
         &self,
@@ -3006,6 +3511,18 @@ pub struct PropertyObjectNameCollision2Universe {
     pub name: ::std::string::String,
     /// The most important occupants in this universe.
     pub occupants: ::std::vec::Vec<PropertyObjectNameCollision2UniverseOccupantsItem>,
+}
+impl PropertyObjectNameCollision2Universe {
+    /// Builds `PropertyObjectNameCollision2Universe` from the properties the plan requires: `name`, `occupants`.
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        occupants: ::std::vec::Vec<PropertyObjectNameCollision2UniverseOccupantsItem>,
+    ) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+            occupants,
+        }
+    }
 }
 impl ::trackplan::Properties for PropertyObjectNameCollision2Universe {
     fn write_properties(
@@ -3044,6 +3561,14 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision2Universe {
 pub struct PropertyObjectNameCollision2UniverseOccupantsItem {
     /// The name of this occupant.
     pub name: ::std::string::String,
+}
+impl PropertyObjectNameCollision2UniverseOccupantsItem {
+    /// Builds `PropertyObjectNameCollision2UniverseOccupantsItem` from the properties the plan requires: `name`.
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+        }
+    }
 }
 impl ::trackplan::Properties for PropertyObjectNameCollision2UniverseOccupantsItem {
     fn write_properties(
@@ -3088,6 +3613,18 @@ impl PropertySanitized {
 impl ::trackplan::Event for PropertySanitized {
     fn event_name(&self) -> &str {
         "Property Sanitized"
+    }
+}
+impl PropertySanitized {
+    /// Builds `PropertySanitized` from the properties the plan requires: `x0000_terrible_property_name_3` (sent as `0000---terrible-property-name~!3`).
+    pub fn new(
+        x0000_terrible_property_name_3: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            x0000_terrible_property_name_3: ::std::convert::Into::into(
+                x0000_terrible_property_name_3,
+            ),
+        }
     }
 }
 impl ::trackplan::Properties for PropertySanitized {
@@ -3137,6 +3674,22 @@ impl ::trackplan::Event for SimpleArrayTypes {
         "Simple Array Types"
     }
 }
+impl SimpleArrayTypes {
+    /// Builds `SimpleArrayTypes` with every property absent (the plan requires none): the same as `SimpleArrayTypes::default()`.
+    ///
+    /// Set properties with struct update syntax: `SimpleArrayTypes { field: Some(value), ..SimpleArrayTypes::new() }`.
+    pub fn new() -> Self {
+        Self {
+            any: ::std::option::Option::None,
+            boolean: ::std::option::Option::None,
+            integer: ::std::option::Option::None,
+            nullable: ::std::option::Option::None,
+            number: ::std::option::Option::None,
+            object: ::std::option::Option::None,
+            string: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for SimpleArrayTypes {
     fn write_properties(
         &self,
@@ -3164,6 +3717,16 @@ impl ::trackplan::Properties for SimpleArrayTypes {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SimpleArrayTypesObjectItem {
     pub name: ::std::option::Option<::std::string::String>,
+}
+impl SimpleArrayTypesObjectItem {
+    /// Builds `SimpleArrayTypesObjectItem` with every property absent (the plan requires none): the same as `SimpleArrayTypesObjectItem::default()`.
+    ///
+    /// Set properties with struct update syntax: `SimpleArrayTypesObjectItem { field: Some(value), ..SimpleArrayTypesObjectItem::new() }`.
+    pub fn new() -> Self {
+        Self {
+            name: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for SimpleArrayTypesObjectItem {
     fn write_properties(
@@ -3210,6 +3773,12 @@ impl UnionType {
 impl ::trackplan::Event for UnionType {
     fn event_name(&self) -> &str {
         "Union Type"
+    }
+}
+impl UnionType {
+    /// Builds `UnionType` from the properties the plan requires: `universe_name`.
+    pub fn new(universe_name: ::std::option::Option<UnionTypeUniverseName>) -> Self {
+        Self { universe_name }
     }
 }
 impl ::trackplan::Properties for UnionType {
@@ -3267,6 +3836,12 @@ impl ::trackplan::Event for EventCollided2 {
         "event_collided"
     }
 }
+impl EventCollided2 {
+    /// Builds `EventCollided2` with every property absent (the plan requires none): the same as `EventCollided2::default()`.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 impl ::trackplan::Properties for EventCollided2 {
     fn write_properties(
         &self,
@@ -3299,6 +3874,14 @@ impl NoIdType {
 impl ::trackplan::Event for NoIdType {
     fn event_name(&self) -> &str {
         "NoID type"
+    }
+}
+impl NoIdType {
+    /// Builds `NoIdType` from the properties the plan requires: `no_id_prop`.
+    pub fn new(no_id_prop: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            no_id_prop: ::std::convert::Into::into(no_id_prop),
+        }
     }
 }
 impl ::trackplan::Properties for NoIdType {

@@ -25,6 +25,19 @@ impl ::trackplan::Event for SignInFailed {
         "Sign In Failed"
     }
 }
+impl SignInFailed {
+    /// Builds `SignInFailed` from the properties the plan requires: `id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `SignInFailed { field: Some(value), ..SignInFailed::new(id) }`.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            num_attempts: ::std::option::Option::None,
+            remember_me: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for SignInFailed {
     fn write_properties(
         &self,
@@ -68,6 +81,19 @@ impl SignInSubmitted {
 impl ::trackplan::Event for SignInSubmitted {
     fn event_name(&self) -> &str {
         "Sign In Submitted"
+    }
+}
+impl SignInSubmitted {
+    /// Builds `SignInSubmitted` from the properties the plan requires: `id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `SignInSubmitted { field: Some(value), ..SignInSubmitted::new(id) }`.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            num_attempts: ::std::option::Option::None,
+            remember_me: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for SignInSubmitted {
@@ -115,6 +141,19 @@ impl ::trackplan::Event for SignInSucceeded {
         "Sign In Succeeded"
     }
 }
+impl SignInSucceeded {
+    /// Builds `SignInSucceeded` from the properties the plan requires: `id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `SignInSucceeded { field: Some(value), ..SignInSucceeded::new(id) }`.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            num_attempts: ::std::option::Option::None,
+            remember_me: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for SignInSucceeded {
     fn write_properties(
         &self,
@@ -158,6 +197,19 @@ impl UserSignedOut {
 impl ::trackplan::Event for UserSignedOut {
     fn event_name(&self) -> &str {
         "User Signed Out"
+    }
+}
+impl UserSignedOut {
+    /// Builds `UserSignedOut` from the properties the plan requires: `id`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `UserSignedOut { field: Some(value), ..UserSignedOut::new(id) }`.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            num_attempts: ::std::option::Option::None,
+            remember_me: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for UserSignedOut {

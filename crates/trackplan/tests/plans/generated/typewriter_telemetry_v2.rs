@@ -31,6 +31,26 @@ impl ::trackplan::Event for CommandBuild {
         "Command Build"
     }
 }
+impl CommandBuild {
+    /// Builds `CommandBuild` from the properties the plan requires: `config`, `duration`, `is_ci` (sent as `isCI`), `mode`, `raw_command` (sent as `rawCommand`), `workspace`.
+    pub fn new(
+        config: CommandBuildConfig,
+        duration: f64,
+        is_ci: impl ::std::convert::Into<::std::string::String>,
+        mode: CommandBuildMode,
+        raw_command: impl ::std::convert::Into<::std::string::String>,
+        workspace: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            config,
+            duration,
+            is_ci: ::std::convert::Into::into(is_ci),
+            mode,
+            raw_command: ::std::convert::Into::into(raw_command),
+            workspace: ::std::convert::Into::into(workspace),
+        }
+    }
+}
 impl ::trackplan::Properties for CommandBuild {
     fn write_properties(
         &self,
@@ -78,6 +98,25 @@ pub struct CommandBuildConfig {
     ///
     /// Sent as `trackingPlans`.
     pub tracking_plans: ::std::vec::Vec<CommandBuildConfigTrackingPlansItem>,
+}
+impl CommandBuildConfig {
+    /// Builds `CommandBuildConfig` from the properties the plan requires: `language`, `sdk`, `tracking_plans` (sent as `trackingPlans`).
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CommandBuildConfig { field: Some(value), ..CommandBuildConfig::new(language, sdk, tracking_plans) }`.
+    pub fn new(
+        language: impl ::std::convert::Into<::std::string::String>,
+        sdk: impl ::std::convert::Into<::std::string::String>,
+        tracking_plans: ::std::vec::Vec<CommandBuildConfigTrackingPlansItem>,
+    ) -> Self {
+        Self {
+            language: ::std::convert::Into::into(language),
+            language_options: ::std::option::Option::None,
+            sdk: ::std::convert::Into::into(sdk),
+            token_type: ::std::option::Option::None,
+            tracking_plans,
+        }
+    }
 }
 impl ::trackplan::Properties for CommandBuildConfig {
     fn write_properties(
@@ -176,6 +215,17 @@ pub struct CommandBuildConfigTrackingPlansItem {
     pub id: ::std::option::Option<::std::string::String>,
     /// Path to output code
     pub path: ::std::option::Option<::std::string::String>,
+}
+impl CommandBuildConfigTrackingPlansItem {
+    /// Builds `CommandBuildConfigTrackingPlansItem` with every property absent (the plan requires none): the same as `CommandBuildConfigTrackingPlansItem::default()`.
+    ///
+    /// Set properties with struct update syntax: `CommandBuildConfigTrackingPlansItem { field: Some(value), ..CommandBuildConfigTrackingPlansItem::new() }`.
+    pub fn new() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            path: ::std::option::Option::None,
+        }
+    }
 }
 impl ::trackplan::Properties for CommandBuildConfigTrackingPlansItem {
     fn write_properties(
@@ -287,6 +337,31 @@ impl ::trackplan::Event for CommandError {
         "Command Error"
     }
 }
+impl CommandError {
+    /// Builds `CommandError` from the properties the plan requires: `error`, `error_message` (sent as `errorMessage`), `is_ci` (sent as `isCI`), `raw_command` (sent as `rawCommand`).
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CommandError { field: Some(value), ..CommandError::new(error, error_message, is_ci, raw_command) }`.
+    pub fn new(
+        error: ::trackplan::__private::serde_json::Map<
+            ::std::string::String,
+            ::trackplan::__private::serde_json::Value,
+        >,
+        error_message: impl ::std::convert::Into<::std::string::String>,
+        is_ci: impl ::std::convert::Into<::std::string::String>,
+        raw_command: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            config: ::std::option::Option::None,
+            error,
+            error_code: ::std::option::Option::None,
+            error_message: ::std::convert::Into::into(error_message),
+            is_ci: ::std::convert::Into::into(is_ci),
+            raw_command: ::std::convert::Into::into(raw_command),
+            workspace: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for CommandError {
     fn write_properties(
         &self,
@@ -335,6 +410,25 @@ pub struct CommandErrorConfig {
     ///
     /// Sent as `trackingPlans`.
     pub tracking_plans: ::std::vec::Vec<CommandErrorConfigTrackingPlansItem>,
+}
+impl CommandErrorConfig {
+    /// Builds `CommandErrorConfig` from the properties the plan requires: `language`, `sdk`, `tracking_plans` (sent as `trackingPlans`).
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CommandErrorConfig { field: Some(value), ..CommandErrorConfig::new(language, sdk, tracking_plans) }`.
+    pub fn new(
+        language: impl ::std::convert::Into<::std::string::String>,
+        sdk: impl ::std::convert::Into<::std::string::String>,
+        tracking_plans: ::std::vec::Vec<CommandErrorConfigTrackingPlansItem>,
+    ) -> Self {
+        Self {
+            language: ::std::convert::Into::into(language),
+            language_options: ::std::option::Option::None,
+            sdk: ::std::convert::Into::into(sdk),
+            token_type: ::std::option::Option::None,
+            tracking_plans,
+        }
+    }
 }
 impl ::trackplan::Properties for CommandErrorConfig {
     fn write_properties(
@@ -434,6 +528,17 @@ pub struct CommandErrorConfigTrackingPlansItem {
     /// Path to output code
     pub path: ::std::option::Option<::std::string::String>,
 }
+impl CommandErrorConfigTrackingPlansItem {
+    /// Builds `CommandErrorConfigTrackingPlansItem` with every property absent (the plan requires none): the same as `CommandErrorConfigTrackingPlansItem::default()`.
+    ///
+    /// Set properties with struct update syntax: `CommandErrorConfigTrackingPlansItem { field: Some(value), ..CommandErrorConfigTrackingPlansItem::new() }`.
+    pub fn new() -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            path: ::std::option::Option::None,
+        }
+    }
+}
 impl ::trackplan::Properties for CommandErrorConfigTrackingPlansItem {
     fn write_properties(
         &self,
@@ -487,6 +592,14 @@ impl ::trackplan::Event for CommandHelp {
         "Command Help"
     }
 }
+impl CommandHelp {
+    /// Builds `CommandHelp` from the properties the plan requires: `raw_command` (sent as `rawCommand`).
+    pub fn new(raw_command: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            raw_command: ::std::convert::Into::into(raw_command),
+        }
+    }
+}
 impl ::trackplan::Properties for CommandHelp {
     fn write_properties(
         &self,
@@ -530,6 +643,24 @@ impl CommandInit {
 impl ::trackplan::Event for CommandInit {
     fn event_name(&self) -> &str {
         "Command Init"
+    }
+}
+impl CommandInit {
+    /// Builds `CommandInit` from the properties the plan requires: `config`, `duration`, `raw_command` (sent as `rawCommand`).
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CommandInit { field: Some(value), ..CommandInit::new(config, duration, raw_command) }`.
+    pub fn new(
+        config: CommandInitConfig,
+        duration: f64,
+        raw_command: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            config,
+            duration,
+            has_config: ::std::option::Option::None,
+            raw_command: ::std::convert::Into::into(raw_command),
+        }
     }
 }
 impl ::trackplan::Properties for CommandInit {
@@ -579,6 +710,28 @@ pub struct CommandInitConfig {
     pub tracking_plans: ::std::vec::Vec<CommandInitConfigTrackingPlansItem>,
     /// User Segment Workspace
     pub workspace: ::std::string::String,
+}
+impl CommandInitConfig {
+    /// Builds `CommandInitConfig` from the properties the plan requires: `language`, `sdk`, `token_type` (sent as `tokenType`), `tracking_plans` (sent as `trackingPlans`), `workspace`.
+    ///
+    /// Optional properties start absent; set them with struct update syntax:
+    /// `CommandInitConfig { field: Some(value), ..CommandInitConfig::new(language, sdk, token_type, tracking_plans, workspace) }`.
+    pub fn new(
+        language: impl ::std::convert::Into<::std::string::String>,
+        sdk: impl ::std::convert::Into<::std::string::String>,
+        token_type: CommandInitConfigTokenType,
+        tracking_plans: ::std::vec::Vec<CommandInitConfigTrackingPlansItem>,
+        workspace: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            language: ::std::convert::Into::into(language),
+            language_options: ::std::option::Option::None,
+            sdk: ::std::convert::Into::into(sdk),
+            token_type,
+            tracking_plans,
+            workspace: ::std::convert::Into::into(workspace),
+        }
+    }
 }
 impl ::trackplan::Properties for CommandInitConfig {
     fn write_properties(
@@ -683,6 +836,18 @@ pub struct CommandInitConfigTrackingPlansItem {
     /// Path to output code
     pub path: ::std::string::String,
 }
+impl CommandInitConfigTrackingPlansItem {
+    /// Builds `CommandInitConfigTrackingPlansItem` from the properties the plan requires: `id`, `path`.
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        path: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            path: ::std::convert::Into::into(path),
+        }
+    }
+}
 impl ::trackplan::Properties for CommandInitConfigTrackingPlansItem {
     fn write_properties(
         &self,
@@ -751,6 +916,24 @@ impl KitchenSink {
 impl ::trackplan::Event for KitchenSink {
     fn event_name(&self) -> &str {
         "KitchenSink"
+    }
+}
+impl KitchenSink {
+    /// Builds `KitchenSink` with every property absent (the plan requires none): the same as `KitchenSink::default()`.
+    ///
+    /// Set properties with struct update syntax: `KitchenSink { field: Some(value), ..KitchenSink::new() }`.
+    pub fn new() -> Self {
+        Self {
+            a_boolean: ::std::option::Option::None,
+            a_date: ::std::option::Option::None,
+            a_number: ::std::option::Option::None,
+            a_string: ::std::option::Option::None,
+            an_array: ::std::option::Option::None,
+            an_enum: ::std::option::Option::None,
+            an_integer: ::std::option::Option::None,
+            an_object: ::std::option::Option::None,
+            anything: ::std::option::Option::None,
+        }
     }
 }
 impl ::trackplan::Properties for KitchenSink {
@@ -829,6 +1012,14 @@ impl VersionCommand {
 impl ::trackplan::Event for VersionCommand {
     fn event_name(&self) -> &str {
         "VersionCommand"
+    }
+}
+impl VersionCommand {
+    /// Builds `VersionCommand` from the properties the plan requires: `version`.
+    pub fn new(version: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            version: ::std::convert::Into::into(version),
+        }
     }
 }
 impl ::trackplan::Properties for VersionCommand {
