@@ -28,7 +28,8 @@ pub struct Container {
     pub case: Case,
     /// `crate = "..."`: the path of the trackplan crate in generated code.
     pub krate: Option<syn::Path>,
-    /// `plan = "..."`: check the item against this tracking plan (Event, Traits).
+    /// `plan = "..."`: check the item against this tracking plan (Event, Traits); its names are
+    /// then the plan's, exempt from the naming conventions.
     pub plan: Option<LitStr>,
     /// `call = "identify" | "group"`: which plan rule traits are checked against.
     pub call: Option<(Call, Span)>,

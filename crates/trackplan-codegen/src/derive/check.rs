@@ -4,6 +4,11 @@
 //!
 //! Reserved properties (`revenue`, `value`, `currency`) and unsupported field types need types:
 //! the expansion asserts them on each field's type (see `expand.rs`).
+//!
+//! An item checked against a plan (`plan = "..."`) takes its names from the plan, whatever
+//! conventions the plan follows: the naming-convention checks are skipped for it, since the plan
+//! check already reports every name the plan does not have. Empty and duplicate names are still
+//! errors.
 
 use std::collections::HashSet;
 
@@ -13,15 +18,22 @@ use super::ctxt::Ctxt;
 use super::Derive;
 
 pub fn check(cx: &Ctxt, container: &Container<'_>) {
+    let names_from_plan = container.attrs.plan.is_some();
     if let Some(name) = &container.event_name {
-        check_event_name(cx, name, container.attrs.allow_name);
+        check_event_name(cx, name, container.attrs.allow_name || names_from_plan);
     }
     match &container.data {
         None => {}
         Some(Data::Struct(_)) => {
             let names: Vec<&WireName> = container.sent_fields().map(|f| &f.wire).collect();
             for name in &names {
-                check_property_name(cx, container.derive, container.attrs.case, name);
+                check_property_name(
+                    cx,
+                    container.derive,
+                    container.attrs.case,
+                    name,
+                    names_from_plan,
+                );
             }
             check_duplicates(cx, &names, "property");
         }
@@ -37,6 +49,7 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
     }
 }
 
+/// `allow_name`: any non-empty name is accepted (`allow_name`, or a name the plan checks).
 fn check_event_name(cx: &Ctxt, name: &WireName, allow_name: bool) {
     if name.value.trim().is_empty() {
         cx.error_at(
@@ -67,7 +80,8 @@ fn check_event_name(cx: &Ctxt, name: &WireName, allow_name: bool) {
     );
 }
 
-fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName) {
+/// `any_case`: the name comes from a plan, which is the authority on its spelling.
+fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName, any_case: bool) {
     if name.value.is_empty() {
         cx.error_at(
             name.span,
@@ -75,7 +89,8 @@ fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName) {
         );
         return;
     }
-    if case.matches(&name.value)
+    if any_case
+        || case.matches(&name.value)
         || (derive == Derive::Traits && case::is_reserved_trait(&name.value))
     {
         return;
@@ -129,5 +144,69 @@ fn check_duplicates(cx: &Ctxt, names: &[&WireName], what: &str) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{parse_quote, DeriveInput};
+
+    use super::*;
+
+    /// The messages `check` reports for `input` under `derive`.
+    fn messages(derive: Derive, input: &DeriveInput) -> Vec<String> {
+        let cx = Ctxt::new();
+        let container = Container::from_ast(&cx, derive, input);
+        check(&cx, &container);
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn conventions_are_checked_without_a_plan() {
+        let input: DeriveInput = parse_quote! {
+            #[event(name = "sign_in_failed")]
+            struct SignInFailed { #[property(rename = "numAttempts")] attempts: i64 }
+        };
+        let messages = messages(Derive::Event, &input);
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(messages[0].contains("not Title Case"), "{messages:#?}");
+        assert!(messages[1].contains("not snake_case"), "{messages:#?}");
+    }
+
+    #[test]
+    fn a_plan_is_the_authority_on_names() {
+        let event: DeriveInput = parse_quote! {
+            #[event(name = "sign_in_failed", plan = "plan.json")]
+            struct SignInFailed { #[property(rename = "numAttempts")] attempts: i64, rememberMe: bool }
+        };
+        assert_eq!(messages(Derive::Event, &event), Vec::<String>::new());
+        let traits: DeriveInput = parse_quote! {
+            #[traits(plan = "plan.json")]
+            struct UserTraits { #[property(rename = "Favourite Colour")] colour: String }
+        };
+        assert_eq!(messages(Derive::Traits, &traits), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_plan_keeps_empty_and_duplicate_names_errors() {
+        let input: DeriveInput = parse_quote! {
+            #[event(name = " ", plan = "plan.json")]
+            struct SignInFailed {
+                #[property(rename = "numAttempts")] attempts: i64,
+                #[property(rename = "numAttempts")] tries: i64,
+                #[property(rename = "")] nothing: bool,
+            }
+        };
+        let messages = messages(Derive::Event, &input);
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].contains("empty event name"), "{messages:#?}");
+        assert!(messages[1].contains("empty property name"), "{messages:#?}");
+        assert!(
+            messages[2].contains("duplicate property `numAttempts`"),
+            "{messages:#?}"
+        );
     }
 }
