@@ -1,6 +1,6 @@
 //! Transport peer comparison, in one run: the same realistic "Order Completed" events through
-//! trackplan (typed with `#[derive(Event)]` at its defaults, with the high-volume setting
-//! `max_in_flight(8)`, with gzip off, and untyped `RawEvent`), the `segment` crate 0.2.6
+//! trackplan (typed with `#[derive(Event)]` at its defaults, with the `high_volume()` preset
+//! (8 requests in flight), with gzip off, and untyped `RawEvent`), the `segment` crate 0.2.6
 //! (`AutoBatcher`) and `rudderanalytics` 2.0.1, each at its default settings, to the same loopback
 //! server.
 //!
@@ -86,7 +86,7 @@ impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
 enum Variant {
     /// `#[derive(Event)]`, default settings.
     Derive,
-    /// `#[derive(Event)]` with the documented high-volume setting: `max_in_flight(8)`.
+    /// `#[derive(Event)]` with the high-volume preset (`high_volume()`: `max_in_flight(8)`).
     DeriveHighVolume,
     /// `#[derive(Event)]` with gzip off (a loopback or LAN collector: no bandwidth to save).
     DeriveNoGzip,
@@ -145,7 +145,7 @@ impl Bench {
             // as the other libraries' callers wait for their sends, instead of refusing.
             .when_full(FullPolicy::Block(Duration::from_secs(120)));
         match variant {
-            Variant::DeriveHighVolume => builder = builder.max_in_flight(8),
+            Variant::DeriveHighVolume => builder = builder.high_volume(),
             Variant::DeriveNoGzip => builder = builder.gzip(false),
             Variant::Derive | Variant::Raw => {}
         }
