@@ -21,7 +21,7 @@
 use proc_macro2::{Span, TokenStream};
 use serde_json::{Map, Value};
 
-use crate::plan::{self, pointer_push, Call, LoadOptions, Rule};
+use crate::plan::{self, closest_name, pointer_push, Call, LoadOptions, Rule};
 use crate::plan_path::{plan_errors_to_syn, PlanPath};
 
 /// What the derive knows about the item being checked.
@@ -140,11 +140,9 @@ fn find_rule<'p>(
             .iter()
             .find(|r| r.call == Call::Track && r.name == name)
             .ok_or_else(|| {
-                let similar = rules
-                    .iter()
-                    .filter(|r| r.call == Call::Track)
-                    .find(|r| normalise(&r.name) == normalise(name))
-                    .map(|r| format!("; did you mean `{}`?", r.name))
+                let tracks = rules.iter().filter(|r| r.call == Call::Track);
+                let similar = closest_name(name, tracks.map(|r| r.name.as_str()))
+                    .map(|planned| format!("; did you mean `{planned}`?"))
                     .unwrap_or_else(|| {
                         "; add it to the plan or fix `#[event(name = \"...\")]`".to_owned()
                     });
@@ -164,13 +162,6 @@ fn find_rule<'p>(
             )
         }),
     }
-}
-
-fn normalise(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 fn list(names: &[&str]) -> String {

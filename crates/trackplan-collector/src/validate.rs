@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::Value;
-use trackplan_codegen::plan::{Call, Plan, Rule};
+use trackplan_codegen::plan::{closest_name, Call, Plan, Rule};
 
 use crate::segment_rules::check_message;
 use crate::Violation;
@@ -141,10 +141,18 @@ impl Validator {
             }
             // Tracks must be planned; the plan constrains other calls only where it defines them.
             None if call == Call::Track && message.get("event").is_some_and(Value::is_string) => {
+                let mut planned: Vec<&str> = by_name
+                    .into_iter()
+                    .flat_map(|rules| rules.keys().map(String::as_str))
+                    .collect();
+                planned.sort_unstable();
+                let hint = closest_name(name, planned)
+                    .map(|near| format!("; did you mean \"{near}\"?"))
+                    .unwrap_or_default();
                 out.push(Violation::new(
                     "/event",
                     UNKNOWN_EVENT_RULE,
-                    format!("unknown event: the tracking plan does not define \"{name}\""),
+                    format!("unknown event: the tracking plan does not define \"{name}\"{hint}"),
                 ));
             }
             None => {}
@@ -302,6 +310,19 @@ mod tests {
             found[0].message.starts_with("unknown event"),
             "{}",
             found[0].message
+        );
+        assert!(
+            found[0]
+                .message
+                .ends_with("did you mean \"Order Completed\"?"),
+            "{}",
+            found[0].message
+        );
+        let far = validator.validate(&track("Signed Up", json!({})));
+        assert!(
+            !far[0].message.contains("did you mean"),
+            "{}",
+            far[0].message
         );
     }
 

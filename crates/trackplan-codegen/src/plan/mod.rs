@@ -14,12 +14,14 @@
 mod error;
 mod model;
 mod read;
+mod suggest;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use error::{pointer_push, PlanError, PlanErrors};
 pub use model::{Call, Plan, PlanShape, Rule};
+pub use suggest::closest_name;
 
 /// How to read a plan: version pins and the file name used in messages.
 #[derive(Debug, Clone, Default)]
