@@ -413,31 +413,42 @@ impl std::io::Write for LogBuffer {
     }
 }
 
+/// Everything this test binary logs. The subscriber is the global default, not a scoped one:
+/// tracing caches each callsite's interest process-wide, so a scoped subscriber can miss events
+/// whose callsite another test thread registered first.
+fn global_logs() -> &'static LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .init();
+        logs
+    })
+}
+
 #[test]
 fn skipped_damage_is_logged_with_its_segment_and_offset() {
     let (_source, mut bytes, _) = three_record_segment();
     let frame_len = frame::message_frame_len(message(0).len());
     bytes[frame_len + 20] ^= 0x01;
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let (dir, _spool, recovered) =
-        tracing::subscriber::with_default(subscriber, || open_with_segment(&bytes));
+    let logs = global_logs();
+    let (dir, _spool, recovered) = open_with_segment(&bytes);
     assert_eq!(recovered.corrupt_records, 1);
 
     let logs = String::from_utf8(logs.0.lock().expect("log buffer").clone()).expect("UTF-8");
+    // Other tests log their own damage concurrently: this test's lines name its directory.
+    let segment = dir.path().join(segment::file_name(0));
     let warning = logs
         .lines()
-        .find(|line| line.contains("WARN"))
-        .expect("a warning");
+        .find(|line| line.contains("WARN") && line.contains(&segment.display().to_string()))
+        .expect("a warning naming this test's segment");
     assert!(
         warning.contains("skipped a corrupt or torn record"),
         "{warning}"
     );
-    let segment = dir.path().join(segment::file_name(0));
     assert!(
         warning.contains(&segment.display().to_string()),
         "{warning}"
