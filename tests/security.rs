@@ -466,7 +466,7 @@ async fn a_self_signed_certificate_is_refused_and_reported_to_the_failure_callba
     assert_eq!(server.handshakes.load(Ordering::SeqCst), 1);
 }
 
-/// The fault-test collector helper also serves here (one shared support module).
+/// The collector's 401 quotes neither its own key nor the one offered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_collector_refuses_a_wrong_key_without_echoing_either_key() {
     let collector = start_collector(
