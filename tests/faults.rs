@@ -224,6 +224,36 @@ async fn slow_responses_within_the_timeout_are_not_retried() {
     );
 }
 
+/// An answer slower than the request timeout: the client gives up on the attempt and retries.
+/// The collector may still store the first attempt, so this is at-least-once: nothing lost,
+/// duplicates possible (Segment deduplicates by messageId).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_slower_than_the_timeout_are_retried_and_nothing_is_lost() {
+    let slower_than_timeout = Faults {
+        delay: Some(Duration::from_millis(250)),
+        ..Faults::default()
+    };
+    let collector = start_collector(any_port(), MAX_EVENTS, slower_than_timeout).await;
+    let client = client_to(collector.url())
+        .request_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+
+    let sent = send(&client, 150);
+    assert!(
+        eventually(PATIENCE, || client.metrics().retried >= 3).await,
+        "attempts time out: {:?}",
+        client.metrics()
+    );
+    collector.set_faults(Faults::default());
+    let report = flush(&client).await;
+
+    assert!(report.is_complete(), "{report:?}");
+    let tally = tally(sent.iter().map(String::as_str), &arrivals(&[&collector]));
+    assert_eq!((tally.lost, tally.unexpected), (0, 0), "{tally:?}");
+    assert_eq!(tally.delivered, sent.len(), "{tally:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_of_500s_then_intermittent_503s_loses_nothing() {
     let collector = start_collector(any_port(), MAX_EVENTS, failure(1, 500, None)).await;
