@@ -33,7 +33,8 @@ const WRITE_KEY: &str = "quickstart-write-key";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plan = trackplan_codegen::plan::parse(PLAN, &Default::default())?;
-    let collector = Collector::start(CollectorConfig::new().plan(plan).write_key(WRITE_KEY)).await?;
+    let collector =
+        Collector::start(CollectorConfig::new().plan(plan).write_key(WRITE_KEY)).await?;
     println!("collector listening on {}", collector.url());
 
     let client = Client::builder(WRITE_KEY)
@@ -125,7 +126,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn print_table(events: &[ReceivedEvent]) {
-    println!("\n{:<4} {:<9} {:<18} {:<10} verdict", "#", "type", "event", "user");
+    println!(
+        "\n{:<4} {:<9} {:<18} {:<10} verdict",
+        "#", "type", "event", "user"
+    );
     for event in events {
         let verdict = if event.valid {
             "valid".to_string()
