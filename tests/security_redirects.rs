@@ -34,10 +34,6 @@ async fn serve(answer: impl Fn() -> String + Send + Sync + 'static) -> (String, 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: trackplan-core's HttpTransport keeps reqwest's default redirect policy (follow up to 10), so a \
-            307/308 from the endpoint re-posts the body, writeKey included, to the redirect target, and the \
-            loopback-only plain-http rule is not applied to that target; build the reqwest client with \
-            .redirect(reqwest::redirect::Policy::none()) so a redirect is reported as a refused batch"]
 async fn a_redirect_is_not_followed_with_the_write_key() {
     let (elsewhere, elsewhere_requests) =
         serve(|| "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned())

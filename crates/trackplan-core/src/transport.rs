@@ -178,6 +178,9 @@ impl HttpTransport {
             .timeout(timeout)
             .connect_timeout(timeout)
             .https_only(!allow_insecure_http && batch_url.scheme() == "https")
+            // Segment never redirects; following one would re-post the body, `writeKey`
+            // included, to an origin the endpoint checks never saw. A 3xx is a refused batch.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigProblem::Http(e.to_string()))?;
         Ok(HttpTransport {
