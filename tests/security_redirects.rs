@@ -1,7 +1,7 @@
-//! Redirects and the write key: the batch body carries `writeKey`, so a client that follows a
-//! redirect hands the key to whatever origin the redirect names. The loopback-only rule for plain
-//! `http://` is checked on the configured endpoint, not on redirect targets, so a loopback
-//! endpoint answering `307 Location: http://elsewhere/...` would send the key unencrypted.
+//! Redirects and the write key: the batch body carries `writeKey`, so following a redirect would
+//! hand the key to whatever origin the redirect names, and the loopback-only rule for plain
+//! `http://` (checked on the configured endpoint) would not cover the target. The client never
+//! follows one: a 307 is reported as a refused batch and the target gets nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
