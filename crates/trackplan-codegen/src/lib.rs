@@ -10,6 +10,7 @@
 //! - [`lint`], [`diff`]: plan lifecycle checks for CI.
 
 pub mod build;
+pub mod conventions;
 pub mod derive;
 pub mod diff;
 pub mod emit;

@@ -4,6 +4,8 @@
 //! "Object Action" (`Order Completed`), properties and traits snake_case; a container may pick
 //! another property convention with `case = "..."`.
 
+use crate::conventions::MINOR_WORDS;
+pub use crate::conventions::{is_reserved_trait, RESERVED_TRAITS};
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
 };
@@ -89,39 +91,6 @@ impl Case {
         (converted != name && self.matches(&converted)).then_some(converted)
     }
 }
-
-/// Segment's reserved identify and group traits, spelled camelCase on the wire whatever the
-/// item's convention (<https://segment.com/docs/connections/spec/identify/#traits>).
-pub const RESERVED_TRAITS: &[&str] = &[
-    "address",
-    "age",
-    "avatar",
-    "birthday",
-    "company",
-    "createdAt",
-    "description",
-    "email",
-    "firstName",
-    "gender",
-    "id",
-    "lastName",
-    "name",
-    "phone",
-    "title",
-    "username",
-    "website",
-];
-
-pub fn is_reserved_trait(name: &str) -> bool {
-    RESERVED_TRAITS.contains(&name)
-}
-
-/// Short words that Title Case leaves lowercase after the first word, as in Segment's
-/// `Product Added to Wishlist`.
-const MINOR_WORDS: &[&str] = &[
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "per",
-    "the", "to", "via", "vs", "with",
-];
 
 /// Whether an event name is Title Case "Object Action": at least two words separated by single
 /// spaces, each starting with a capital or a digit and made of ASCII letters and digits, minor

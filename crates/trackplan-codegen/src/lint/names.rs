@@ -3,35 +3,7 @@
 
 use heck::{ToSnakeCase, ToTitleCase};
 
-/// Segment's reserved identify traits, camelCase by specification: allowed as property names.
-pub(crate) const RESERVED_CAMEL_CASE_TRAITS: [&str; 18] = [
-    "address",
-    "age",
-    "avatar",
-    "birthday",
-    "company",
-    "createdAt",
-    "description",
-    "email",
-    "firstName",
-    "gender",
-    "id",
-    "lastName",
-    "name",
-    "phone",
-    "title",
-    "username",
-    "website",
-    // Segment's spec spells the trait both ways in different places.
-    "created_at",
-];
-
-/// Short words Title Case leaves in lower case when they are not the first word
-/// (`Product Added to Wishlist`).
-const MINOR_WORDS: [&str; 16] = [
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
-    "via",
-];
+use crate::conventions::{is_reserved_trait, MINOR_WORDS};
 
 /// Common irregular past forms (and participles) used as event actions.
 const IRREGULAR_PAST: &[&str] = &[
@@ -212,7 +184,7 @@ fn is_past_tense(word: &str) -> bool {
 
 /// Whether a property name is snake_case (or one of Segment's reserved camelCase traits).
 pub(crate) fn is_snake_case(name: &str) -> bool {
-    if RESERVED_CAMEL_CASE_TRAITS.contains(&name) {
+    if is_reserved_trait(name) {
         return true;
     }
     let mut words = name.split('_');
