@@ -5,7 +5,7 @@
 //! another property convention with `case = "..."`.
 
 use crate::conventions::MINOR_WORDS;
-pub use crate::conventions::{is_reserved_trait, RESERVED_TRAITS};
+pub use crate::conventions::is_reserved_trait;
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
 };
@@ -127,6 +127,7 @@ pub fn suggest_event_name(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conventions::RESERVED_TRAITS;
 
     #[test]
     fn snake_case() {
