@@ -4,8 +4,8 @@
 //! "Object Action" (`Order Completed`), properties and traits snake_case; a container may pick
 //! another property convention with `case = "..."`.
 
-use crate::conventions::MINOR_WORDS;
 pub use crate::conventions::is_reserved_trait;
+use crate::conventions::MINOR_WORDS;
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
 };
