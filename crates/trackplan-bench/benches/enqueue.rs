@@ -81,7 +81,15 @@ fn main() {
         .iter()
         .map(|o| User::id(o.user_id.as_str()))
         .collect();
+    // `cargo bench ... -- derive` runs one variant only (for profiling).
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     for (label, raw) in [("derive", false), ("RawEvent", true)] {
+        if !only.is_empty() && !only.iter().any(|o| o == label) {
+            continue;
+        }
         let client = Client::builder("bench")
             .transport(Discard)
             .validation(ValidationPolicy::Off)

@@ -657,18 +657,36 @@ impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
 }
 
 /// RFC 3339 with milliseconds and `Z`, the form Segment's libraries send: `2026-01-01T12:00:00.123Z`.
+/// Years outside 0..=9999 are clamped to that range (RFC 3339 has four-digit years only).
 pub fn format_timestamp(at: time::OffsetDateTime) -> String {
+    timestamp_text(at)
+        .iter()
+        .map(|&byte| char::from(byte))
+        .collect()
+}
+
+/// The text of [`format_timestamp`] on the stack: it runs on every call, so no `format!`.
+/// Years outside 0..=9999 cannot be written in this form and are clamped, as RFC 3339 requires.
+pub(crate) fn timestamp_text(at: time::OffsetDateTime) -> [u8; 24] {
+    /// `value`'s last `digits.len()` decimal digits, zero-padded.
+    fn put(digits: &mut [u8], mut value: u32) {
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
     let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
+    let (year, month, day) = at.to_calendar_date();
+    let (hour, minute, second, milli) = at.to_hms_milli();
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    put(&mut text[0..4], year.clamp(0, 9999) as u32);
+    put(&mut text[5..7], u8::from(month).into());
+    put(&mut text[8..10], day.into());
+    put(&mut text[11..13], hour.into());
+    put(&mut text[14..16], minute.into());
+    put(&mut text[17..19], second.into());
+    put(&mut text[20..23], milli.into());
+    text
 }
 
 #[cfg(feature = "time")]
@@ -819,5 +837,16 @@ mod tests {
     fn timestamps_have_milliseconds_and_z() {
         let at = time::macros::datetime!(2026-01-01 12:00:00.123456 +02:00);
         assert_eq!(format_timestamp(at), "2026-01-01T10:00:00.123Z");
+    }
+
+    #[test]
+    fn timestamps_pad_every_field_and_clamp_years_below_zero() {
+        let early = time::macros::datetime!(0042-03-04 05:06:07.008 UTC);
+        assert_eq!(format_timestamp(early), "0042-03-04T05:06:07.008Z");
+        let before_year_zero = time::macros::datetime!(-0001-12-31 23:59:59.999 UTC);
+        assert_eq!(
+            format_timestamp(before_year_zero),
+            "0000-12-31T23:59:59.999Z"
+        );
     }
 }

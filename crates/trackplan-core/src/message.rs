@@ -76,24 +76,81 @@ impl fmt::Debug for Message {
 }
 
 /// The `messageId` of an accepted message (a UUID v4 unless the caller set one).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct MessageId(String);
+#[derive(Clone)]
+pub struct MessageId(IdText);
+
+/// A generated UUID stays inline: no allocation on the `track()` hot path.
+#[derive(Clone)]
+enum IdText {
+    Uuid([u8; uuid::fmt::Hyphenated::LENGTH]),
+    Custom(String),
+}
 
 impl MessageId {
+    fn generated(uuid: uuid::Uuid) -> MessageId {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid.hyphenated().encode_lower(&mut text);
+        MessageId(IdText::Uuid(text))
+    }
+
+    fn custom(id: String) -> MessageId {
+        MessageId(IdText::Custom(id))
+    }
+
+    /// Write the id as a JSON string; a generated UUID needs no escaping.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match &self.0 {
+            IdText::Uuid(text) => {
+                out.push(b'"');
+                out.extend_from_slice(text);
+                out.push(b'"');
+                Ok(())
+            }
+            IdText::Custom(id) => write_json(out, id.as_str()),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Always ASCII: `encode_lower` writes hex digits and hyphens only.
+            IdText::Uuid(text) => std::str::from_utf8(text).unwrap_or_default(),
+            IdText::Custom(id) => id,
+        }
+    }
+}
+
+impl PartialEq for MessageId {
+    fn eq(&self, other: &MessageId) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for MessageId {}
+
+impl std::hash::Hash for MessageId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl fmt::Debug for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MessageId").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl From<MessageId> for String {
     fn from(id: MessageId) -> String {
-        id.0
+        match id.0 {
+            IdText::Custom(id) => id,
+            IdText::Uuid(_) => id.as_str().to_owned(),
+        }
     }
 }
 
@@ -236,14 +293,8 @@ impl Encoder {
             });
         }
         let message_id = match options.and_then(|o| o.message_id.as_deref()) {
-            Some(id) => checked_message_id(id)?.to_owned(),
-            None => {
-                let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-                uuid::Uuid::new_v4()
-                    .hyphenated()
-                    .encode_lower(&mut id)
-                    .to_owned()
-            }
+            Some(id) => MessageId::custom(checked_message_id(id)?.to_owned()),
+            None => MessageId::generated(uuid::Uuid::new_v4()),
         };
         let timestamp = options
             .and_then(|o| o.timestamp)
@@ -254,7 +305,7 @@ impl Encoder {
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(call.as_str().as_bytes());
         out.extend_from_slice(b"\",\"messageId\":");
-        write_json(&mut out, message_id.as_str())?;
+        message_id.write_json(&mut out)?;
         out.extend_from_slice(b",\"timestamp\":\"");
         write_timestamp(&mut out, timestamp);
         out.push(b'"');
@@ -276,7 +327,7 @@ impl Encoder {
         }
         out.push(b'}');
         let message = finish(out)?;
-        Ok((message, MessageId(message_id)))
+        Ok((message, message_id))
     }
 
     fn write_context(
@@ -384,7 +435,7 @@ impl Encoder {
         message.insert("context".to_owned(), Value::Object(context));
         let json =
             serde_json::to_vec(&message).map_err(|e| EncodeError::new("message", e.to_string()))?;
-        Ok((finish(json)?, MessageId(message_id)))
+        Ok((finish(json)?, MessageId::custom(message_id)))
     }
 }
 
@@ -423,27 +474,7 @@ fn check_required(call: CallType, message: &Map<String, Value>) -> Result<(), En
 /// [`format_timestamp`](crate::format_timestamp) written straight into `out`, without an
 /// intermediate string (it runs on every call).
 pub(crate) fn write_timestamp(out: &mut Vec<u8>, at: time::OffsetDateTime) {
-    fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
-        for power in (0..width).rev() {
-            out.push(b'0' + (value / 10u32.pow(power) % 10) as u8);
-        }
-    }
-    let at = at.to_offset(time::UtcOffset::UTC);
-    // Years outside 0..=9999 cannot be written in this form; clamp like RFC 3339 requires.
-    digits(out, at.year().clamp(0, 9999) as u32, 4);
-    out.push(b'-');
-    digits(out, u8::from(at.month()).into(), 2);
-    out.push(b'-');
-    digits(out, at.day().into(), 2);
-    out.push(b'T');
-    digits(out, at.hour().into(), 2);
-    out.push(b':');
-    digits(out, at.minute().into(), 2);
-    out.push(b':');
-    digits(out, at.second().into(), 2);
-    out.push(b'.');
-    digits(out, at.millisecond().into(), 3);
-    out.push(b'Z');
+    out.extend_from_slice(&crate::event::timestamp_text(at));
 }
 
 fn checked_message_id(id: &str) -> Result<&str, EnqueueError> {
@@ -560,6 +591,39 @@ mod tests {
         assert!(track(&encoder(), None, Some(unversioned))["context"]
             .get("protocols")
             .is_none());
+    }
+
+    #[test]
+    fn returned_message_id_is_the_one_on_the_wire() {
+        let encoder = encoder();
+        let encode = |options: Option<&CallOptions>| {
+            encoder
+                .encode(CallType::Track, &User::id("u1"), options, None, |out| {
+                    out.extend_from_slice(br#""event":"Signed Up","properties":{},"#);
+                    Ok(())
+                })
+                .unwrap()
+        };
+        let (message, generated) = encode(None);
+        assert_eq!(message.message_id().as_deref(), Some(generated.as_str()));
+        assert_eq!(
+            uuid::Uuid::parse_str(generated.as_str()).map(|u| u.get_version_num()),
+            Ok(4)
+        );
+        let options = CallOptions::new().message_id("order \"o-1\" completed");
+        let (message, custom) = encode(Some(&options));
+        assert_eq!(message.message_id().as_deref(), Some(custom.as_str()));
+        assert_eq!(custom.to_string(), "order \"o-1\" completed");
+        // Equality and hashing see the text, whichever way the id was made.
+        let same_text = MessageId::custom(generated.as_str().to_owned());
+        assert_eq!(generated, same_text);
+        let set: std::collections::HashSet<MessageId> = [generated.clone(), same_text].into();
+        assert_eq!(set.len(), 1);
+        assert_eq!(String::from(generated.clone()), generated.as_str());
+        assert_eq!(
+            format!("{generated:?}"),
+            format!("MessageId({:?})", generated.as_str())
+        );
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub(crate) struct Queue {
     wake_at_bytes: usize,
     refused: AtomicU64,
     full_warned: AtomicBool,
+    /// Mirrors `State::closed` (set under the lock, never cleared) so callers can refuse before
+    /// encoding without taking the lock on every call.
+    closed: AtomicBool,
     spool: Option<SpoolLink>,
 }
 
@@ -88,6 +91,7 @@ impl Queue {
             wake_at_bytes,
             refused: AtomicU64::new(0),
             full_warned: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             spool: None,
         }
     }
@@ -278,6 +282,7 @@ impl Queue {
     pub(crate) fn close(&self) -> u64 {
         let mut state = self.lock();
         state.closed = true;
+        self.closed.store(true, Ordering::Release);
         self.space.notify_all();
         let next_seq = state.next_seq;
         drop(state);
@@ -288,7 +293,7 @@ impl Queue {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.closed.load(Ordering::Acquire)
     }
 
     /// A view of the front of the queue, for the worker's batching decisions.
