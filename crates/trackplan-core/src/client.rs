@@ -12,7 +12,7 @@ use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 use crate::error::{BuildError, ConfigProblem, EnqueueError};
 use crate::event::{EncodeError, Event, PlanMetadata, Properties, Traits};
 use crate::message::{
-    write_json, CallOptions, CallType, Encoder, Message, MessageId, MAX_MESSAGE_BYTES,
+    write_json_str, CallOptions, CallType, Encoder, Message, MessageId, MAX_MESSAGE_BYTES,
 };
 use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
 use crate::retry::RetryPolicy;
@@ -580,7 +580,7 @@ impl Client {
             event.plan_metadata(),
             |out| {
                 out.extend_from_slice(b"\"event\":");
-                write_json(out, name)?;
+                write_json_str(out, name);
                 out.extend_from_slice(b",\"properties\":");
                 event.write_properties(out)?;
                 out.push(b',');
@@ -670,7 +670,7 @@ impl Client {
             traits.plan_metadata(),
             |out| {
                 out.extend_from_slice(b"\"groupId\":");
-                write_json(out, group_id)?;
+                write_json_str(out, group_id);
                 out.push(b',');
                 write_traits(out, traits)
             },
@@ -733,7 +733,7 @@ impl Client {
         self.send(call, user, options, properties.plan_metadata(), |out| {
             if !name.is_empty() {
                 out.extend_from_slice(b"\"name\":");
-                write_json(out, name)?;
+                write_json_str(out, name);
                 out.push(b',');
             }
             out.extend_from_slice(b"\"properties\":");
@@ -778,7 +778,7 @@ impl Client {
         }
         self.send(CallType::Alias, user, options, None, |out| {
             out.extend_from_slice(b"\"previousId\":");
-            write_json(out, previous_id)?;
+            write_json_str(out, previous_id);
             out.push(b',');
             Ok(())
         })

@@ -106,7 +106,10 @@ impl MessageId {
                 out.push(b'"');
                 Ok(())
             }
-            IdText::Custom(id) => write_json(out, id.as_str()),
+            IdText::Custom(id) => {
+                write_json_str(out, id);
+                Ok(())
+            }
         }
     }
 
@@ -311,11 +314,11 @@ impl Encoder {
         out.push(b'"');
         if let Some(id) = user_id {
             out.extend_from_slice(b",\"userId\":");
-            write_json(&mut out, id)?;
+            write_json_str(&mut out, id);
         }
         if let Some(id) = anonymous_id {
             out.extend_from_slice(b",\"anonymousId\":");
-            write_json(&mut out, id)?;
+            write_json_str(&mut out, id);
         }
         out.push(b',');
         fields(&mut out)?;
@@ -506,6 +509,43 @@ fn finish(mut json: Vec<u8>) -> Result<Message, EnqueueError> {
     Ok(Message::from_json(json))
 }
 
+/// Write `text` as a JSON string, byte-identical to `serde_json`. Ids and names rarely need
+/// escaping, so they are checked eight bytes at a time and copied whole; serde_json's
+/// byte-by-byte escaper only runs for the rest.
+pub(crate) fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    if needs_escape(text.as_bytes()) {
+        // Writing a `str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(out, text);
+    } else {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether `bytes` holds one that serde_json escapes: a control byte, `"` or `\`.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Some byte of `word` is below `n` (n <= 0x80): the classic bit trick, exact for "any".
+    let any_below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS != 0;
+    let any_equal = |word: u64, byte: u8| any_below(word ^ (ONES * u64::from(byte)), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if any_below(word, 0x20) || any_equal(word, b'"') || any_equal(word, b'\\') {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+}
+
 /// Write `value` as compact JSON.
 pub(crate) fn write_json<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
@@ -624,6 +664,35 @@ mod tests {
             format!("{generated:?}"),
             format!("MessageId({:?})", generated.as_str())
         );
+    }
+
+    #[test]
+    fn json_strings_are_written_exactly_as_serde_json_writes_them() {
+        let cases = [
+            "",
+            "u1",
+            "Order Completed",
+            "caf\u{e9} \u{1F600}",
+            "quote \" backslash \\ slash /",
+            "tab\t newline\n nul\u{0} unit separator\u{1f} delete\u{7f}",
+        ];
+        for text in cases {
+            let mut out = Vec::new();
+            write_json_str(&mut out, text);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(text).unwrap()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_written_as_serde_json_writes_it(text in "[\\x00-\\x7f\u{e9}\u{1F600}]{0,40}") {
+            let mut out = Vec::new();
+            write_json_str(&mut out, &text);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap());
+        }
     }
 
     #[test]
