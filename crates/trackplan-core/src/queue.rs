@@ -157,6 +157,8 @@ impl Queue {
     ) -> Result<Pushed, EnqueueError> {
         let cost = message.allocated() + ENTRY_OVERHEAD;
         let json_len = message.len();
+        // Read the clock before locking: callers and the worker share this lock.
+        let mut enqueued_at = Instant::now();
         let mut state = self.lock();
         if state.closed {
             return Err(EnqueueError::ShutDown);
@@ -181,6 +183,7 @@ impl Queue {
                     if waited.timed_out() && state.bytes + cost > self.capacity_bytes {
                         return Err(self.refuse(EnqueueError::QueueFullTimeout(timeout)));
                     }
+                    enqueued_at = Instant::now();
                     state
                 }
             };
@@ -191,7 +194,7 @@ impl Queue {
         state.json_bytes += json_len;
         state.items.push_back(Queued {
             seq,
-            enqueued_at: Instant::now(),
+            enqueued_at,
             message,
             record,
         });
