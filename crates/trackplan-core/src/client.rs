@@ -207,6 +207,9 @@ impl ClientBuilder {
     }
 
     /// Cap on the memory queued messages hold (default 64 MiB; at least 32,576).
+    ///
+    /// Batches being sent or retried have left the queue, so the client's message memory peaks at
+    /// this cap plus `max_in_flight` bodies of at most 500,000 bytes each.
     pub fn queue_capacity_bytes(mut self, bytes: usize) -> Self {
         self.queue_capacity_bytes = bytes;
         self
