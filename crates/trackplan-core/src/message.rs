@@ -299,9 +299,10 @@ impl Encoder {
             Some(id) => MessageId::custom(checked_message_id(id)?.to_owned()),
             None => MessageId::generated(uuid::Uuid::new_v4()),
         };
-        let timestamp = options
-            .and_then(|o| o.timestamp)
-            .unwrap_or_else(time::OffsetDateTime::now_utc);
+        let timestamp = match options.and_then(|o| o.timestamp) {
+            Some(at) => crate::event::timestamp_text(at),
+            None => now_text(),
+        };
 
         // Most messages fit: one allocation, no regrowth.
         let mut out = Vec::with_capacity(1024);
@@ -310,7 +311,7 @@ impl Encoder {
         out.extend_from_slice(b"\",\"messageId\":");
         message_id.write_json(&mut out)?;
         out.extend_from_slice(b",\"timestamp\":\"");
-        write_timestamp(&mut out, timestamp);
+        out.extend_from_slice(&timestamp);
         out.push(b'"');
         if let Some(id) = user_id {
             out.extend_from_slice(b",\"userId\":");
@@ -475,9 +476,39 @@ fn check_required(call: CallType, message: &Map<String, Value>) -> Result<(), En
 }
 
 /// [`format_timestamp`](crate::format_timestamp) written straight into `out`, without an
-/// intermediate string (it runs on every call).
-pub(crate) fn write_timestamp(out: &mut Vec<u8>, at: time::OffsetDateTime) {
+/// intermediate string.
+#[cfg(test)]
+fn write_timestamp(out: &mut Vec<u8>, at: time::OffsetDateTime) {
     out.extend_from_slice(&crate::event::timestamp_text(at));
+}
+
+/// The current time as [`format_timestamp`](crate::format_timestamp) writes it. Calls within
+/// one second share its date and time of day, so each thread keeps the last second's text and
+/// only writes the milliseconds (the calendar arithmetic is most of a timestamp's cost).
+fn now_text() -> [u8; 24] {
+    thread_local! {
+        static LAST_SECOND: std::cell::Cell<Option<(u64, [u8; 24])>> =
+            const { std::cell::Cell::new(None) };
+    }
+    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
+        // A clock before 1970: nothing worth caching.
+        return crate::event::timestamp_text(time::OffsetDateTime::now_utc());
+    };
+    let second = since_epoch.as_secs();
+    let mut text = match LAST_SECOND.get() {
+        Some((cached, text)) if cached == second => text,
+        _ => {
+            let at = time::OffsetDateTime::UNIX_EPOCH + std::time::Duration::from_secs(second);
+            let text = crate::event::timestamp_text(at);
+            LAST_SECOND.set(Some((second, text)));
+            text
+        }
+    };
+    let millis = since_epoch.subsec_millis();
+    text[20] = b'0' + (millis / 100) as u8;
+    text[21] = b'0' + (millis / 10 % 10) as u8;
+    text[22] = b'0' + (millis % 10) as u8;
+    text
 }
 
 fn checked_message_id(id: &str) -> Result<&str, EnqueueError> {
@@ -692,6 +723,23 @@ mod tests {
             let mut out = Vec::new();
             write_json_str(&mut out, &text);
             proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap());
+        }
+    }
+
+    #[test]
+    fn now_text_is_the_current_time_as_format_timestamp_writes_it() {
+        for _ in 0..3 {
+            // Whole milliseconds, as the text has them.
+            let millis = |at: time::OffsetDateTime| at.unix_timestamp_nanos() / 1_000_000;
+            let before = millis(time::OffsetDateTime::now_utc());
+            let text = now_text();
+            let after = millis(time::OffsetDateTime::now_utc());
+            let text = std::str::from_utf8(&text).unwrap();
+            let at =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .unwrap();
+            assert!((before..=after).contains(&millis(at)), "{text}");
+            assert_eq!(crate::format_timestamp(at), text);
         }
     }
 
