@@ -1,14 +1,14 @@
 //! The cost of one `track()` call alone: encoding plus enqueue, with a transport that answers
 //! at once, so neither the network nor a server competes for the CPU.
 //!
-//! `cargo bench -p trackplan-bench --bench enqueue` (append `-- derive` or `-- RawEvent` to run
-//! one variant). Prints wall time per call and the caller thread's CPU time per call.
+//! `cargo bench -p trackplan-bench --bench enqueue` (append `-- derive`, `-- plan` or `-- RawEvent`
+//! to run one variant). Prints wall time per call and the caller thread's CPU time per call.
 
 use std::time::{Duration, Instant};
 
 use trackplan::{
-    BatchRequest, Client, FullPolicy, RawEvent, SendFuture, Transport, TransportResponse, User,
-    ValidationPolicy,
+    BatchRequest, Client, EncodeError, Event, FullPolicy, PlanMetadata, Properties, RawEvent,
+    SendFuture, Transport, TransportResponse, User, ValidationPolicy,
 };
 use trackplan_bench::{order, OrderData};
 
@@ -71,6 +71,30 @@ fn typed(o: &OrderData) -> OrderCompleted<'_> {
     }
 }
 
+/// An event as `plan!` and `trackplan generate` types send it: with plan metadata, which goes
+/// into `context.protocols` and `context.trackplan` on every call.
+struct FromPlan<E>(E);
+
+impl<E: Properties> Properties for FromPlan<E> {
+    fn write_properties(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.0.write_properties(out)
+    }
+
+    fn plan_metadata(&self) -> Option<PlanMetadata> {
+        Some(PlanMetadata {
+            plan: "Shop",
+            event_version: Some(3),
+            generator_version: "0.1.0",
+        })
+    }
+}
+
+impl<E: Event> Event for FromPlan<E> {
+    fn event_name(&self) -> &str {
+        self.0.event_name()
+    }
+}
+
 fn main() {
     let events = if std::env::args().any(|a| a == "--bench") {
         200_000
@@ -87,7 +111,11 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    for (label, raw) in [("derive", false), ("RawEvent", true)] {
+    for (label, raw, plan) in [
+        ("derive", false, false),
+        ("plan", false, true),
+        ("RawEvent", true, false),
+    ] {
         if !only.is_empty() && !only.iter().any(|o| o == label) {
             continue;
         }
@@ -111,6 +139,8 @@ fn main() {
             let n = i % orders.len();
             let result = if raw {
                 client.track(&users[n], &raw_events[n])
+            } else if plan {
+                client.track(&users[n], &FromPlan(typed(&orders[n])))
             } else {
                 client.track(&users[n], &typed(&orders[n]))
             };

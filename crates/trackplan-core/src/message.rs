@@ -343,13 +343,7 @@ impl Encoder {
         if call_context.is_none() && !self.context_has_plan_keys {
             out.extend_from_slice(&self.context_open);
             if let Some(plan) = plan {
-                if let Some(version) = plan.event_version {
-                    out.extend_from_slice(b",\"protocols\":{\"event_version\":");
-                    out.extend_from_slice(version.to_string().as_bytes());
-                    out.push(b'}');
-                }
-                out.extend_from_slice(b",\"trackplan\":");
-                write_json(out, &plan_json(plan))?;
+                write_plan_context(out, plan);
             }
             out.push(b'}');
             return Ok(());
@@ -593,6 +587,69 @@ fn plan_json(plan: PlanMetadata) -> Value {
     serde_json::json!({ "plan": plan.plan, "generator_version": plan.generator_version })
 }
 
+/// The `protocols` and `trackplan` context entries of [`plan_json`] and
+/// [`Encoder::finish_context`], each preceded by a comma, written without building a `Value`
+/// (every call of a generated type has them).
+fn write_plan_context(out: &mut Vec<u8>, plan: PlanMetadata) {
+    if let Some(version) = plan.event_version {
+        out.extend_from_slice(b",\"protocols\":{\"event_version\":");
+        write_decimal(out, version);
+        out.push(b'}');
+    }
+    let plan_entry = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"\"plan\":");
+        write_json_str(out, plan.plan);
+    };
+    let generator_entry = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"\"generator_version\":");
+        write_json_str(out, plan.generator_version);
+    };
+    out.extend_from_slice(b",\"trackplan\":{");
+    if plan_key_comes_first() {
+        plan_entry(out);
+        out.push(b',');
+        generator_entry(out);
+    } else {
+        generator_entry(out);
+        out.push(b',');
+        plan_entry(out);
+    }
+    out.push(b'}');
+}
+
+/// `value` in decimal, as serde_json writes an integer.
+fn write_decimal(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Whether `serde_json::Map` keeps `plan` before `generator_version`: it sorts its keys unless a
+/// crate in the build turns on serde_json's `preserve_order`, and the wire text must not depend
+/// on which path wrote it.
+fn plan_key_comes_first() -> bool {
+    static PLAN_FIRST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PLAN_FIRST.get_or_init(|| {
+        let sample = plan_json(PlanMetadata {
+            plan: "",
+            event_version: None,
+            generator_version: "",
+        });
+        sample
+            .as_object()
+            .and_then(|object| object.keys().next())
+            .is_some_and(|key| key == "plan")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +797,51 @@ mod tests {
                     .unwrap();
             assert!((before..=after).contains(&millis(at)), "{text}");
             assert_eq!(crate::format_timestamp(at), text);
+        }
+    }
+
+    #[test]
+    fn plan_context_is_written_exactly_as_the_value_path_writes_it() {
+        let plans = [
+            PlanMetadata {
+                plan: "Shop",
+                event_version: Some(3),
+                generator_version: "0.1.0",
+            },
+            PlanMetadata {
+                plan: "Shop \"EU\" \\ caf\u{e9}\n",
+                event_version: Some(u64::MAX),
+                generator_version: "1.2.3-rc.1",
+            },
+            PlanMetadata {
+                plan: "",
+                event_version: None,
+                generator_version: "",
+            },
+            PlanMetadata {
+                plan: "Shop",
+                event_version: Some(0),
+                generator_version: "0.1.0",
+            },
+            PlanMetadata {
+                plan: "Shop",
+                event_version: Some(10),
+                generator_version: "0.1.0",
+            },
+        ];
+        // Without a default context the fast path writes `{"library":...` + the plan entries;
+        // the value path builds the same context as a `Map` and serialises it.
+        let encoder = Encoder::new(Map::new());
+        for plan in plans {
+            let mut fast = Vec::new();
+            encoder.write_context(&mut fast, None, Some(plan)).unwrap();
+            let mut context = Map::new();
+            encoder.finish_context(&mut context, Some(plan));
+            let slow = serde_json::to_vec(&context).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
         }
     }
 
