@@ -10,7 +10,7 @@ use trackplan::{
     BatchRequest, Client, EncodeError, Event, FullPolicy, PlanMetadata, Properties, RawEvent,
     SendFuture, Transport, TransportResponse, User, ValidationPolicy,
 };
-use trackplan_bench::{order, OrderData};
+use trackplan_bench::{order, OrderCompleted, OrderData};
 
 /// Accepts every batch without reading it.
 struct Discard;
@@ -18,56 +18,6 @@ struct Discard;
 impl Transport for Discard {
     fn send<'a>(&'a self, _request: BatchRequest<'a>) -> SendFuture<'a> {
         Box::pin(std::future::ready(Ok(TransportResponse::status(200))))
-    }
-}
-
-#[derive(trackplan::Event)]
-#[event(name = "Order Completed")]
-struct OrderCompleted<'a> {
-    order_id: &'a str,
-    affiliation: &'a str,
-    total: f64,
-    revenue: f64,
-    shipping: f64,
-    tax: f64,
-    discount: f64,
-    coupon: &'a str,
-    currency: &'a str,
-    products: [Product<'a>; 2],
-}
-
-#[derive(trackplan::Properties)]
-struct Product<'a> {
-    product_id: &'a str,
-    sku: &'a str,
-    name: &'a str,
-    category: &'a str,
-    brand: &'a str,
-    price: f64,
-    quantity: u32,
-}
-
-fn typed(o: &OrderData) -> OrderCompleted<'_> {
-    let product = |i: usize| Product {
-        product_id: &o.products[i].product_id,
-        sku: &o.products[i].sku,
-        name: &o.products[i].name,
-        category: &o.products[i].category,
-        brand: &o.products[i].brand,
-        price: o.products[i].price,
-        quantity: o.products[i].quantity,
-    };
-    OrderCompleted {
-        order_id: &o.order_id,
-        affiliation: &o.affiliation,
-        total: o.total,
-        revenue: o.revenue,
-        shipping: o.shipping,
-        tax: o.tax,
-        discount: o.discount,
-        coupon: &o.coupon,
-        currency: &o.currency,
-        products: [product(0), product(1)],
     }
 }
 
@@ -140,9 +90,9 @@ fn main() {
             let result = if raw {
                 client.track(&users[n], &raw_events[n])
             } else if plan {
-                client.track(&users[n], &FromPlan(typed(&orders[n])))
+                client.track(&users[n], &FromPlan(OrderCompleted::from(&orders[n])))
             } else {
-                client.track(&users[n], &typed(&orders[n]))
+                client.track(&users[n], &OrderCompleted::from(&orders[n]))
             };
             assert!(result.is_ok());
         }

@@ -16,70 +16,13 @@
 use std::time::{Duration, Instant};
 
 use trackplan::{Client, FullPolicy, RawEvent, User, ValidationPolicy};
-use trackplan_bench::{order, LoopbackServer, OrderData, ProductData};
+use trackplan_bench::{order, LoopbackServer, OrderCompleted, OrderData};
 
 const WRITE_KEY: &str = "bench-write-key";
 
 /// Distinct orders cycled through, generated before timing starts (so the figures measure the
 /// libraries, not the test-data generator).
 const POOL: usize = 1_000;
-
-#[derive(trackplan::Event)]
-#[event(name = "Order Completed")]
-struct OrderCompleted<'a> {
-    order_id: &'a str,
-    affiliation: &'a str,
-    total: f64,
-    revenue: f64,
-    shipping: f64,
-    tax: f64,
-    discount: f64,
-    coupon: &'a str,
-    currency: &'a str,
-    products: [Product<'a>; 2],
-}
-
-#[derive(trackplan::Properties)]
-struct Product<'a> {
-    product_id: &'a str,
-    sku: &'a str,
-    name: &'a str,
-    category: &'a str,
-    brand: &'a str,
-    price: f64,
-    quantity: u32,
-}
-
-impl<'a> From<&'a ProductData> for Product<'a> {
-    fn from(p: &'a ProductData) -> Self {
-        Product {
-            product_id: &p.product_id,
-            sku: &p.sku,
-            name: &p.name,
-            category: &p.category,
-            brand: &p.brand,
-            price: p.price,
-            quantity: p.quantity,
-        }
-    }
-}
-
-impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
-    fn from(o: &'a OrderData) -> Self {
-        OrderCompleted {
-            order_id: &o.order_id,
-            affiliation: &o.affiliation,
-            total: o.total,
-            revenue: o.revenue,
-            shipping: o.shipping,
-            tax: o.tax,
-            discount: o.discount,
-            coupon: &o.coupon,
-            currency: &o.currency,
-            products: [Product::from(&o.products[0]), Product::from(&o.products[1])],
-        }
-    }
-}
 
 /// How trackplan is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -239,6 +239,65 @@ fn top_level_objects(json: &[u8]) -> u64 {
     objects
 }
 
+/// The same order as a typed event, `#[derive(trackplan::Event)]`: what trackplan users send.
+#[derive(trackplan::Event)]
+#[event(name = "Order Completed")]
+pub struct OrderCompleted<'a> {
+    pub order_id: &'a str,
+    pub affiliation: &'a str,
+    pub total: f64,
+    pub revenue: f64,
+    pub shipping: f64,
+    pub tax: f64,
+    pub discount: f64,
+    pub coupon: &'a str,
+    pub currency: &'a str,
+    pub products: [Product<'a>; 2],
+}
+
+/// One product of [`OrderCompleted`], `#[derive(trackplan::Properties)]`.
+#[derive(trackplan::Properties)]
+pub struct Product<'a> {
+    pub product_id: &'a str,
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub brand: &'a str,
+    pub price: f64,
+    pub quantity: u32,
+}
+
+impl<'a> From<&'a ProductData> for Product<'a> {
+    fn from(p: &'a ProductData) -> Self {
+        Product {
+            product_id: &p.product_id,
+            sku: &p.sku,
+            name: &p.name,
+            category: &p.category,
+            brand: &p.brand,
+            price: p.price,
+            quantity: p.quantity,
+        }
+    }
+}
+
+impl<'a> From<&'a OrderData> for OrderCompleted<'a> {
+    fn from(o: &'a OrderData) -> Self {
+        OrderCompleted {
+            order_id: &o.order_id,
+            affiliation: &o.affiliation,
+            total: o.total,
+            revenue: o.revenue,
+            shipping: o.shipping,
+            tax: o.tax,
+            discount: o.discount,
+            coupon: &o.coupon,
+            currency: &o.currency,
+            products: [Product::from(&o.products[0]), Product::from(&o.products[1])],
+        }
+    }
+}
+
 /// One product of an order.
 #[derive(Debug, Clone)]
 pub struct ProductData {
