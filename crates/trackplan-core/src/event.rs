@@ -369,7 +369,7 @@ macro_rules! serde_scalar {
     )*};
 }
 
-serde_scalar!(bool, str, String, serde_json::Value, serde_json::Map<String, serde_json::Value>);
+serde_scalar!(bool, serde_json::Value, serde_json::Map<String, serde_json::Value>);
 serde_scalar!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 // u128/i128 do not fit JSON numbers that destinations read; they are left out on purpose.
@@ -403,12 +403,24 @@ impl<T: NumericProperty> NumericProperty for Option<T> {}
 impl<T: StringProperty + ?Sized> StringProperty for &T {}
 impl<T: NumericProperty + ?Sized> NumericProperty for &T {}
 
-impl PropertyValue for Cow<'_, str> {
-    #[inline]
-    fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self)
-    }
+/// Strings are most of an event's bytes and rarely need escaping: they skip serde_json's
+/// byte-by-byte escaper unless they do (same bytes either way).
+macro_rules! string_value {
+    ($($ty:ty),* $(,)?) => {$(
+        impl PropertyValue for $ty {
+            #[inline]
+            fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self)
+            }
+            #[inline]
+            fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                crate::message::write_json_str(out, self);
+                Ok(())
+            }
+        }
+    )*};
 }
+string_value!(str, String, Cow<'_, str>);
 
 impl<T: PropertyValue + ?Sized> PropertyValue for &T {
     #[inline]
@@ -629,8 +641,7 @@ fn write_json_map<'a, K: AsRef<str> + 'a, V: PropertyValue + 'a>(
         if i > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, key.as_ref())
-            .map_err(|e| EncodeError::json("property", e))?;
+        crate::message::write_json_str(out, key.as_ref());
         out.push(b':');
         value.write_json(out)?;
     }
@@ -848,5 +859,24 @@ mod tests {
             format_timestamp(before_year_zero),
             "0000-12-31T23:59:59.999Z"
         );
+    }
+
+    proptest::proptest! {
+        /// Strings skip serde_json's escaper when they can; the bytes must not change.
+        #[test]
+        fn strings_and_map_keys_are_written_as_serde_json_writes_them(
+            entries in proptest::collection::btree_map("[\\x00-\\x7f\u{e9}\u{1F600}]{0,24}", "[\\x00-\\x7f\u{e9}]{0,24}", 0..6)
+        ) {
+            let mut out = Vec::new();
+            entries.write_json(&mut out).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&entries).unwrap());
+            for (key, value) in &entries {
+                let (mut owned, mut cow) = (Vec::new(), Vec::new());
+                value.write_json(&mut owned).unwrap();
+                Cow::Borrowed(key.as_str()).write_json(&mut cow).unwrap();
+                proptest::prop_assert_eq!(owned, serde_json::to_vec(value).unwrap());
+                proptest::prop_assert_eq!(cow, serde_json::to_vec(key).unwrap());
+            }
+        }
     }
 }

@@ -549,26 +549,53 @@ pub(crate) fn write_json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// Whether `bytes` holds one that serde_json escapes: a control byte, `"` or `\`.
+/// Whether `bytes` holds one that serde_json escapes: a control byte, `"` or `\\`.
+///
+/// Eight bytes at a time; the tail is checked by one more (overlapping) word rather than byte
+/// by byte, since most property strings are short.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Some byte of `word` is below `n` (n <= 0x80): the classic bit trick, exact for "any".
-    let any_below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS != 0;
-    let any_equal = |word: u64, byte: u8| any_below(word ^ (ONES * u64::from(byte)), 1);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_ne_bytes(word);
-        if any_below(word, 0x20) || any_equal(word, b'"') || any_equal(word, b'\\') {
+    let len = bytes.len();
+    if len >= 8 {
+        let mut chunks = bytes.chunks_exact(8);
+        if chunks.any(|chunk| word_needs_escape(u64_at(chunk, 0))) {
             return true;
         }
+        return len % 8 != 0 && word_needs_escape(u64_at(bytes, len - 8));
     }
-    chunks
-        .remainder()
+    if len >= 4 {
+        let (low, high) = (u32_at(bytes, 0), u32_at(bytes, len - 4));
+        return word_needs_escape(u64::from(low) | u64::from(high) << 32);
+    }
+    bytes
         .iter()
         .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+}
+
+/// Whether any byte of `word` is a control byte, `"` or `\\` (the classic bit trick, exact
+/// for "any").
+#[inline]
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit set in a lane below `n` (n <= 0x80), or a false one above such a lane only.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word;
+    let equal = |word: u64, byte: u8| below(word ^ (ONES * u64::from(byte)), 1);
+    // One branch for the three tests.
+    (below(word, 0x20) | equal(word, b'"') | equal(word, b'\\')) & HIGHS != 0
+}
+
+#[inline]
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_ne_bytes(word)
+}
+
+#[inline]
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_ne_bytes(word)
 }
 
 /// Write `value` as compact JSON.
@@ -771,6 +798,24 @@ mod tests {
                 String::from_utf8(out).unwrap(),
                 serde_json::to_string(text).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn every_escaped_byte_is_found_at_every_position_of_every_short_length() {
+        for len in 0..=40 {
+            assert!(!needs_escape(&vec![b'a'; len]), "clean, length {len}");
+            for at in 0..len {
+                for bad in [0x00, 0x1f, b'"', b'\\'] {
+                    let mut text = vec![0xff; len];
+                    text[at] = bad;
+                    assert!(needs_escape(&text), "{bad:#x} at {at} of {len}");
+                }
+                // Bytes next to the escaped ones in value, which must not be taken for them.
+                let mut text = vec![b' '; len];
+                text[at] = [b'!', b'#', b'[', b']', 0x7f][at % 5];
+                assert!(!needs_escape(&text), "false alarm at {at} of {len}");
+            }
         }
     }
 
