@@ -33,7 +33,6 @@ pub(crate) const ENTRY_OVERHEAD: usize = 64;
 #[derive(Debug, Clone)]
 pub(crate) struct Queued {
     pub seq: u64,
-    pub enqueued_at: Instant,
     pub message: Message,
     /// Its spool record, acknowledged once the server took the message.
     pub record: Option<RecordId>,
@@ -53,6 +52,11 @@ struct State {
     bytes: usize,
     /// JSON bytes of the queued messages, for batch sizing.
     json_bytes: usize,
+    /// Since when the front message has waited: set when a push finds the queue empty, and
+    /// when a take leaves messages behind (they then wait from that moment, which is later than
+    /// their enqueue only while batches are leaving anyway). Kept per queue, not per message,
+    /// so a call reads the clock only when it starts a batch.
+    front_since: Option<Instant>,
     /// Sequence number of the next message pushed.
     next_seq: u64,
     closed: bool,
@@ -157,8 +161,6 @@ impl Queue {
     ) -> Result<Pushed, EnqueueError> {
         let cost = message.allocated() + ENTRY_OVERHEAD;
         let json_len = message.len();
-        // Read the clock before locking: callers and the worker share this lock.
-        let mut enqueued_at = Instant::now();
         let mut state = self.lock();
         if state.closed {
             return Err(EnqueueError::ShutDown);
@@ -183,7 +185,6 @@ impl Queue {
                     if waited.timed_out() && state.bytes + cost > self.capacity_bytes {
                         return Err(self.refuse(EnqueueError::QueueFullTimeout(timeout)));
                     }
-                    enqueued_at = Instant::now();
                     state
                 }
             };
@@ -192,9 +193,11 @@ impl Queue {
         state.next_seq += 1;
         state.bytes += cost;
         state.json_bytes += json_len;
+        if state.items.is_empty() {
+            state.front_since = Some(Instant::now());
+        }
         state.items.push_back(Queued {
             seq,
-            enqueued_at,
             message,
             record,
         });
@@ -243,9 +246,11 @@ impl Queue {
             state.next_seq += 1;
             state.bytes += message.allocated() + ENTRY_OVERHEAD;
             state.json_bytes += message.len();
+            if state.items.is_empty() {
+                state.front_since = Some(Instant::now());
+            }
             state.items.push_back(Queued {
                 seq,
-                enqueued_at: Instant::now(),
                 message,
                 record: Some(record.id),
             });
@@ -305,7 +310,7 @@ impl Queue {
         QueueHead {
             len: state.items.len(),
             first_seq: state.items.front().map_or(state.next_seq, |q| q.seq),
-            oldest: state.items.front().map(|q| q.enqueued_at),
+            oldest: state.front_since,
             json_bytes: state.json_bytes,
         }
     }
@@ -326,6 +331,7 @@ impl Queue {
             taken.push(item);
         }
         if !taken.is_empty() {
+            state.front_since = (!state.items.is_empty()).then(Instant::now);
             self.full_warned.store(false, Ordering::Relaxed);
             self.space.notify_all();
         }
@@ -459,6 +465,7 @@ pub(crate) struct QueueHead {
     pub len: usize,
     /// The oldest queued message's sequence number, or the next one when empty.
     pub first_seq: u64,
+    /// Since when the front message has waited (none when empty); the flush timer runs from it.
     pub oldest: Option<Instant>,
     /// JSON bytes of the queued messages.
     pub json_bytes: usize,
@@ -599,6 +606,38 @@ mod tests {
         assert!(taken
             .iter()
             .all(|q| q.message.as_str() == json.as_str() && q.record.is_some()));
+    }
+
+    #[test]
+    fn the_flush_timer_runs_from_the_first_push_and_restarts_for_messages_left_behind() {
+        let queue = Queue::new(1 << 20, 10, 1000);
+        assert!(queue.peek().oldest.is_none());
+        let before_push = Instant::now();
+        queue.push(message(10), FullPolicy::Refuse).unwrap();
+        let first = queue
+            .peek()
+            .oldest
+            .expect("a waiting message starts the timer");
+        assert!(first >= before_push);
+        queue.push(message(10), FullPolicy::Refuse).unwrap();
+        assert_eq!(
+            queue.peek().oldest,
+            Some(first),
+            "later pushes keep the front's time"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        let before_take = Instant::now();
+        assert_eq!(queue.take_while(|_| true).len(), 2);
+        assert!(queue.peek().oldest.is_none(), "an empty queue has no timer");
+        queue.push(message(10), FullPolicy::Refuse).unwrap();
+        queue.push(message(10), FullPolicy::Refuse).unwrap();
+        let mut one = 0;
+        queue.take_while(|_| std::mem::replace(&mut one, 1) == 0);
+        let left = queue
+            .peek()
+            .oldest
+            .expect("the message left behind still waits");
+        assert!(left >= before_take);
     }
 
     #[test]
