@@ -11,7 +11,10 @@
 //! 1 in 7 answered 429 with `Retry-After: 1`) with the share each library delivered.
 //!
 //! `cargo bench -p trackplan-bench --bench transport`
-//! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000).
+//! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000),
+//! `BENCH_SCENARIOS` (comma-separated subset of `loopback,latency,faults`; default all),
+//! `BENCH_RUNS` (comma-separated subset of `derive,high_volume,no_gzip,raw,segment,rudder`;
+//! default all; the first one selected is the base of the ratios).
 
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,24 @@ enum Variant {
     DeriveNoGzip,
     /// `RawEvent` with a `serde_json::Value`, default settings.
     Raw,
+}
+
+impl Variant {
+    /// The variant's name in `BENCH_RUNS`.
+    fn key(self) -> &'static str {
+        match self {
+            Variant::Derive => "derive",
+            Variant::DeriveHighVolume => "high_volume",
+            Variant::DeriveNoGzip => "no_gzip",
+            Variant::Raw => "raw",
+        }
+    }
+}
+
+/// Whether `BENCH_RUNS` (comma-separated; unset means all) selects the run named `key`, so a
+/// profiler can watch one library alone.
+fn selected(key: &str) -> bool {
+    std::env::var("BENCH_RUNS").map_or(true, |runs| runs.split(',').any(|r| r.trim() == key))
 }
 
 /// One library's run.
@@ -226,14 +247,22 @@ impl Bench {
         variants.push(Variant::Raw);
         let mut runs = Vec::new();
         for variant in variants {
-            self.server.reset(false, latency);
-            runs.push(self.trackplan(events, variant));
+            if selected(variant.key()) {
+                self.server.reset(false, latency);
+                runs.push(self.trackplan(events, variant));
+            }
         }
-        self.server.reset(false, latency);
-        runs.push(self.segment(events));
-        self.server.reset(false, latency);
-        runs.push(self.rudder(events));
-        let base = &runs[0];
+        if selected("segment") {
+            self.server.reset(false, latency);
+            runs.push(self.segment(events));
+        }
+        if selected("rudder") {
+            self.server.reset(false, latency);
+            runs.push(self.rudder(events));
+        }
+        let Some(base) = runs.first() else {
+            return;
+        };
         println!(
             "  {:<31} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>5} {:>9}",
             "library",
@@ -317,11 +346,20 @@ fn main() {
     println!("Columns: tp faster = trackplan (derive) events/s over this row's; ns/call = mean time inside");
     println!("one track/push/send-per-event; calls vs tp = total time inside those calls over trackplan (derive)'s;");
     println!("final ms = the closing flush or shutdown.\n");
-    bench.compare("Loopback", events, Duration::ZERO);
-    bench.compare(
-        "Loopback + 20 ms per answer",
-        events,
-        Duration::from_millis(20),
-    );
-    bench.faults(fault_events);
+    let scenarios = std::env::var("BENCH_SCENARIOS").unwrap_or_default();
+    let wanted =
+        |name: &str| scenarios.is_empty() || scenarios.split(',').any(|s| s.trim() == name);
+    if wanted("loopback") {
+        bench.compare("Loopback", events, Duration::ZERO);
+    }
+    if wanted("latency") {
+        bench.compare(
+            "Loopback + 20 ms per answer",
+            events,
+            Duration::from_millis(20),
+        );
+    }
+    if wanted("faults") {
+        bench.faults(fault_events);
+    }
 }
