@@ -560,7 +560,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
         if chunks.any(|chunk| word_needs_escape(u64_at(chunk, 0))) {
             return true;
         }
-        return len % 8 != 0 && word_needs_escape(u64_at(bytes, len - 8));
+        return !len.is_multiple_of(8) && word_needs_escape(u64_at(bytes, len - 8));
     }
     if len >= 4 {
         let (low, high) = (u32_at(bytes, 0), u32_at(bytes, len - 4));
