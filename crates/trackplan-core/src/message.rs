@@ -261,6 +261,45 @@ pub(crate) struct Encoder {
     context_open: Vec<u8>,
     /// The default context has keys that plan metadata writes into: merge as values instead.
     context_has_plan_keys: bool,
+    /// Recent messages' size, for the next buffer's capacity (see [`BufferSizeHint`]).
+    size_hint: BufferSizeHint,
+}
+
+/// Sizes each message's buffer from the messages before it, so that one allocation usually
+/// holds the whole message with little spare: the queue's byte cap counts capacity, and a fixed
+/// 1 KiB buffer spent a third of it on slack for typical 700-byte events.
+///
+/// The hint is a slowly decaying maximum of recent lengths (shared by the threads that call,
+/// updated without ordering: a stale hint only costs a regrowth or some slack).
+#[derive(Debug)]
+struct BufferSizeHint(std::sync::atomic::AtomicUsize);
+
+impl BufferSizeHint {
+    const INITIAL: usize = 1024;
+    const MIN: usize = 256;
+
+    fn new() -> BufferSizeHint {
+        BufferSizeHint(std::sync::atomic::AtomicUsize::new(Self::INITIAL))
+    }
+
+    /// Capacity for the next message: the hint plus an eighth, in 64-byte steps.
+    fn capacity(&self) -> usize {
+        let hint = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        (hint + hint / 8).next_multiple_of(64)
+    }
+
+    /// Learn from a finished message of `len` bytes: follow growth at once, shrinkage slowly
+    /// (1/32 a message), so that one small message among large ones does not cost the next
+    /// large one a regrowth.
+    fn record(&self, len: usize) {
+        let hint = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let next = len
+            .max(hint - hint / 32)
+            .clamp(Self::MIN, MAX_MESSAGE_BYTES);
+        if next != hint {
+            self.0.store(next, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl Encoder {
@@ -275,6 +314,7 @@ impl Encoder {
             context,
             context_open,
             context_has_plan_keys,
+            size_hint: BufferSizeHint::new(),
         }
     }
 
@@ -304,8 +344,7 @@ impl Encoder {
             None => now_text(),
         };
 
-        // Most messages fit: one allocation, no regrowth.
-        let mut out = Vec::with_capacity(1024);
+        let mut out = Vec::with_capacity(self.size_hint.capacity());
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(call.as_str().as_bytes());
         out.extend_from_slice(b"\",\"messageId\":");
@@ -330,6 +369,7 @@ impl Encoder {
             write_json(&mut out, integrations)?;
         }
         out.push(b'}');
+        self.size_hint.record(out.len());
         let message = finish(out)?;
         Ok((message, message_id))
     }
@@ -888,6 +928,59 @@ mod tests {
                 String::from_utf8(slow).unwrap()
             );
         }
+    }
+
+    /// A track message whose properties hold `padding` bytes of text.
+    fn encode_padded(encoder: &Encoder, padding: usize) -> Message {
+        let text = "x".repeat(padding);
+        let user = User::id("u1");
+        let (message, _) = encoder
+            .encode(CallType::Track, &user, None, None, |out| {
+                out.extend_from_slice(b"\"event\":\"Order Completed\",\"properties\":");
+                write_json_str(out, &text);
+                out.push(b',');
+                Ok(())
+            })
+            .unwrap();
+        message
+    }
+
+    #[test]
+    fn message_buffers_are_sized_from_recent_messages_so_the_queue_counts_little_slack() {
+        let encoder = Encoder::new(Map::new());
+        let first = encode_padded(&encoder, 500);
+        assert_eq!(
+            first.allocated(),
+            BufferSizeHint::INITIAL + BufferSizeHint::INITIAL / 8
+        );
+        // The hint comes down from its start within a few dozen messages.
+        for _ in 0..20 {
+            encode_padded(&encoder, 500);
+        }
+        for _ in 0..3 {
+            let message = encode_padded(&encoder, 500);
+            let slack = message.allocated() - message.len();
+            assert!(
+                slack <= message.len() / 8 + 64,
+                "slack {slack} for {}",
+                message.len()
+            );
+        }
+        // A larger message grows the buffer once; the next one of that size fits at once.
+        let large = encode_padded(&encoder, 5_000);
+        assert!(large.allocated() <= large.len() + MAX_SLACK_BYTES);
+        assert!(encoder.size_hint.capacity() >= large.len());
+        // One small message among large ones keeps the hint (it decays slowly) and is shrunk
+        // rather than charged for the large buffer.
+        let small = encode_padded(&encoder, 10);
+        assert!(small.allocated() <= small.len() + MAX_SLACK_BYTES);
+        assert!(encoder.size_hint.capacity() >= large.len());
+        // A run of small messages brings the hint back down.
+        for _ in 0..200 {
+            encode_padded(&encoder, 10);
+        }
+        let capacity = encoder.size_hint.capacity();
+        assert!(capacity >= small.len() && capacity <= small.len() + small.len() / 8 + 64);
     }
 
     #[test]
