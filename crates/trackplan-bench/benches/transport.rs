@@ -5,7 +5,8 @@
 //! server.
 //!
 //! For each library: events/s end to end (first call until everything is delivered), the time
-//! spent inside its per-event calls, and the final flush/shutdown wait, with ratios against
+//! spent inside its per-event calls, the time spent building each event as that library takes
+//! it (the derived struct; a `json!` value for the others), and the final flush/shutdown wait, with ratios against
 //! trackplan (derive). Scenarios: plain loopback, and loopback with 20 ms added to every answer
 //! (a network round trip to a Segment region). Then a fault run (1 request in 5 answered 500,
 //! 1 in 7 answered 429 with `Retry-After: 1`) with the share each library delivered.
@@ -63,6 +64,8 @@ struct Run {
     library: &'static str,
     events: usize,
     elapsed: Duration,
+    /// Building each event as the library takes it (the typed struct, or the `json!` value).
+    in_build: Duration,
     /// Inside the per-event calls (`track`, `push`, `send`).
     in_calls: Duration,
     /// Inside the final flush or shutdown.
@@ -80,6 +83,15 @@ impl Run {
 
     fn ns_per_call(&self) -> f64 {
         self.in_calls.as_nanos() as f64 / self.events as f64
+    }
+
+    fn ns_per_build(&self) -> f64 {
+        self.in_build.as_nanos() as f64 / self.events as f64
+    }
+
+    /// The caller's whole cost of an event: building it, then the call.
+    fn in_caller(&self) -> Duration {
+        self.in_build + self.in_calls
     }
 }
 
@@ -116,16 +128,18 @@ impl Bench {
         let client = builder.build().expect("loopback client");
         let typed = variant != Variant::Raw;
         let start = Instant::now();
-        let mut in_calls = Duration::ZERO;
+        let (mut in_build, mut in_calls) = (Duration::ZERO, Duration::ZERO);
         let mut refused = 0;
         for i in 0..events {
             let data = self.order(i);
             let user = User::id(data.user_id.as_str());
             let result = if typed {
-                let event = OrderCompleted::from(data);
+                let event = timed(&mut in_build, || OrderCompleted::from(data));
                 timed(&mut in_calls, || client.track(&user, &event))
             } else {
-                let event = RawEvent::new("Order Completed", data.to_json());
+                let event = timed(&mut in_build, || {
+                    RawEvent::new("Order Completed", data.to_json())
+                });
                 timed(&mut in_calls, || client.track(&user, &event))
             };
             refused += usize::from(result.is_err());
@@ -144,7 +158,7 @@ impl Bench {
             Variant::DeriveNoGzip => "trackplan (derive, no gzip)",
             Variant::Raw => "trackplan (RawEvent)",
         };
-        self.finish(library, events, elapsed, in_calls, in_final)
+        self.finish(library, events, elapsed, [in_build, in_calls, in_final])
     }
 
     fn segment(&self, events: usize) -> Run {
@@ -155,21 +169,21 @@ impl Bench {
             .enable_all()
             .build()
             .expect("runtime");
-        let (elapsed, in_calls, in_final) = runtime.block_on(async {
+        let (elapsed, in_build, in_calls, in_final) = runtime.block_on(async {
             let http = HttpClient::new(reqwest::Client::new(), self.server.url.clone());
             let mut batcher = AutoBatcher::new(http, Batcher::new(None), WRITE_KEY.to_owned());
             let start = Instant::now();
-            let mut in_calls = Duration::ZERO;
+            let (mut in_build, mut in_calls) = (Duration::ZERO, Duration::ZERO);
             for i in 0..events {
                 let data = self.order(i);
-                let message = Track {
+                let message = timed(&mut in_build, || Track {
                     user: SegmentUser::UserId {
                         user_id: data.user_id.clone(),
                     },
                     event: "Order Completed".to_owned(),
                     properties: data.to_json(),
                     ..Default::default()
-                };
+                });
                 let call = Instant::now();
                 // A failed send loses its batch: the crate has no retry.
                 let _ = batcher.push(message).await;
@@ -177,9 +191,14 @@ impl Bench {
             }
             let call = Instant::now();
             let _ = batcher.flush().await;
-            (start.elapsed(), in_calls, call.elapsed())
+            (start.elapsed(), in_build, in_calls, call.elapsed())
         });
-        self.finish("segment 0.2.6", events, elapsed, in_calls, in_final)
+        self.finish(
+            "segment 0.2.6",
+            events,
+            elapsed,
+            [in_build, in_calls, in_final],
+        )
     }
 
     /// rudderanalytics has no batcher of its own: its documented `Message::Batch`, 100 events a
@@ -191,16 +210,19 @@ impl Bench {
         const BATCH: usize = 100;
         let rudder = RudderAnalytics::load(WRITE_KEY.to_owned(), self.server.url.clone());
         let start = Instant::now();
-        let mut in_calls = Duration::ZERO;
+        let (mut in_build, mut in_calls) = (Duration::ZERO, Duration::ZERO);
         let mut batch = Vec::with_capacity(BATCH);
         for i in 0..events {
             let data = self.order(i);
-            batch.push(BatchMessage::Track(Track {
-                user_id: Some(data.user_id.clone()),
-                event: "Order Completed".to_owned(),
-                properties: Some(data.to_json()),
-                ..Default::default()
-            }));
+            let message = timed(&mut in_build, || {
+                BatchMessage::Track(Track {
+                    user_id: Some(data.user_id.clone()),
+                    event: "Order Completed".to_owned(),
+                    properties: Some(data.to_json()),
+                    ..Default::default()
+                })
+            });
+            batch.push(message);
             if batch.len() == BATCH || i + 1 == events {
                 let message = Message::Batch(Batch {
                     batch: std::mem::take(&mut batch),
@@ -213,8 +235,7 @@ impl Bench {
             "rudderanalytics 2.0.1",
             events,
             start.elapsed(),
-            in_calls,
-            Duration::ZERO,
+            [in_build, in_calls, Duration::ZERO],
         )
     }
 
@@ -223,13 +244,13 @@ impl Bench {
         library: &'static str,
         events: usize,
         elapsed: Duration,
-        in_calls: Duration,
-        in_final: Duration,
+        [in_build, in_calls, in_final]: [Duration; 3],
     ) -> Run {
         Run {
             library,
             events,
             elapsed,
+            in_build,
             in_calls,
             in_final,
             delivered: self.server.accepted(),
@@ -264,12 +285,14 @@ impl Bench {
             return;
         };
         println!(
-            "  {:<31} {:>9} {:>9} {:>8} {:>11} {:>9} {:>9} {:>5} {:>9}",
+            "  {:<31} {:>9} {:>9} {:>8} {:>11} {:>8} {:>12} {:>9} {:>9} {:>5} {:>9}",
             "library",
             "events/s",
             "tp faster",
             "ns/call",
             "calls vs tp",
+            "build ns",
+            "caller vs tp",
             "final ms",
             "delivered",
             "dups",
@@ -277,12 +300,14 @@ impl Bench {
         );
         for run in &runs {
             println!(
-                "  {:<31} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>9.1} {:>9} {:>5} {:>9}",
+                "  {:<31} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>8.0} {:>11.2}x {:>9.1} {:>9} {:>5} {:>9}",
                 run.library,
                 run.events_per_sec(),
                 base.events_per_sec() / run.events_per_sec(),
                 run.ns_per_call(),
                 run.in_calls.as_secs_f64() / base.in_calls.as_secs_f64(),
+                run.ns_per_build(),
+                run.in_caller().as_secs_f64() / base.in_caller().as_secs_f64(),
                 run.in_final.as_secs_f64() * 1e3,
                 run.delivered,
                 run.duplicates,
@@ -345,7 +370,8 @@ fn main() {
     };
     println!("Columns: tp faster = trackplan (derive) events/s over this row's; ns/call = mean time inside");
     println!("one track/push/send-per-event; calls vs tp = total time inside those calls over trackplan (derive)'s;");
-    println!("final ms = the closing flush or shutdown.\n");
+    println!("build ns = mean time building one event as the library takes it (typed struct, json! value);");
+    println!("caller vs tp = build + calls over trackplan (derive)'s; final ms = the closing flush or shutdown.\n");
     let scenarios = std::env::var("BENCH_SCENARIOS").unwrap_or_default();
     let wanted =
         |name: &str| scenarios.is_empty() || scenarios.split(',').any(|s| s.trim() == name);
