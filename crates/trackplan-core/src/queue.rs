@@ -304,6 +304,12 @@ impl Queue {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Messages queued and the memory they are charged, for metrics.
+    pub(crate) fn depth(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.items.len(), state.bytes)
+    }
+
     /// A view of the front of the queue, for the worker's batching decisions.
     pub(crate) fn peek(&self) -> QueueHead {
         let state = self.lock();

@@ -79,6 +79,13 @@ pub struct Metrics {
     /// Damaged spool regions (a torn tail after a crash, flipped bits) skipped at start; each
     /// is also logged at warn level.
     pub spool_corrupt: u64,
+    /// Messages waiting in the queue now.
+    pub queued: u64,
+    /// Memory the queued messages hold now, the figure the queue's byte cap
+    /// ([`queue_capacity_bytes`](crate::ClientBuilder::queue_capacity_bytes)) bounds.
+    pub queued_bytes: u64,
+    /// Messages in batches being sent or retried now (they have left the queue).
+    pub in_flight: u64,
 }
 
 #[derive(Default)]
@@ -86,6 +93,7 @@ pub(crate) struct Counters {
     delivered: AtomicU64,
     retried: AtomicU64,
     failed: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 /// State shared by the client handles and the worker.
@@ -106,6 +114,7 @@ impl Shared {
 
     pub(crate) fn metrics(&self) -> Metrics {
         let spool = self.queue.spool_status();
+        let (queued, queued_bytes) = self.queue.depth();
         Metrics {
             delivered: self.counters.delivered.load(Ordering::Relaxed),
             retried: self.counters.retried.load(Ordering::Relaxed),
@@ -113,6 +122,9 @@ impl Shared {
             refused: self.queue.refused(),
             replayed: spool.as_ref().map_or(0, |s| s.replayed),
             spool_corrupt: spool.map_or(0, |s| s.corrupt_records),
+            queued: queued as u64,
+            queued_bytes: queued_bytes as u64,
+            in_flight: self.counters.in_flight.load(Ordering::Relaxed),
         }
     }
 }
@@ -376,6 +388,10 @@ impl Worker {
                 messages: taken.into_iter().map(|q| q.message).collect(),
                 records,
             });
+            self.shared
+                .counters
+                .in_flight
+                .fetch_add(batch.messages.len() as u64, Ordering::Relaxed);
             self.in_flight.insert(batch.first_seq, Rc::clone(&batch));
             let delivery = Rc::clone(&self.delivery);
             deliveries.push(Box::pin(async move {
@@ -409,6 +425,10 @@ impl Worker {
         let Some(batch) = self.in_flight.remove(&first_seq) else {
             return;
         };
+        self.shared
+            .counters
+            .in_flight
+            .fetch_sub(batch.messages.len() as u64, Ordering::Relaxed);
         if spool_ack_due(&result) {
             self.shared.queue.ack(&batch.records);
         }
