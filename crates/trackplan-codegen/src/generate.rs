@@ -38,11 +38,7 @@ pub fn generate_with(
     file: &str,
     options: LowerOptions,
 ) -> Result<Generated, PlanErrors> {
-    let plan_name = if plan.name.is_empty() {
-        file_stem(file)
-    } else {
-        plan.name.clone()
-    };
+    let plan_name = plan_name(plan, file);
     let lowered = schema::lower_with(plan, &plan_name, options);
     if !lowered.errors.is_empty() {
         return Err(PlanErrors {
@@ -65,6 +61,15 @@ pub fn generate_file(
     let load = opts.load.clone().file_name(file);
     let plan = plan::load_with(path, &load)?;
     generate_with(&plan, file, opts.lower)
+}
+
+/// What `plan_metadata()` calls the plan: its own name, or the file's stem when it has none.
+pub(crate) fn plan_name(plan: &Plan, file: &str) -> String {
+    if plan.name.is_empty() {
+        file_stem(file)
+    } else {
+        plan.name.clone()
+    }
 }
 
 fn file_stem(file: &str) -> String {

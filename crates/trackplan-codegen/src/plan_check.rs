@@ -52,9 +52,20 @@ pub struct PlanCheckField<'a> {
     pub serde: bool,
 }
 
-/// Check the item against its plan. On success returns tokens to splice into the expansion
-/// (they make rustc rebuild when the plan file changes); on failure every problem, combined.
-pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
+/// A successful check: what the expansion adds.
+pub struct PlanChecked {
+    /// Tokens that make rustc rebuild the item when the plan file changes.
+    pub tracker: TokenStream,
+    /// The plan's name as `plan_metadata()` reports it (the plan's own, else the file stem), the
+    /// same as a `plan!` type of that rule reports.
+    pub plan_name: String,
+    /// The rule's `version`, sent as `context.protocols.event_version`.
+    pub event_version: Option<u64>,
+}
+
+/// Check the item against its plan. On success returns what the expansion adds (a rebuild
+/// tracker and the rule's identity for `plan_metadata()`); on failure every problem, combined.
+pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let lit = input.plan_path;
     let path = PlanPath::resolve(lit)?;
     let opts = LoadOptions::default().file_name(path.written.clone());
@@ -126,8 +137,11 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<TokenStream, syn::Error> {
         }
     }
     errors.finish()?;
-    let tracker = path.rebuild_tracker(lit);
-    Ok(tracker)
+    Ok(PlanChecked {
+        tracker: path.rebuild_tracker(lit),
+        plan_name: crate::generate::plan_name(&plan, file),
+        event_version: rule.version,
+    })
 }
 
 fn find_rule<'p>(

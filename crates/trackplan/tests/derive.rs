@@ -640,6 +640,56 @@ struct PlanCheckedOrder {
     products: Vec<Product>,
 }
 
+/// Checked against a RudderTyper plan, whose rules have no version.
+#[derive(trackplan::Traits)]
+#[traits(
+    call = "group",
+    plan = "../trackplan-codegen/tests/fixtures/ruddertyper-example-v2.json"
+)]
+struct PlanCheckedGroupTraits {
+    #[property(rename = "Sample property 1")]
+    sample: Option<String>,
+}
+
+#[test]
+fn plan_checked_items_report_their_plan_rule_as_generated_types_do() {
+    use trackplan::Traits as _;
+    let order = PlanCheckedOrder {
+        order_id: "o-1".into(),
+        revenue: None,
+        products: Vec::new(),
+    };
+    assert_eq!(
+        order.plan_metadata(),
+        Some(trackplan::PlanMetadata {
+            plan: "E-commerce Spec v2",
+            event_version: Some(1),
+            generator_version: env!("CARGO_PKG_VERSION"),
+        })
+    );
+    let group = PlanCheckedGroupTraits { sample: None };
+    assert_eq!(
+        group.plan_metadata(),
+        Some(trackplan::PlanMetadata {
+            plan: "Sample tracking plan 1",
+            event_version: None,
+            generator_version: env!("CARGO_PKG_VERSION"),
+        })
+    );
+    // Without a plan there is nothing to report.
+    assert_eq!(
+        OrderCompleted {
+            order_id: String::new(),
+            total: 0.0,
+            coupon: None,
+            checkout: String::new(),
+            products: Vec::new(),
+        }
+        .plan_metadata(),
+        None
+    );
+}
+
 #[test]
 fn plan_checked_events_expand_like_the_others() {
     let order = PlanCheckedOrder {

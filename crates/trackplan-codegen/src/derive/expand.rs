@@ -12,15 +12,18 @@ use syn::{parse_quote, Type, WhereClause};
 
 use super::ast::{Container, Field};
 use super::Derive;
+use crate::plan_check::PlanChecked;
 
 /// The expansion of a container that passed every check; `extra` (the plan check's tokens) is
 /// spliced in as is.
-pub fn expand(container: &Container<'_>, extra: TokenStream) -> TokenStream {
+pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStream {
     let krate = crate_path(container.attrs.krate.as_ref());
     let gen = Generator {
         container,
         krate: &krate,
+        plan,
     };
+    let extra = plan.map(|p| p.tracker.clone()).unwrap_or_default();
     let impls = match container.derive {
         Derive::Event => {
             let properties = gen.properties_impl();
@@ -58,6 +61,8 @@ pub fn wrap(impls: TokenStream) -> TokenStream {
 struct Generator<'c, 'a> {
     container: &'c Container<'a>,
     krate: &'c syn::Path,
+    /// The plan the item was checked against, whose identity `plan_metadata()` reports.
+    plan: Option<&'c PlanChecked>,
 }
 
 /// Segment's reserved track properties: the `__private` function asserting their type.
@@ -73,6 +78,7 @@ impl Generator<'_, '_> {
     fn properties_impl(&self) -> TokenStream {
         let krate = self.krate;
         let body = self.write_object_body();
+        let metadata = self.plan_metadata_fn();
         self.impl_block(
             quote!(#krate::Properties),
             quote! {
@@ -82,6 +88,7 @@ impl Generator<'_, '_> {
                 ) -> #krate::__private::Result<(), #krate::EncodeError> {
                     #body
                 }
+                #metadata
             },
         )
     }
@@ -89,6 +96,7 @@ impl Generator<'_, '_> {
     fn traits_impl(&self) -> TokenStream {
         let krate = self.krate;
         let body = self.write_object_body();
+        let metadata = self.plan_metadata_fn();
         self.impl_block(
             quote!(#krate::Traits),
             quote! {
@@ -98,8 +106,34 @@ impl Generator<'_, '_> {
                 ) -> #krate::__private::Result<(), #krate::EncodeError> {
                     #body
                 }
+                #metadata
             },
         )
+    }
+
+    /// A plan-checked item reports its plan rule as a `plan!` type of that rule does, so its
+    /// messages carry `context.protocols.event_version` and `context.trackplan` too.
+    fn plan_metadata_fn(&self) -> Option<TokenStream> {
+        let krate = self.krate;
+        let plan = self.plan?;
+        let name = &plan.plan_name;
+        let version = match plan.event_version {
+            Some(version) => {
+                let version = proc_macro2::Literal::u64_unsuffixed(version);
+                quote!(#krate::__private::Some(#version))
+            }
+            None => quote!(#krate::__private::None),
+        };
+        let generator = crate::emit::GENERATOR_VERSION;
+        Some(quote! {
+            fn plan_metadata(&self) -> #krate::__private::Option<#krate::PlanMetadata> {
+                #krate::__private::Some(#krate::PlanMetadata {
+                    plan: #name,
+                    event_version: #version,
+                    generator_version: #generator,
+                })
+            }
+        })
     }
 
     fn event_impl(&self) -> TokenStream {

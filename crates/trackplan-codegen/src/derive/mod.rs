@@ -88,16 +88,16 @@ fn expand(derive: Derive, input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let container = ast::Container::from_ast(&cx, derive, input);
     check::check(&cx, &container);
-    let plan_tokens = match plan_hook::check_against_plan(&container) {
-        Some(Ok(tokens)) => tokens,
+    let plan = match plan_hook::check_against_plan(&container) {
+        Some(Ok(checked)) => Some(checked),
         Some(Err(err)) => {
             cx.syn_error(err);
-            TokenStream::new()
+            None
         }
-        None => TokenStream::new(),
+        None => None,
     };
     match cx.check() {
-        Ok(()) => expand::expand(&container, plan_tokens),
+        Ok(()) => expand::expand(&container, plan.as_ref()),
         Err(errors) => {
             let errors = errors.into_compile_error();
             let krate = expand::crate_path(container.attrs.krate.as_ref());

@@ -1,16 +1,14 @@
 //! `#[event(plan = "...")]` and `#[traits(plan = "...", call = "group")]`: hand the item's wire
 //! names and types to [`crate::plan_check::check`], which compares them with the plan.
 
-use proc_macro2::TokenStream;
-
 use super::ast::Container;
 use super::Derive;
 use crate::plan::Call;
-use crate::plan_check::{self, PlanCheckField, PlanCheckInput};
+use crate::plan_check::{self, PlanCheckField, PlanCheckInput, PlanChecked};
 
-/// The plan check's tokens (to splice into the expansion) or its errors; `None` when the item
-/// names no plan.
-pub fn check_against_plan(container: &Container<'_>) -> Option<Result<TokenStream, syn::Error>> {
+/// The plan check's result (what the expansion adds) or its errors; `None` when the item names
+/// no plan.
+pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecked, syn::Error>> {
     let plan_path = container.attrs.plan.as_ref()?;
     let call = match container.derive {
         Derive::Event => Call::Track,
