@@ -725,6 +725,7 @@ impl Emitter<'_> {
             let wire = Literal::string(wire);
             quote! { #name::#variant => #wire, }
         });
+        let wires = e.variants.iter().map(|(_, wire)| Literal::string(wire));
         let all = e.variants.iter().map(|(variant, _)| {
             let variant = ident(variant);
             quote!(#name::#variant)
@@ -758,8 +759,17 @@ impl Emitter<'_> {
                 ) -> ::std::result::Result<S::Ok, S::Error> {
                     serializer.serialize_str(self.as_str())
                 }
+                fn write_json(
+                    &self,
+                    out: &mut ::std::vec::Vec<u8>,
+                ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                    ::trackplan::PropertyValue::write_json(self.as_str(), out)
+                }
             }
             impl ::trackplan::StringProperty for #name {}
+            impl ::trackplan::StringEnum for #name {
+                const VALUES: &'static [&'static str] = &[#(#wires),*];
+            }
         }
     }
 

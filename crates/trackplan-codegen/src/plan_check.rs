@@ -12,13 +12,16 @@
 //! - the field's type fits the property's JSON type, read from the type's syntax: strings,
 //!   booleans, integers, floats, sequences (and their items), maps, `serde_json::Value` and
 //!   date-times. Other named types (your `#[derive(Enum)]` and `#[derive(Properties)]` types)
-//!   are opaque to a derive: the variants of a separate `#[derive(Enum)]` type are not visible
-//!   to the event's derive (and a trait-bound assertion would surface `StringProperty`'s
-//!   message about `currency`), so enum values are checked at run time by plan validation
-//!   (`trackplan check`, the collector), not here. A plain `String` field fits a string enum.
+//!   are opaque to the syntax; a plain `String` field fits a string enum.
+//! - a named type standing for a string `enum` property (or its items) must be a
+//!   `trackplan::StringEnum` (`#[derive(Enum)]` or a
+//!   generated enum) whose every value the plan lists. The variants of a separate type are not
+//!   visible to the event's derive, so this one is emitted as a `const` assertion that rustc
+//!   evaluates, with the error on the field.
 //! - `#[property(serde)]` fields are checked for presence only.
 
 use proc_macro2::{Span, TokenStream};
+use quote::{quote_spanned, ToTokens};
 use serde_json::{Map, Value};
 
 use crate::plan::{self, closest_name, pointer_push, Call, LoadOptions, Rule};
@@ -38,6 +41,8 @@ pub struct PlanCheckInput<'a> {
     /// The item's identifier, for errors about the item as a whole (such as a missing required
     /// property).
     pub item_span: Span,
+    /// The trackplan crate's path in generated code (`::trackplan` unless renamed).
+    pub krate: &'a syn::Path,
 }
 
 /// One field of the item being checked.
@@ -73,6 +78,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let file = &path.written;
     let rule = find_rule(&plan.rules, input, file)?;
     let mut errors = Errors::default();
+    let mut enum_checks = TokenStream::new();
     let schema = rule.payload.as_object().cloned().unwrap_or_default();
     let empty = Map::new();
     let props = schema
@@ -123,6 +129,9 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
                     field.wire_name
                 ),
             );
+        } else if let Some(planned) = planned_enum(ty, prop, &rule.definitions) {
+            let at = format!("property `{}` in plan `{file}` at `{ptr}`", field.wire_name);
+            enum_checks.extend(planned.assertion(input.krate, field.span, &at));
         }
     }
     for name in required_names(&schema) {
@@ -137,8 +146,10 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
         }
     }
     errors.finish()?;
+    let mut tracker = path.rebuild_tracker(lit);
+    tracker.extend(enum_checks);
     Ok(PlanChecked {
-        tracker: path.rebuild_tracker(lit),
+        tracker,
         plan_name: crate::generate::plan_name(&plan, file),
         event_version: rule.version,
     })
@@ -353,6 +364,116 @@ fn rust_json(ty: &syn::Type) -> RustJson {
     }
 }
 
+/// A named type standing for a string `enum` of the plan: its values must be among `planned`.
+#[derive(Debug)]
+struct PlannedEnum<'t> {
+    ty: &'t syn::TypePath,
+    planned: Vec<String>,
+    /// `" items"` when the enum is the property's array items.
+    of_items: bool,
+}
+
+impl PlannedEnum<'_> {
+    /// A `const` that fails to evaluate, on the field, when the type has a value the plan does
+    /// not list (and fails to type-check when the type is not a `StringEnum`).
+    fn assertion(&self, krate: &syn::Path, span: Span, at: &str) -> TokenStream {
+        let ty = self.ty;
+        let planned = &self.planned;
+        let shown = ty.to_token_stream().to_string().replace(' ', "");
+        let items = if self.of_items { " (its items)" } else { "" };
+        let before = format!("{at}{items}: `{shown}` can be sent as \"");
+        const SHOWN: usize = 20;
+        let mut allowed: Vec<String> = planned
+            .iter()
+            .take(SHOWN)
+            .map(|v| format!("{v:?}"))
+            .collect();
+        if planned.len() > SHOWN {
+            allowed.push(format!("and {} more", planned.len() - SHOWN));
+        }
+        let after = format!(
+            "\", which the plan does not list; it allows {}",
+            allowed.join(", ")
+        );
+        // Every token on the field, the crate path's too: rustc places the evaluation error on
+        // the `#[track_caller]` call, whose span starts at that path.
+        let krate: TokenStream = krate
+            .to_token_stream()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect();
+        quote_spanned! {span=>
+            const _: () = if let #krate::__private::Some(__value) =
+                #krate::__private::unplanned_enum_value::<#ty>(&[#(#planned),*])
+            {
+                #krate::__private::refuse_unplanned_enum_value(#before, __value, #after)
+            };
+        }
+    }
+}
+
+/// The enum check a field needs: when `schema` (or its array items) is a string `enum` and the
+/// field's type is a named type without generic arguments (the only kind a `const` outside the
+/// item can name).
+fn planned_enum<'t>(
+    ty: &'t syn::Type,
+    schema: &Value,
+    definitions: &Map<String, Value>,
+) -> Option<PlannedEnum<'t>> {
+    let schema = resolve(schema, definitions);
+    let ty = see_through(ty);
+    if let Some(items) = schema.get("items").filter(|items| items.is_object()) {
+        let element = match ty {
+            syn::Type::Slice(s) => Some(&*s.elem),
+            syn::Type::Array(a) => Some(&*a.elem),
+            _ => single_generic(ty, &["Vec", "VecDeque", "BTreeSet", "HashSet"]),
+        };
+        if let Some(element) = element {
+            let (element, _) = strip_option(element);
+            return planned_enum(element, items, definitions).map(|found| PlannedEnum {
+                of_items: true,
+                ..found
+            });
+        }
+    }
+    let values = schema.get("enum")?.as_array()?;
+    let planned: Vec<String> = values
+        .iter()
+        .filter(|v| !v.is_null())
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let plain = path.qself.is_none()
+        && path
+            .path
+            .segments
+            .iter()
+            .all(|s| matches!(s.arguments, syn::PathArguments::None));
+    (plain && !planned.is_empty() && rust_json(ty) == RustJson::Opaque).then_some(PlannedEnum {
+        ty: path,
+        planned,
+        of_items: false,
+    })
+}
+
+/// `ty` without references, parentheses and `Box`/`Rc`/`Arc`.
+fn see_through(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Reference(r) => see_through(&r.elem),
+        syn::Type::Paren(p) => see_through(&p.elem),
+        syn::Type::Group(g) => see_through(&g.elem),
+        _ => match single_generic(ty, &["Box", "Rc", "Arc"]) {
+            Some(inner) => see_through(inner),
+            None => ty,
+        },
+    }
+}
+
 /// Whether a field of type `ty` can hold what `schema` describes.
 fn fits(ty: &syn::Type, schema: &Value, definitions: &Map<String, Value>) -> Result<(), String> {
     let expected = SchemaType::of(schema, definitions);
@@ -459,6 +580,36 @@ mod tests {
             err,
             "the plan says boolean, but the field is `String`; use bool"
         );
+    }
+
+    #[test]
+    fn named_types_for_string_enums_are_checked_through_options_boxes_and_arrays() {
+        let defs: Map<String, Value> = [("tier".to_owned(), json!({"enum": ["free", "pro"]}))]
+            .into_iter()
+            .collect();
+        let enum_schema = json!({"type": "string", "enum": ["a", "b", null]});
+        let tier = ty("Tier");
+        let found = planned_enum(&tier, &enum_schema, &defs).unwrap();
+        assert_eq!(
+            (found.planned.as_slice(), found.of_items),
+            (&["a".to_owned(), "b".to_owned()][..], false)
+        );
+        assert!(planned_enum(&ty("Box<crate::Tier>"), &enum_schema, &defs).is_some());
+        assert!(planned_enum(&ty("&'a Tier"), &enum_schema, &defs).is_some());
+        let by_ref = planned_enum(&tier, &json!({"$ref": "#/definitions/tier"}), &defs).unwrap();
+        assert_eq!(by_ref.planned, ["free", "pro"]);
+        let items = json!({"type": "array", "items": {"$ref": "#/definitions/tier"}});
+        for array in ["Vec<Tier>", "Vec<Option<Tier>>", "&[Tier]", "[Tier; 2]"] {
+            let found = planned_enum(&ty(array), &items, &defs).map(|found| found.of_items);
+            assert_eq!(found, Some(true), "{array}");
+        }
+        // Nothing to check: strings fit any string enum, generic types cannot be named from a
+        // `const`, non-string enums and plain strings have no values to compare.
+        assert!(planned_enum(&ty("String"), &enum_schema, &defs).is_none());
+        assert!(planned_enum(&ty("Tier<'a>"), &enum_schema, &defs).is_none());
+        assert!(planned_enum(&ty("Tier"), &json!({"enum": [1, 2]}), &defs).is_none());
+        assert!(planned_enum(&ty("Tier"), &json!({"type": "string"}), &defs).is_none());
+        assert!(planned_enum(&ty("Tier"), &json!({"enum": []}), &defs).is_none());
     }
 
     #[test]

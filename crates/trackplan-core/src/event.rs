@@ -118,6 +118,20 @@ pub trait NumericProperty: PropertyValue {}
 )]
 pub trait StringProperty: PropertyValue {}
 
+/// A string-valued enum that knows every value it is sent as: `#[derive(Enum)]` enums and the
+/// string enums of `plan!` and `trackplan generate`. A plan-checked derive
+/// (`#[event(plan = "...")]`) compares `VALUES` with the property's `enum` in the plan when the
+/// code compiles.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[derive(trackplan::Enum)]` enum, so its values cannot be checked against the plan's `enum`",
+    label = "the plan lists the values this property allows",
+    note = "use a `#[derive(trackplan::Enum)]` enum (or a generated one), or `String`"
+)]
+pub trait StringEnum: StringProperty {
+    /// Every value the type is sent as, byte-exact, in declaration order.
+    const VALUES: &'static [&'static str];
+}
+
 /// Adapts a [`PropertyValue`] to `serde::Serialize`.
 pub struct AsProperty<'a, T: ?Sized>(pub &'a T);
 

@@ -27,8 +27,8 @@ pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{
     format_timestamp, EncodeError, Event, NoProperties, NumericProperty, ObjectWriter,
-    PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringProperty,
-    Traits, Violation,
+    PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringEnum,
+    StringProperty, Traits, Violation,
 };
 pub use message::{
     CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,

@@ -34,6 +34,67 @@ pub mod __private {
     #[inline(always)]
     pub fn require_string<T: crate::StringProperty + ?Sized>() {}
 
+    // ---- plan-checked derives: enum values against the plan's `enum`, in a `const` ----
+    /// The first of `T`'s values that `planned` does not list.
+    pub const fn unplanned_enum_value<T: crate::StringEnum + ?Sized>(
+        planned: &[&str],
+    ) -> Option<&'static str> {
+        let values = T::VALUES;
+        let mut i = 0;
+        while i < values.len() {
+            let mut j = 0;
+            while j < planned.len() && !const_str_eq(values[i], planned[j]) {
+                j += 1;
+            }
+            if j == planned.len() {
+                return Some(values[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    const fn const_str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Fail constant evaluation with `before` + `value` + `after` (a `const` panic takes one
+    /// `&str` argument, so the message is assembled here). `#[track_caller]` puts the error on
+    /// the call, which the derive spans on the field.
+    #[track_caller]
+    pub const fn refuse_unplanned_enum_value(before: &str, value: &str, after: &str) -> ! {
+        let mut message = [0u8; 2048];
+        let mut len = 0;
+        let parts = [before.as_bytes(), value.as_bytes(), after.as_bytes()];
+        let mut p = 0;
+        while p < parts.len() {
+            let part = parts[p];
+            let mut i = 0;
+            while i < part.len() && len < message.len() {
+                message[len] = part[i];
+                len += 1;
+                i += 1;
+            }
+            p += 1;
+        }
+        match core::str::from_utf8(message.split_at(len).0) {
+            Ok(text) => panic!("{}", text),
+            // Cut inside a character by the length limit: the value alone still says which.
+            Err(_) => panic!("{}", value),
+        }
+    }
+
     // ---- `plan!` and `trackplan generate` output ----
     /// ECMA-262 regular expressions for `pattern` checks (the plan's regex dialect).
     pub use regress;

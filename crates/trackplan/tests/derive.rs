@@ -288,6 +288,13 @@ fn enums_are_string_properties() {
     require_string(&Tier::Free);
 }
 
+#[test]
+fn enums_list_every_value_they_are_sent_as() {
+    use trackplan::StringEnum;
+    assert_eq!(Tier::VALUES, ["free", "pro_plus", "Enterprise (annual)"]);
+    assert_eq!(Channel::VALUES, ["PAID_SEARCH", "EMAIL"]);
+}
+
 #[derive(trackplan::Properties)]
 struct Outer {
     label: String,

@@ -88,6 +88,10 @@ fn constants_and_enums() {
     );
     assert_eq!(e2e::EnumTypesStringEnum::ALL.len(), 2);
     assert_eq!(
+        <e2e::EnumTypesStringEnum as trackplan::StringEnum>::VALUES,
+        ["Evil Morty", "Lawyer Morty"]
+    );
+    assert_eq!(
         e2e::EnumTypesStringEnum::EvilMorty.to_string(),
         "Evil Morty"
     );

@@ -266,6 +266,11 @@ impl Generator<'_, '_> {
             let value = &variant.wire.value;
             quote!(Self::#variant_ident => #value,)
         });
+        let values = self
+            .container
+            .variants()
+            .iter()
+            .map(|variant| &variant.wire.value);
         let value_impl = self.impl_block(
             quote!(#krate::PropertyValue),
             quote! {
@@ -276,9 +281,22 @@ impl Generator<'_, '_> {
                 ) -> #krate::__private::Result<__S::Ok, __S::Error> {
                     __serializer.serialize_str(self.as_str())
                 }
+                #[inline]
+                fn write_json(
+                    &self,
+                    __out: &mut #krate::__private::Vec<u8>,
+                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    #krate::PropertyValue::write_json(self.as_str(), __out)
+                }
             },
         );
         let string_impl = self.impl_block(quote!(#krate::StringProperty), TokenStream::new());
+        let enum_impl = self.impl_block(
+            quote!(#krate::StringEnum),
+            quote! {
+                const VALUES: &'static [&'static str] = &[#(#values),*];
+            },
+        );
         quote! {
             #[automatically_derived]
             impl #impl_generics #ident #ty_generics #where_clause {
@@ -293,6 +311,7 @@ impl Generator<'_, '_> {
             }
             #value_impl
             #string_impl
+            #enum_impl
         }
     }
 

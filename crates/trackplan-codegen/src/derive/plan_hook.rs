@@ -18,6 +18,7 @@ pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecke
             .map_or(Call::Identify, |(call, _)| call),
         Derive::Properties | Derive::Enum => return None,
     };
+    let krate = super::expand::crate_path(container.attrs.krate.as_ref());
     let input = PlanCheckInput {
         plan_path,
         call,
@@ -35,6 +36,7 @@ pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecke
             })
             .collect(),
         item_span: container.ident.span(),
+        krate: &krate,
     };
     Some(plan_check::check(&input))
 }

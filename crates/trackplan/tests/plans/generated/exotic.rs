@@ -504,8 +504,17 @@ impl ::trackplan::PropertyValue for EverythingOddType {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for EverythingOddType {}
+impl ::trackplan::StringEnum for EverythingOddType {
+    const VALUES: &'static [&'static str] = &["self", "Self", "", "42 things"];
+}
 #[derive(Debug, Clone, PartialEq)]
 pub enum EverythingOddWhen {
     String(::trackplan::__private::time::OffsetDateTime),
@@ -645,8 +654,17 @@ impl ::trackplan::PropertyValue for IdentifyPlan {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for IdentifyPlan {}
+impl ::trackplan::StringEnum for IdentifyPlan {
+    const VALUES: &'static [&'static str] = &["free", "pro"];
+}
 /// Page properties `Pricing`, version 2 of the plan (`/rules/2/jsonSchema/properties/properties`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pricing {

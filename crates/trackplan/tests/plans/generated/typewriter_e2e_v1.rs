@@ -486,8 +486,17 @@ impl ::trackplan::PropertyValue for EnumTypesStringEnum {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for EnumTypesStringEnum {}
+impl ::trackplan::StringEnum for EnumTypesStringEnum {
+    const VALUES: &'static [&'static str] = &["Evil Morty", "Lawyer Morty"];
+}
 /// Validates that a generated client handles even naming collisions.
 ///
 /// Track event `Event Collided`, version 1 of the plan (`/rules/events/9/rules/properties/properties`).

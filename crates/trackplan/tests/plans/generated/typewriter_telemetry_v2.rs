@@ -207,8 +207,17 @@ impl ::trackplan::PropertyValue for CommandBuildConfigTokenType {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for CommandBuildConfigTokenType {}
+impl ::trackplan::StringEnum for CommandBuildConfigTokenType {
+    const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommandBuildConfigTrackingPlansItem {
     /// Tracking Plan ID
@@ -297,8 +306,17 @@ impl ::trackplan::PropertyValue for CommandBuildMode {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for CommandBuildMode {}
+impl ::trackplan::StringEnum for CommandBuildMode {
+    const VALUES: &'static [&'static str] = &["dev", "prod"];
+}
 /// Track event `Command Error`, version 1 of the plan (`/rules/1/jsonSchema`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandError {
@@ -519,8 +537,17 @@ impl ::trackplan::PropertyValue for CommandErrorConfigTokenType {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for CommandErrorConfigTokenType {}
+impl ::trackplan::StringEnum for CommandErrorConfigTokenType {
+    const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommandErrorConfigTrackingPlansItem {
     /// Tracking Plan ID
@@ -827,8 +854,17 @@ impl ::trackplan::PropertyValue for CommandInitConfigTokenType {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for CommandInitConfigTokenType {}
+impl ::trackplan::StringEnum for CommandInitConfigTokenType {
+    const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandInitConfigTrackingPlansItem {
     /// Tracking Plan ID
@@ -998,8 +1034,17 @@ impl ::trackplan::PropertyValue for KitchenSinkAnEnum {
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
+    fn write_json(
+        &self,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+        ::trackplan::PropertyValue::write_json(self.as_str(), out)
+    }
 }
 impl ::trackplan::StringProperty for KitchenSinkAnEnum {}
+impl ::trackplan::StringEnum for KitchenSinkAnEnum {
+    const VALUES: &'static [&'static str] = &["another", "value"];
+}
 /// Track event `VersionCommand`, version 1 of the plan (`/rules/5/jsonSchema`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionCommand {

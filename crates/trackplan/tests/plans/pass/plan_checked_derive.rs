@@ -25,4 +25,34 @@ fn main() {
         String::from_utf8(out).unwrap(),
         r#"{"id":"u","numAttempts":1,"rememberMe":true}"#
     );
+    enum_fields_send_their_values();
+}
+
+/// A `#[derive(Enum)]` for a plan `enum` may send a subset of its values.
+#[derive(trackplan::Enum)]
+pub enum Morty {
+    #[property(rename = "Lawyer Morty")]
+    Lawyer,
+}
+
+#[derive(trackplan::Event)]
+#[event(
+    name = "Enum Types",
+    plan = "../../../../crates/trackplan-codegen/tests/fixtures/typewriter-e2e-v1.json"
+)]
+pub struct EnumTypes {
+    #[property(rename = "string enum")]
+    pub string_enum: Option<Morty>,
+    #[property(rename = "string const")]
+    pub string_const: Option<String>,
+}
+
+fn enum_fields_send_their_values() {
+    let event = EnumTypes {
+        string_enum: Some(Morty::Lawyer),
+        string_const: None,
+    };
+    let mut out = Vec::new();
+    trackplan::Properties::write_properties(&event, &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), r#"{"string enum":"Lawyer Morty"}"#);
 }
