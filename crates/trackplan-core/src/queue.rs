@@ -62,6 +62,27 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    /// Queue a message at the back under the next sequence number (returned), charging it and
+    /// starting the flush timer if it is the front.
+    fn push_back(&mut self, message: Message, record: Option<RecordId>) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let item = Queued {
+            seq,
+            message,
+            record,
+        };
+        self.bytes += item.cost();
+        self.json_bytes += item.message.len();
+        if self.items.is_empty() {
+            self.front_since = Some(Instant::now());
+        }
+        self.items.push_back(item);
+        seq
+    }
+}
+
 /// Whether the worker should be woken after a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pushed {
@@ -189,18 +210,7 @@ impl Queue {
                 }
             };
         }
-        let seq = state.next_seq;
-        state.next_seq += 1;
-        state.bytes += cost;
-        state.json_bytes += json_len;
-        if state.items.is_empty() {
-            state.front_since = Some(Instant::now());
-        }
-        state.items.push_back(Queued {
-            seq,
-            message,
-            record,
-        });
+        let seq = state.push_back(message, record);
         let len = state.items.len();
         let wake_worker = len == 1 || len == self.wake_at_len || {
             let before = state.json_bytes - json_len;
@@ -241,19 +251,7 @@ impl Queue {
                 unusable.push(record.id);
                 continue;
             };
-            let message = Message::from_json(json);
-            let seq = state.next_seq;
-            state.next_seq += 1;
-            state.bytes += message.allocated() + ENTRY_OVERHEAD;
-            state.json_bytes += message.len();
-            if state.items.is_empty() {
-                state.front_since = Some(Instant::now());
-            }
-            state.items.push_back(Queued {
-                seq,
-                message,
-                record: Some(record.id),
-            });
+            state.push_back(Message::from_json(json), Some(record.id));
         }
         let replayed = state.items.len() - before;
         drop(state);
