@@ -209,7 +209,8 @@ impl ClientBuilder {
     /// Cap on the memory queued messages hold (default 64 MiB; at least 32,576).
     ///
     /// Batches being sent or retried have left the queue, so the client's message memory peaks at
-    /// this cap plus `max_in_flight` bodies of at most 500,000 bytes each.
+    /// this cap plus `max_in_flight` batches of at most 500,000 bytes each (and up to 2 MiB of
+    /// delivered messages' buffers kept for reuse by the next calls).
     pub fn queue_capacity_bytes(mut self, bytes: usize) -> Self {
         self.queue_capacity_bytes = bytes;
         self
@@ -836,6 +837,9 @@ impl Client {
             .push(message, self.inner.full_policy)?;
         if pushed.wake_worker {
             self.inner.shared.wake.notify_one();
+        }
+        if let Some(buffer) = pushed.spare {
+            crate::message::keep_spare_buffer(buffer);
         }
         Ok(())
     }

@@ -30,6 +30,13 @@ impl Message {
         Message { json }
     }
 
+    /// The message's buffer, emptied, for another message.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        let mut buffer = self.json.into_bytes();
+        buffer.clear();
+        buffer
+    }
+
     /// The message as JSON text.
     pub fn as_str(&self) -> &str {
         &self.json
@@ -265,6 +272,27 @@ pub(crate) struct Encoder {
     size_hint: BufferSizeHint,
 }
 
+thread_local! {
+    /// A delivered message's buffer, handed back by the queue at this thread's last push.
+    static SPARE_BUFFER: std::cell::Cell<Option<Vec<u8>>> = const { std::cell::Cell::new(None) };
+}
+
+/// An empty buffer of at least `capacity` bytes: this thread's spare one when it has one.
+fn spare_buffer(capacity: usize) -> Vec<u8> {
+    match SPARE_BUFFER.take() {
+        Some(mut buffer) => {
+            buffer.reserve(capacity);
+            buffer
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Keep `buffer` for this thread's next message.
+pub(crate) fn keep_spare_buffer(buffer: Vec<u8>) {
+    SPARE_BUFFER.set(Some(buffer));
+}
+
 /// Sizes each message's buffer from the messages before it, so that one allocation usually
 /// holds the whole message with little spare: the queue's byte cap counts capacity, and a fixed
 /// 1 KiB buffer spent a third of it on slack for typical 700-byte events.
@@ -344,7 +372,7 @@ impl Encoder {
             None => now_text(),
         };
 
-        let mut out = Vec::with_capacity(self.size_hint.capacity());
+        let mut out = spare_buffer(self.size_hint.capacity());
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(call.as_str().as_bytes());
         out.extend_from_slice(b"\",\"messageId\":");

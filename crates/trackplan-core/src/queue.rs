@@ -60,7 +60,15 @@ struct State {
     /// Sequence number of the next message pushed.
     next_seq: u64,
     closed: bool,
+    /// Buffers of delivered messages, handed back to callers for their next message (see
+    /// [`Queue::recycle`]).
+    spare: Vec<Vec<u8>>,
 }
+
+/// Spare buffers kept for callers: bounded so that the pool adds at most 2 MiB outside the
+/// queue's byte cap.
+const MAX_SPARE_BUFFERS: usize = 512;
+const MAX_SPARE_CAPACITY: usize = 4096;
 
 impl State {
     /// Queue a message at the back under the next sequence number (returned), charging it and
@@ -83,11 +91,13 @@ impl State {
     }
 }
 
-/// Whether the worker should be woken after a push.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the worker should be woken after a push, and a delivered message's buffer for the
+/// caller's next message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pushed {
     pub seq: u64,
     pub wake_worker: bool,
+    pub spare: Option<Vec<u8>>,
 }
 
 pub(crate) struct Queue {
@@ -216,7 +226,12 @@ impl Queue {
             let before = state.json_bytes - json_len;
             before < self.wake_at_bytes && state.json_bytes >= self.wake_at_bytes
         };
-        Ok(Pushed { seq, wake_worker })
+        let spare = state.spare.pop();
+        Ok(Pushed {
+            seq,
+            wake_worker,
+            spare,
+        })
     }
 
     fn refuse(&self, error: EnqueueError) -> EnqueueError {
@@ -300,6 +315,24 @@ impl Queue {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Keep the buffers of delivered messages for callers to encode into: the caller's thread
+    /// then reuses memory instead of allocating while the worker frees (which contends for the
+    /// allocator's lock across the two threads).
+    pub(crate) fn recycle(&self, messages: Vec<Message>) {
+        let mut buffers: Vec<Vec<u8>> = messages
+            .into_iter()
+            .map(Message::into_buffer)
+            .filter(|buffer| buffer.capacity() <= MAX_SPARE_CAPACITY)
+            .collect();
+        let mut state = self.lock();
+        let room = MAX_SPARE_BUFFERS.saturating_sub(state.spare.len());
+        let keep = buffers.len().min(room);
+        state.spare.extend(buffers.drain(..keep));
+        drop(state);
+        // Anything beyond the pool's bound is freed here, outside the lock.
+        drop(buffers);
     }
 
     /// Messages queued and the memory they are charged, for metrics.
@@ -495,14 +528,16 @@ mod tests {
             queue.push(message(100), FullPolicy::Refuse).unwrap(),
             Pushed {
                 seq: 0,
-                wake_worker: true
+                wake_worker: true,
+                spare: None,
             }
         );
         assert_eq!(
             queue.push(message(100), FullPolicy::Refuse).unwrap(),
             Pushed {
                 seq: 1,
-                wake_worker: false
+                wake_worker: false,
+                spare: None,
             }
         );
         assert!(matches!(
@@ -610,6 +645,32 @@ mod tests {
         assert!(taken
             .iter()
             .all(|q| q.message.as_str() == json.as_str() && q.record.is_some()));
+    }
+
+    #[test]
+    fn delivered_buffers_come_back_empty_to_callers_and_the_pool_is_bounded() {
+        let queue = Queue::new(1 << 30, 10, 1000);
+        assert_eq!(
+            queue.push(message(10), FullPolicy::Refuse).unwrap().spare,
+            None
+        );
+        let delivered: Vec<Message> = (0..MAX_SPARE_BUFFERS + 10).map(|_| message(100)).collect();
+        let oversized = Message::from_json(format!("\"{}\"", "x".repeat(MAX_SPARE_CAPACITY)));
+        queue.recycle(delivered.into_iter().chain([oversized]).collect());
+        let mut handed = 0;
+        while let Some(spare) = queue.push(message(10), FullPolicy::Refuse).unwrap().spare {
+            assert!(spare.is_empty(), "a recycled buffer holds no old bytes");
+            assert_eq!(
+                spare.capacity(),
+                100,
+                "only the delivered 100-byte buffers are kept"
+            );
+            handed += 1;
+        }
+        assert_eq!(
+            handed, MAX_SPARE_BUFFERS,
+            "the pool keeps at most its bound"
+        );
     }
 
     #[test]

@@ -444,6 +444,9 @@ impl Worker {
             }
             Err(reason) => self.fail(&batch, reason),
         }
+        if let Ok(batch) = Rc::try_unwrap(batch) {
+            self.shared.queue.recycle(batch.messages);
+        }
     }
 
     fn fail(&mut self, batch: &Batch, reason: FailureReason) {

@@ -510,3 +510,33 @@ fn regions_have_segment_ingestion_endpoints() {
         .build()
         .is_ok());
 }
+
+/// Delivered messages' buffers are handed back to callers for their next message: whatever
+/// sizes follow each other, every message is exactly its own JSON, nothing of an earlier one.
+#[test]
+fn reused_buffers_carry_nothing_of_earlier_messages() {
+    let capture = Capture::new();
+    let client = capture.client_builder().flush_at(5).build().unwrap();
+    let text = |i: usize| "x".repeat((i * 37) % 900);
+    for i in 0..400 {
+        client
+            .track(
+                &User::id(format!("u{i}")),
+                &RawEvent::new("E", json!({ "i": i, "text": text(i) })),
+            )
+            .unwrap();
+        if i % 50 == 49 {
+            // Let batches come back so that later calls encode into recycled buffers.
+            assert!(client.flush_blocking().is_complete());
+        }
+    }
+    assert!(client
+        .shutdown_blocking(Duration::from_secs(10))
+        .is_complete());
+    let tracks = capture.tracks();
+    assert_eq!(tracks.len(), 400);
+    for (i, message) in tracks.iter().enumerate() {
+        assert_eq!(message["userId"], format!("u{i}"));
+        assert_eq!(message["properties"], json!({ "i": i, "text": text(i) }));
+    }
+}
