@@ -231,6 +231,42 @@ fn an_unreachable_endpoint_fails_within_the_timeout() {
 }
 
 #[test]
+fn a_refused_write_key_stops_the_run_instead_of_failing_every_batch() {
+    let server = Server::start(401);
+    let lines = 200_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backfill.ndjson");
+    let line = json!({ "type": "track", "userId": "u", "event": "Order Completed" }).to_string();
+    std::fs::write(&path, format!("{line}\n").repeat(lines)).unwrap();
+    let args = [
+        "--endpoint",
+        &server.url,
+        "--write-key",
+        "wrong",
+        path.to_str().unwrap(),
+    ];
+    let output = trackplan(&args, &[], "");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "stopped reading: nothing was delivered and a batch failed in a way every batch \
+             would (the server refused the batch with HTTP 401)"
+        ),
+        "{err}"
+    );
+    let sent = server.messages().len();
+    assert!(
+        sent > 0 && sent < lines,
+        "{sent} of {lines} lines were sent"
+    );
+    assert!(
+        err.trim_end().contains("sent 0, rejected 0, failed"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_write_key_or_an_insecure_endpoint_is_an_error() {
     let output = trackplan(&["-"], &[], "");
     assert_eq!(output.status.code(), Some(2));

@@ -4,7 +4,10 @@
 //! Bad lines are reported on stderr with their line number and not sent; every other line is
 //! delivered. The CLI retries less than the library (3 retries, backoff capped at 5 s,
 //! `Retry-After` capped at 30 s) and bounds the whole run's final delivery by `--timeout`, so a
-//! down endpoint fails the command in seconds instead of hanging it for minutes.
+//! down endpoint fails the command in seconds instead of hanging it for minutes. And when a
+//! batch fails for a reason every other batch would share (no connection, retries exhausted,
+//! 401/403/404) before anything was delivered, it stops reading: a backfill of a million lines
+//! to a wrong endpoint or with a wrong key ends at once instead of failing batch after batch.
 //!
 //! With `--spool DIR` every message is first written to a crash-safe spool in `DIR`; what a run
 //! cannot deliver (the endpoint is down, the process is killed) stays there and is sent, with
@@ -14,14 +17,14 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::Value;
 use trackplan_core::{
-    Client, EnqueueError, FailedBatch, FullPolicy, Region, RetryPolicy, ValidationPolicy,
-    MAX_MESSAGE_BYTES,
+    Client, EnqueueError, FailedBatch, FailureReason, FullPolicy, Region, RetryPolicy,
+    ValidationPolicy, MAX_MESSAGE_BYTES,
 };
 
 #[derive(clap::Args)]
@@ -31,6 +34,9 @@ fewer than the library's 10, so a down endpoint fails the command quickly; whate
 delivered --timeout seconds after the last line is read counts as failed.\n\
 Exit status: 0 when every line was sent, 1 when a line was rejected or a message failed, \
 2 on a usage or setup error.\n\
+Stopping early: when nothing was delivered yet and a batch fails for a reason the others \
+would share (no connection, retries exhausted, HTTP 401, 403 or 404), the command stops reading \
+and says at which line.\n\
 Spool: with --spool DIR, messages not delivered stay in DIR and are sent first by the next \
 `trackplan send --spool DIR` (an empty input, such as /dev/null, just sends them)."
 )]
@@ -83,10 +89,23 @@ fn cli_retry_policy() -> RetryPolicy {
     }
 }
 
+/// Whether a failed batch says the endpoint will fail every batch: it cannot be reached (or
+/// keeps failing), or refuses the key or the path. A 400 or 413 is about that batch alone.
+fn fails_every_batch(reason: &FailureReason) -> bool {
+    match reason {
+        FailureReason::Rejected { status } => matches!(status, 401 | 403 | 404),
+        FailureReason::RetriesExhausted { .. } | FailureReason::RetryTimeExhausted { .. } => true,
+        _ => false,
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let failures: Arc<Mutex<Vec<FailedBatch>>> = Arc::default();
     let sink = Arc::clone(&failures);
+    // The first failure that every later batch would share, if any.
+    let endpoint_failure: Arc<OnceLock<String>> = Arc::default();
+    let endpoint_failed = Arc::clone(&endpoint_failure);
     let mut builder = Client::builder(args.write_key)
         .region(match args.region {
             RegionArg::Us => Region::Us,
@@ -100,7 +119,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Reading waits for the network rather than refusing lines when the queue is full.
         .when_full(FullPolicy::Block(timeout))
         .validation(ValidationPolicy::Off)
-        .on_failure(move |batch| sink.lock().unwrap_or_else(|p| p.into_inner()).push(batch));
+        .on_failure(move |batch| {
+            if fails_every_batch(&batch.reason) {
+                let _ = endpoint_failed.set(batch.reason.to_string());
+            }
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(batch);
+        });
     if let Some(endpoint) = args.endpoint {
         builder = builder.endpoint(endpoint);
     }
@@ -123,7 +147,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let progress = progress_bar(size);
     let mut counts = Counts::default();
-    enqueue_lines(
+    // Stop reading once a batch failed for good in a way the others would share and nothing
+    // has been delivered: the rest of the input would fail the same way.
+    let give_up = || {
+        let reason = endpoint_failure.get()?;
+        (client.metrics().delivered == 0).then(|| reason.clone())
+    };
+    let stopped = enqueue_lines(
         BufReader::new(input),
         &client,
         &mut counts,
@@ -131,11 +161,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             progress.suspend(|| eprintln!("{label}:{line}: {reason}; not sent"));
         },
         |bytes| progress.inc(bytes),
+        give_up,
     )
     .with_context(|| format!("cannot read {label}"))?;
     progress.finish_and_clear();
+    if let Some(stop) = &stopped {
+        eprintln!(
+            "{label}:{}: stopped reading: nothing was delivered and a batch failed in a way \
+             every batch would ({}); the lines from here on were not sent",
+            stop.line, stop.reason
+        );
+    }
 
-    let report = client.shutdown_blocking(timeout);
+    // After a stop, what is queued would fail the same way: do not wait the whole timeout.
+    let deadline = if stopped.is_some() {
+        Duration::from_secs(1)
+    } else {
+        timeout
+    };
+    let report = client.shutdown_blocking(deadline);
     let metrics = client.metrics();
     for failed in failures.lock().unwrap_or_else(|p| p.into_inner()).iter() {
         let ids: Vec<String> = failed
@@ -202,21 +246,37 @@ struct Counts {
     queue_refused: u64,
 }
 
+/// Where and why reading stopped before the end of the input.
+#[derive(Debug, PartialEq, Eq)]
+struct Stopped {
+    /// The first line not read.
+    line: u64,
+    reason: String,
+}
+
 /// Read NDJSON and enqueue each good line; `report(line_number, reason)` for each bad one.
+/// Stops before a line when `give_up` gives a reason.
 fn enqueue_lines(
     mut input: impl BufRead,
     client: &Client,
     counts: &mut Counts,
     mut report: impl FnMut(u64, String),
     mut read: impl FnMut(u64),
-) -> io::Result<()> {
+    give_up: impl Fn() -> Option<String>,
+) -> io::Result<Option<Stopped>> {
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
+        if let Some(reason) = give_up() {
+            return Ok(Some(Stopped {
+                line: number + 1,
+                reason,
+            }));
+        }
         line.clear();
         let n = input.read_until(b'\n', &mut line)?;
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
         number += 1;
         read(n as u64);
@@ -305,6 +365,7 @@ mod tests {
             &mut counts,
             |n, reason| reports.push((n, reason)),
             |n| bytes += n,
+            || None,
         )
         .unwrap();
         assert_eq!(
@@ -319,5 +380,55 @@ mod tests {
         assert!(reports[1].1.contains("groupId"), "{}", reports[1].1);
         client.flush_blocking();
         assert_eq!(capture.event_names(), ["A"]);
+    }
+
+    #[test]
+    fn reading_stops_before_the_first_line_after_giving_up() {
+        let capture = trackplan_core::testing::Capture::new();
+        let client = capture.client();
+        let input = "{\"type\":\"identify\",\"userId\":\"u\"}\n".repeat(10);
+        let read = std::cell::Cell::new(0);
+        let stopped = enqueue_lines(
+            input.as_bytes(),
+            &client,
+            &mut Counts::default(),
+            |_, _| {},
+            |_| read.set(read.get() + 1),
+            || (read.get() == 4).then(|| "HTTP 401".to_owned()),
+        )
+        .unwrap();
+        assert_eq!(
+            stopped,
+            Some(Stopped {
+                line: 5,
+                reason: "HTTP 401".to_owned()
+            })
+        );
+        client.flush_blocking();
+        assert_eq!(capture.identifies().len(), 4);
+    }
+
+    #[test]
+    fn only_failures_every_batch_would_share_stop_the_run() {
+        let shared = [
+            FailureReason::Rejected { status: 401 },
+            FailureReason::Rejected { status: 403 },
+            FailureReason::Rejected { status: 404 },
+            FailureReason::RetriesExhausted {
+                retries: 3,
+                last: "connection refused".to_owned(),
+            },
+            FailureReason::RetryTimeExhausted {
+                elapsed: Duration::from_secs(60),
+                last: "HTTP 503".to_owned(),
+            },
+        ];
+        assert!(shared.iter().all(fails_every_batch));
+        let this_batch_only = [
+            FailureReason::Rejected { status: 400 },
+            FailureReason::Rejected { status: 413 },
+            FailureReason::ShutdownDeadline,
+        ];
+        assert!(!this_batch_only.iter().any(fails_every_batch));
     }
 }
