@@ -43,6 +43,8 @@ pub struct PlanCheckInput<'a> {
     pub item_span: Span,
     /// The trackplan crate's path in generated code (`::trackplan` unless renamed).
     pub krate: &'a syn::Path,
+    /// `version = N`: check against that version of the rule instead of the newest.
+    pub version: Option<u64>,
 }
 
 /// One field of the item being checked.
@@ -73,7 +75,11 @@ pub struct PlanChecked {
 pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let lit = input.plan_path;
     let path = PlanPath::resolve(lit)?;
-    let opts = LoadOptions::default().file_name(path.written.clone());
+    let mut opts = LoadOptions::default().file_name(path.written.clone());
+    if let Some(version) = input.version {
+        let name = input.name.map_or("", |(name, _)| name);
+        opts = opts.pin(input.call, name, version);
+    }
     let plan = plan::load_with(&path.absolute, &opts).map_err(|e| plan_errors_to_syn(lit, &e))?;
     let file = &path.written;
     let rule = find_rule(&plan.rules, input, file)?;

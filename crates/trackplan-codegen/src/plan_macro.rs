@@ -1,7 +1,9 @@
 //! `plan!("path/to/plan.json")`: the tracking plan as Rust types, at compile time.
 //!
 //! Options follow the path: `plan!("plan.json", extra_properties)` gives every struct whose
-//! schema allows further properties a flattened `extra` map.
+//! schema allows further properties a flattened `extra` map; `pin = "track:Order Completed=2"`
+//! (repeatable) takes that version of a rule instead of the newest, as `trackplan generate
+//! --pin` does.
 //!
 //! The same generator as `trackplan generate`; the path is relative to the crate's `Cargo.toml`
 //! and the expansion includes the file with `include_bytes!` so editing the plan rebuilds the
@@ -13,12 +15,43 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
 use crate::generate::{generate_file, GenerateOptions};
+use crate::plan::parse_pin;
 use crate::plan_path::{plan_errors_to_syn, PlanPath};
 
 /// `"path" (, option)*`.
 struct MacroInput {
     path: syn::LitStr,
     options: GenerateOptions,
+}
+
+/// One option after the path: `extra_properties` or `pin = "CALL:NAME=VERSION"`.
+enum MacroOption {
+    ExtraProperties,
+    Pin(syn::LitStr),
+}
+
+impl Parse for MacroOption {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name: syn::Ident = input.parse()?;
+        if name == "extra_properties" {
+            Ok(MacroOption::ExtraProperties)
+        } else if name == "pin" {
+            input.parse::<syn::Token![=]>()?;
+            Ok(MacroOption::Pin(input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the pin as a string: `pin = \"track:Order Completed=2\"`",
+                )
+            })?))
+        } else {
+            Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "unknown plan! option `{name}`; the options are: extra_properties, pin = \"CALL:NAME=VERSION\""
+                ),
+            ))
+        }
+    }
 }
 
 impl Parse for MacroInput {
@@ -31,15 +64,15 @@ impl Parse for MacroInput {
         })?;
         let mut options = GenerateOptions::default();
         if input.parse::<Option<syn::Token![,]>>()?.is_some() {
-            let names = Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated(input)?;
-            for name in names {
-                if name == "extra_properties" {
-                    options.lower.extra_properties = true;
-                } else {
-                    return Err(syn::Error::new(
-                        name.span(),
-                        format!("unknown plan! option `{name}`; the options are: extra_properties"),
-                    ));
+            let parsed = Punctuated::<MacroOption, syn::Token![,]>::parse_terminated(input)?;
+            for option in parsed {
+                match option {
+                    MacroOption::ExtraProperties => options.lower.extra_properties = true,
+                    MacroOption::Pin(pin) => {
+                        let (call, name, version) = parse_pin(&pin.value())
+                            .map_err(|message| syn::Error::new(pin.span(), message))?;
+                        options.load = options.load.clone().pin(call, name, version);
+                    }
                 }
             }
         }
@@ -107,7 +140,37 @@ mod tests {
         assert!(!plain.contains("pub extra"), "closed by default");
         assert!(open.contains("pub extra :"), "{open}");
         let bad = expand(quote::quote!(#path, extras)).to_string();
-        assert!(bad.contains("unknown plan! option `extras`"), "{bad}");
+        assert!(
+            bad.contains("unknown plan! option `extras`; the options are: extra_properties, pin"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn pins_take_an_older_version_and_bad_pins_are_errors() {
+        let path = "tests/versioned/versions.json";
+        let newest = expand(quote::quote!(#path)).to_string();
+        assert!(newest.contains("pub checkout_id"), "{newest}");
+        let pinned = expand(quote::quote!(#path, pin = "track:Order Completed=1")).to_string();
+        assert!(!pinned.contains("pub checkout_id"), "{pinned}");
+        assert!(pinned.contains("pub order_id"), "{pinned}");
+        let both = expand(quote::quote!(#path, extra_properties, pin = "track:Order Completed=1"));
+        assert!(!both.to_string().contains("compile_error"), "{both}");
+        let bad = expand(quote::quote!(#path, pin = "Order Completed")).to_string();
+        assert!(
+            bad.contains("bad pin `Order Completed`: write CALL:NAME=VERSION"),
+            "{bad}"
+        );
+        let not_a_string = expand(quote::quote!(#path, pin = 2)).to_string();
+        assert!(
+            not_a_string.contains("expected the pin as a string"),
+            "{not_a_string}"
+        );
+        let absent = expand(quote::quote!(#path, pin = "track:Order Completed=7")).to_string();
+        assert!(
+            absent.contains("compile_error") && absent.contains("has no version 7"),
+            "{absent}"
+        );
     }
 
     #[test]

@@ -86,20 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// `track:Order Completed=2` → (Track, "Order Completed", 2).
 fn parse_pin(pin: &str) -> anyhow::Result<(Call, String, u64)> {
-    let usage =
-        || format!("bad --pin `{pin}`: write CALL:NAME=VERSION, such as `track:Order Completed=2`");
-    let (call, rest) = pin.split_once(':').with_context(usage)?;
-    let (name, version) = rest.rsplit_once('=').with_context(usage)?;
-    let call = match call.to_ascii_lowercase().as_str() {
-        "track" => Call::Track,
-        "identify" => Call::Identify,
-        "group" => Call::Group,
-        "page" => Call::Page,
-        "screen" => Call::Screen,
-        _ => anyhow::bail!("{}: unknown call `{call}`", usage()),
-    };
-    let version = version.trim().parse().with_context(usage)?;
-    Ok((call, name.to_owned(), version))
+    trackplan_codegen::plan::parse_pin(pin).map_err(|message| anyhow::anyhow!("--pin: {message}"))
 }
 
 #[cfg(test)]

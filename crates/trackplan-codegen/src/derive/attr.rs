@@ -33,6 +33,8 @@ pub struct Container {
     pub plan: Option<LitStr>,
     /// `call = "identify" | "group"`: which plan rule traits are checked against.
     pub call: Option<(Call, Span)>,
+    /// `version = 2`: check against this version of the plan's rule instead of the newest.
+    pub version: Option<(u64, Span)>,
 }
 
 /// Options of one struct field.
@@ -66,8 +68,8 @@ impl Derive {
 
     fn container_keys(self) -> &'static [Symbol] {
         match self {
-            Derive::Event => &[NAME, ALLOW_NAME, CASE, PLAN, CRATE],
-            Derive::Traits => &[CASE, PLAN, CALL, CRATE],
+            Derive::Event => &[NAME, ALLOW_NAME, CASE, PLAN, VERSION, CRATE],
+            Derive::Traits => &[CASE, PLAN, CALL, VERSION, CRATE],
             Derive::Properties | Derive::Enum => &[CASE, CRATE],
         }
     }
@@ -82,6 +84,7 @@ impl Container {
         let mut krate = Attr::new(cx, attr_name, CRATE);
         let mut plan = Attr::new(cx, attr_name, PLAN);
         let mut call = Attr::new(cx, attr_name, CALL);
+        let mut version = Attr::new(cx, attr_name, VERSION);
 
         for attr in attrs {
             if derive != Derive::Enum && attr.path() == PROPERTY {
@@ -162,6 +165,17 @@ impl Container {
                             }
                         }
                     }
+                    VERSION => {
+                        if let Some(lit) = int_value(cx, meta, "version = 2")? {
+                            match lit.base10_parse::<u64>() {
+                                Ok(value) => version.set(&meta.path, (value, lit.span())),
+                                Err(_) => cx.error_spanned_by(
+                                    &lit,
+                                    "a rule version is a whole number, as in `version = 2`",
+                                ),
+                            }
+                        }
+                    }
                     _ => unreachable_key(cx, meta),
                 }
                 Ok(())
@@ -175,11 +189,18 @@ impl Container {
             krate: krate.get(),
             plan: plan.get(),
             call: call.get(),
+            version: version.get(),
         };
         if let (Some((_, span)), None) = (container.call, &container.plan) {
             cx.error_at(
                 span,
                 "`call` selects the plan rule to check the traits against: add `plan = \"...\"`, or remove `call`",
+            );
+        }
+        if let (Some((_, span)), None) = (container.version, &container.plan) {
+            cx.error_at(
+                span,
+                "`version` selects the version of the plan rule to check against: add `plan = \"...\"`, or remove `version`",
             );
         }
         container
@@ -359,6 +380,26 @@ fn string_value(cx: &Ctxt, meta: &ParseNestedMeta, example: &str) -> syn::Result
         }) => Ok(Some(lit)),
         other => {
             cx.error_spanned_by(other, format!("expected a string literal: `{example}`"));
+            Ok(None)
+        }
+    }
+}
+
+fn int_value(cx: &Ctxt, meta: &ParseNestedMeta, example: &str) -> syn::Result<Option<syn::LitInt>> {
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{}` takes a number: `{example}`", path_text(&meta.path)),
+        );
+        return Ok(None);
+    }
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) => Ok(Some(lit)),
+        other => {
+            cx.error_spanned_by(other, format!("expected a number: `{example}`"));
             Ok(None)
         }
     }

@@ -37,6 +37,7 @@ pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecke
             .collect(),
         item_span: container.ident.span(),
         krate: &krate,
+        version: container.attrs.version.map(|(version, _)| version),
     };
     Some(plan_check::check(&input))
 }

@@ -22,6 +22,7 @@ pub const CASE: Symbol = Symbol("case");
 pub const CRATE: Symbol = Symbol("crate");
 pub const PLAN: Symbol = Symbol("plan");
 pub const CALL: Symbol = Symbol("call");
+pub const VERSION: Symbol = Symbol("version");
 
 // Field and variant keys.
 pub const RENAME: Symbol = Symbol("rename");

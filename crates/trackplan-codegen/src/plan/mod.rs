@@ -47,6 +47,26 @@ impl LoadOptions {
     }
 }
 
+/// Read a version pin written `CALL:NAME=VERSION` (`track:Order Completed=2`; `identify:=3` for
+/// the identify rule, whose name is empty), as `trackplan generate --pin` and `plan!(.., pin =
+/// "...")` take it. The error says how to write one.
+pub fn parse_pin(pin: &str) -> Result<(Call, String, u64), String> {
+    let usage =
+        || format!("bad pin `{pin}`: write CALL:NAME=VERSION, such as `track:Order Completed=2`");
+    let (call, rest) = pin.split_once(':').ok_or_else(usage)?;
+    let (name, version) = rest.rsplit_once('=').ok_or_else(usage)?;
+    let call = match call.to_ascii_lowercase().as_str() {
+        "track" => Call::Track,
+        "identify" => Call::Identify,
+        "group" => Call::Group,
+        "page" => Call::Page,
+        "screen" => Call::Screen,
+        _ => return Err(format!("{}: unknown call `{call}`", usage())),
+    };
+    let version = version.trim().parse().map_err(|_| usage())?;
+    Ok((call, name.to_owned(), version))
+}
+
 /// Read a plan from JSON text. Every problem is reported at once.
 pub fn parse(text: &str, opts: &LoadOptions) -> Result<Plan, PlanErrors> {
     read::read(text, opts).map_err(|errors| {

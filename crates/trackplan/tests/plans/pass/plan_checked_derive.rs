@@ -13,7 +13,23 @@ pub struct SignInFailed {
     pub remember_me: bool,
 }
 
+/// Checked against version 1 of a rule whose newest version requires `checkout_id` too.
+#[derive(trackplan::Event)]
+#[event(
+    name = "Order Completed",
+    plan = "../../../../crates/trackplan-codegen/tests/versioned/versions.json",
+    version = 1
+)]
+pub struct OrderCompletedV1 {
+    pub order_id: String,
+}
+
 fn main() {
+    let v1 = OrderCompletedV1 { order_id: "o-1".into() };
+    assert_eq!(
+        trackplan::Properties::plan_metadata(&v1).and_then(|m| m.event_version),
+        Some(1)
+    );
     let event = SignInFailed {
         id: "u".into(),
         num_attempts: Some(1),

@@ -16,7 +16,21 @@ mod open {
     );
 }
 
+/// Version 1 of a rule the plan also has as version 2.
+mod pinned {
+    trackplan_macros::plan!(
+        "../../../../crates/trackplan-codegen/tests/versioned/versions.json",
+        pin = "track:Order Completed=1",
+    );
+}
+
 fn main() {
+    let old = pinned::OrderCompleted { order_id: "o-1".into() };
+    assert_eq!(
+        trackplan::Properties::plan_metadata(&old).and_then(|m| m.event_version),
+        Some(1)
+    );
+
     let event = example::SignInFailed { id: "u-1".into(), num_attempts: None, remember_me: Some(true) };
     assert_eq!(<example::SignInFailed as trackplan::Event>::event_name(&event), "Sign In Failed");
     let _ = X42TerribleEventName3 {};
