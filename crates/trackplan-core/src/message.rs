@@ -617,7 +617,7 @@ pub(crate) fn write_json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// Whether `bytes` holds one that serde_json escapes: a control byte, `"` or `\\`.
+/// Whether `bytes` holds one that serde_json escapes: a control byte, `"` or `\`.
 ///
 /// Eight bytes at a time; the tail is checked by one more (overlapping) word rather than byte
 /// by byte, since most property strings are short.
@@ -639,7 +639,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
 }
 
-/// Whether any byte of `word` is a control byte, `"` or `\\` (the classic bit trick, exact
+/// Whether any byte of `word` is a control byte, `"` or `\` (the classic bit trick, exact
 /// for "any").
 #[inline]
 fn word_needs_escape(word: u64) -> bool {
