@@ -149,8 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut counts = Counts::default();
     // Stop reading once a batch failed for good in a way the others would share and nothing
     // has been delivered: the rest of the input would fail the same way.
+    // Decided once, at the first such failure: a delivery before it means the endpoint works.
+    let decided = std::cell::Cell::new(false);
     let give_up = || {
+        if decided.get() {
+            return None;
+        }
         let reason = endpoint_failure.get()?;
+        decided.set(true);
         (client.metrics().delivered == 0).then(|| reason.clone())
     };
     let stopped = enqueue_lines(
