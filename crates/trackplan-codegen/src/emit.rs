@@ -70,6 +70,33 @@ fn ty_has_checks(ty: &Ty, checked: &BTreeMap<String, bool>) -> bool {
         }
 }
 
+/// `fn plan_metadata(&self)` reporting a plan rule: generated types, and hand-written derives
+/// checked against a plan. `krate` is the path of the trackplan crate.
+pub(crate) fn plan_metadata_method(
+    krate: &TokenStream,
+    plan_name: &str,
+    event_version: Option<u64>,
+) -> TokenStream {
+    let plan = Literal::string(plan_name);
+    let version = match event_version {
+        Some(v) => {
+            let v = Literal::u64_unsuffixed(v);
+            quote!(::std::option::Option::Some(#v))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let generator = Literal::string(GENERATOR_VERSION);
+    quote! {
+        fn plan_metadata(&self) -> ::std::option::Option<#krate::PlanMetadata> {
+            ::std::option::Option::Some(#krate::PlanMetadata {
+                plan: #plan,
+                event_version: #version,
+                generator_version: #generator,
+            })
+        }
+    }
+}
+
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
@@ -273,24 +300,7 @@ impl Emitter<'_> {
             }
         });
         let metadata = s.root.as_ref().map(|root| {
-            let plan = Literal::string(&self.space.plan_name);
-            let version = match root.version {
-                Some(v) => {
-                    let v = Literal::u64_unsuffixed(v);
-                    quote!(::std::option::Option::Some(#v))
-                }
-                None => quote!(::std::option::Option::None),
-            };
-            let generator = Literal::string(GENERATOR_VERSION);
-            quote! {
-                fn plan_metadata(&self) -> ::std::option::Option<::trackplan::PlanMetadata> {
-                    ::std::option::Option::Some(::trackplan::PlanMetadata {
-                        plan: #plan,
-                        event_version: #version,
-                        generator_version: #generator,
-                    })
-                }
-            }
+            plan_metadata_method(&quote!(::trackplan), &self.space.plan_name, root.version)
         });
         let payload_impl = match s.root.as_ref().map(|r| r.call) {
             Some(Call::Identify | Call::Group) => quote! {

@@ -18,7 +18,7 @@ pub mod __private {
 
     // Prelude items through the facade, so generated code means them even where the user's crate
     // shadows a prelude name.
-    pub use core::option::Option::{self, None, Some};
+    pub use core::option::Option::{None, Some};
     pub use core::result::Result::{self, Ok};
     pub use std::vec::Vec;
 

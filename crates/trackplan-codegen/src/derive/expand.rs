@@ -114,26 +114,12 @@ impl Generator<'_, '_> {
     /// A plan-checked item reports its plan rule as a `plan!` type of that rule does, so its
     /// messages carry `context.protocols.event_version` and `context.trackplan` too.
     fn plan_metadata_fn(&self) -> Option<TokenStream> {
-        let krate = self.krate;
         let plan = self.plan?;
-        let name = &plan.plan_name;
-        let version = match plan.event_version {
-            Some(version) => {
-                let version = proc_macro2::Literal::u64_unsuffixed(version);
-                quote!(#krate::__private::Some(#version))
-            }
-            None => quote!(#krate::__private::None),
-        };
-        let generator = crate::emit::GENERATOR_VERSION;
-        Some(quote! {
-            fn plan_metadata(&self) -> #krate::__private::Option<#krate::PlanMetadata> {
-                #krate::__private::Some(#krate::PlanMetadata {
-                    plan: #name,
-                    event_version: #version,
-                    generator_version: #generator,
-                })
-            }
-        })
+        Some(crate::emit::plan_metadata_method(
+            &self.krate.to_token_stream(),
+            &plan.plan_name,
+            plan.event_version,
+        ))
     }
 
     fn event_impl(&self) -> TokenStream {
