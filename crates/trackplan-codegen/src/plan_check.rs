@@ -14,10 +14,9 @@
 //!   date-times. Other named types (your `#[derive(Enum)]` and `#[derive(Properties)]` types)
 //!   are opaque to the syntax; a plain `String` field fits a string enum.
 //! - a named type standing for a string `enum` property (or its items) must be a
-//!   `trackplan::StringEnum` (`#[derive(Enum)]` or a
-//!   generated enum) whose every value the plan lists. The variants of a separate type are not
-//!   visible to the event's derive, so this one is emitted as a `const` assertion that rustc
-//!   evaluates, with the error on the field.
+//!   `trackplan::StringEnum` (`#[derive(Enum)]` or a generated enum) whose every value the plan
+//!   lists. The variants of a separate type are not visible to the event's derive, so this one is
+//!   emitted as a `const` assertion that rustc evaluates, with the error on the field.
 //! - `#[property(serde)]` fields are checked for presence only.
 
 use proc_macro2::{Span, TokenStream};
@@ -375,7 +374,7 @@ fn rust_json(ty: &syn::Type) -> RustJson {
 struct PlannedEnum<'t> {
     ty: &'t syn::TypePath,
     planned: Vec<String>,
-    /// `" items"` when the enum is the property's array items.
+    /// Whether the enum is the property's array items rather than the property itself.
     of_items: bool,
 }
 
@@ -430,21 +429,16 @@ fn planned_enum<'t>(
     definitions: &Map<String, Value>,
 ) -> Option<PlannedEnum<'t>> {
     let schema = resolve(schema, definitions);
-    let ty = see_through(ty);
-    if let Some(items) = schema.get("items").filter(|items| items.is_object()) {
-        let element = match ty {
-            syn::Type::Slice(s) => Some(&*s.elem),
-            syn::Type::Array(a) => Some(&*a.elem),
-            _ => single_generic(ty, &["Vec", "VecDeque", "BTreeSet", "HashSet"]),
-        };
-        if let Some(element) = element {
-            let (element, _) = strip_option(element);
-            return planned_enum(element, items, definitions).map(|found| PlannedEnum {
-                of_items: true,
-                ..found
-            });
-        }
+    if let (Some(items), Some(item)) = (
+        schema.get("items").filter(|items| items.is_object()),
+        sequence_item(ty),
+    ) {
+        return planned_enum(item, items, definitions).map(|found| PlannedEnum {
+            of_items: true,
+            ..found
+        });
     }
+    let ty = see_through(ty);
     let values = schema.get("enum")?.as_array()?;
     let planned: Vec<String> = values
         .iter()
@@ -465,6 +459,18 @@ fn planned_enum<'t>(
         planned,
         of_items: false,
     })
+}
+
+/// The item type of a sequence field (`Vec<T>`, `VecDeque`, sets, slices, arrays, behind
+/// references or boxes), without its `Option`.
+fn sequence_item(ty: &syn::Type) -> Option<&syn::Type> {
+    let ty = see_through(ty);
+    let item = match ty {
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Array(a) => &*a.elem,
+        _ => single_generic(ty, &["Vec", "VecDeque", "BTreeSet", "HashSet"])?,
+    };
+    Some(strip_option(item).0)
 }
 
 /// `ty` without references, parentheses and `Box`/`Rc`/`Arc`.
@@ -518,14 +524,11 @@ fn fits(ty: &syn::Type, schema: &Value, definitions: &Map<String, Value>) -> Res
     }
     if let RustJson::Array(Some(_)) = actual {
         let resolved = resolve(schema, definitions);
-        if let (Some(items), Some(inner)) = (
-            resolved.get("items"),
-            single_generic(ty, &["Vec", "VecDeque", "BTreeSet", "HashSet"]),
+        if let (Some(items), Some(item)) = (
+            resolved.get("items").filter(|items| items.is_object()),
+            sequence_item(ty),
         ) {
-            if items.is_object() {
-                let (inner, _) = strip_option(inner);
-                return fits(inner, items, definitions).map_err(|e| format!("items: {e}"));
-            }
+            return fits(item, items, definitions).map_err(|e| format!("items: {e}"));
         }
     }
     Ok(())
@@ -562,6 +565,16 @@ mod tests {
             err.starts_with("items: the plan says string, but the field is `bool`"),
             "{err}"
         );
+        // Slices and arrays, behind references too, have their items checked as `Vec`s do.
+        for sequence in ["&[bool]", "[bool; 2]", "&Vec<Option<bool>>", "Box<[bool]>"] {
+            let err = fits(
+                &ty(sequence),
+                &json!({"type": "array", "items": {"type": "string"}}),
+                &defs,
+            )
+            .unwrap_err();
+            assert!(err.starts_with("items: "), "{sequence}: {err}");
+        }
         assert!(fits(
             &ty("MyEnum"),
             &json!({"type": "string", "enum": ["a", "b"]}),
