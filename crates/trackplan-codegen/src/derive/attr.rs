@@ -366,43 +366,58 @@ fn parse_nested(
 
 /// The string value of `key = "..."`; reports a missing or non-string value and returns `None`.
 fn string_value(cx: &Ctxt, meta: &ParseNestedMeta, example: &str) -> syn::Result<Option<LitStr>> {
-    if !meta.input.peek(Token![=]) {
-        cx.error_spanned_by(
-            &meta.path,
-            format!("`{}` takes a string: `{example}`", path_text(&meta.path)),
-        );
-        return Ok(None);
-    }
-    let value: Expr = meta.value()?.parse()?;
-    match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Ok(Some(lit)),
-        other => {
-            cx.error_spanned_by(other, format!("expected a string literal: `{example}`"));
-            Ok(None)
-        }
-    }
+    literal_value(
+        cx,
+        meta,
+        example,
+        ("a string", "a string literal"),
+        |lit| match lit {
+            Lit::Str(lit) => Some(lit),
+            _ => None,
+        },
+    )
 }
 
+/// The integer value of `key = 2`; reports a missing or non-integer value and returns `None`.
 fn int_value(cx: &Ctxt, meta: &ParseNestedMeta, example: &str) -> syn::Result<Option<syn::LitInt>> {
+    literal_value(
+        cx,
+        meta,
+        example,
+        ("a number", "a number"),
+        |lit| match lit {
+            Lit::Int(lit) => Some(lit),
+            _ => None,
+        },
+    )
+}
+
+/// The literal of `key = <literal>` that `pick` accepts. `(takes, expected)` name the kind in
+/// the errors for a missing value (`` `key` takes a string ``) and a wrong one.
+fn literal_value<T>(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    example: &str,
+    (takes, expected): (&str, &str),
+    pick: impl FnOnce(Lit) -> Option<T>,
+) -> syn::Result<Option<T>> {
     if !meta.input.peek(Token![=]) {
         cx.error_spanned_by(
             &meta.path,
-            format!("`{}` takes a number: `{example}`", path_text(&meta.path)),
+            format!("`{}` takes {takes}: `{example}`", path_text(&meta.path)),
         );
         return Ok(None);
     }
     let value: Expr = meta.value()?.parse()?;
-    match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => Ok(Some(lit)),
-        other => {
-            cx.error_spanned_by(other, format!("expected a number: `{example}`"));
-            Ok(None)
-        }
-    }
+    let wrong = match value {
+        Expr::Lit(ExprLit { lit, .. }) => match pick(lit.clone()) {
+            Some(value) => return Ok(Some(value)),
+            None => lit.into_token_stream(),
+        },
+        other => other.into_token_stream(),
+    };
+    cx.error_spanned_by(wrong, format!("expected {expected}: `{example}`"));
+    Ok(None)
 }
 
 /// A key without a value, such as `allow_name`; reports and skips a value if one is given.

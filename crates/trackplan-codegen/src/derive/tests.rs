@@ -173,3 +173,32 @@ fn unions_are_refused_with_the_shape_each_derive_takes() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn version_takes_a_whole_number_and_a_plan() {
+    let cases: [(DeriveInput, &str); 4] = [
+        (
+            parse_quote! { #[event(name = "A B", plan = "p.json", version = "2")] struct E {} },
+            "expected a number: `version = 2`",
+        ),
+        (
+            parse_quote! { #[event(name = "A B", plan = "p.json", version)] struct E {} },
+            "`version` takes a number: `version = 2`",
+        ),
+        (
+            parse_quote! { #[event(name = "A B", plan = "p.json", version = 99999999999999999999)] struct E {} },
+            "a rule version is a whole number, as in `version = 2`",
+        ),
+        (
+            parse_quote! { #[event(name = "A B", version = 2)] struct E {} },
+            "`version` selects the version of the plan rule to check against",
+        ),
+    ];
+    for (input, expected) in cases {
+        let messages = error_messages(&expand_event(&input));
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{expected:?} in {messages:?}"
+        );
+    }
+}
