@@ -499,8 +499,10 @@ impl Encoder {
         }
         self.finish_context(&mut context, None);
         message.insert("context".to_owned(), Value::Object(context));
-        let json =
-            serde_json::to_vec(&message).map_err(|e| EncodeError::new("message", e.to_string()))?;
+        // Into this thread's spare buffer, like typed messages: the push hands it a new one.
+        let mut json = spare_buffer(self.size_hint.capacity());
+        write_json(&mut json, &message)?;
+        self.size_hint.record(json.len());
         Ok((finish(json)?, MessageId::custom(message_id)))
     }
 }
