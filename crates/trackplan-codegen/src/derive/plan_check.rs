@@ -23,7 +23,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote_spanned, ToTokens};
 use serde_json::{Map, Value};
 
-use crate::plan::{self, closest_name, pointer_push, Call, LoadOptions, Rule};
+use trackplan_plan::conventions::closest_name;
+use trackplan_plan::schema::{self, Resolved};
+use trackplan_plan::{self as plan, pointer_push, Call, LoadOptions, Rule};
+
+use super::ctxt::Ctxt;
 use crate::plan_path::{plan_errors_to_syn, PlanPath};
 
 /// What the derive knows about the item being checked.
@@ -69,9 +73,21 @@ pub struct PlanChecked {
     pub event_version: Option<u64>,
 }
 
-/// Check the item against its plan. On success returns what the expansion adds (a rebuild
-/// tracker and the rule's identity for `plan_metadata()`); on failure every problem, combined.
-pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
+/// Check the item against its plan, every problem going to `cx`. Returns what the expansion adds
+/// (a rebuild tracker and the rule's identity for `plan_metadata()`) once the rule is found; the
+/// expansion is used only if `cx` ends up without errors.
+pub fn check(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Option<PlanChecked> {
+    match check_rule(cx, input) {
+        Ok(checked) => Some(checked),
+        Err(error) => {
+            cx.syn_error(error);
+            None
+        }
+    }
+}
+
+/// [`check`] up to finding the rule, whose failures stop the check; field problems go to `cx`.
+fn check_rule(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let lit = input.plan_path;
     let path = PlanPath::resolve(lit)?;
     let mut opts = LoadOptions::default().file_name(path.written.clone());
@@ -82,7 +98,6 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let plan = plan::load_with(&path.absolute, &opts).map_err(|e| plan_errors_to_syn(lit, &e))?;
     let file = &path.written;
     let rule = find_rule(&plan.rules, input, file)?;
-    let mut errors = Errors::default();
     let mut enum_checks = TokenStream::new();
     let schema = rule.payload.as_object().cloned().unwrap_or_default();
     let empty = Map::new();
@@ -99,7 +114,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
         let Some(prop) = props.get(field.wire_name) else {
             if !open {
                 let known: Vec<&str> = props.keys().map(String::as_str).collect();
-                errors.push(
+                cx.error_at(
                     field.span,
                     format!(
                         "property `{}` is not in plan `{file}` at `{props_ptr}`; the plan knows {}",
@@ -118,7 +133,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
         let (ty, optional) = strip_option(field.ty);
         let expected = SchemaType::of(prop, &rule.definitions);
         if optional && required && !expected.nullable {
-            errors.push(
+            cx.error_at(
                 field.span,
                 format!(
                     "property `{}` is required and not nullable in plan `{file}` at `{ptr}`, but the field is an `Option`; make it a plain field",
@@ -127,7 +142,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
             );
         }
         if let Err(message) = fits(ty, prop, &rule.definitions) {
-            errors.push(
+            cx.error_at(
                 field.span,
                 format!(
                     "property `{}` in plan `{file}` at `{ptr}`: {message}",
@@ -141,7 +156,7 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     }
     for name in required_names(&schema) {
         if !input.fields.iter().any(|f| f.wire_name == name) {
-            errors.push(
+            cx.error_at(
                 input.item_span,
                 format!(
                     "required property `{name}` of plan `{file}` at `{}` has no field; add one (renamed with `#[property(rename = \"{name}\")]` if needed)",
@@ -150,7 +165,6 @@ pub fn check(input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
             );
         }
     }
-    errors.finish()?;
     let mut tracker = path.rebuild_tracker(lit);
     tracker.extend(enum_checks);
     Ok(PlanChecked {
@@ -219,23 +233,6 @@ fn is_required(schema: &Map<String, Value>, name: &str) -> bool {
     required_names(schema).iter().any(|r| r == name)
 }
 
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: Span, message: String) {
-        let error = syn::Error::new(span, message);
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    fn finish(self) -> Result<(), syn::Error> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
-
 /// The JSON types a schema admits, resolved through local `$ref`s.
 #[derive(Debug, Default)]
 struct SchemaType {
@@ -270,22 +267,12 @@ impl SchemaType {
     }
 }
 
+/// `schema` through its `$ref`s; one that leads nowhere admits anything, as codegen's lowering
+/// (which reports it) would have the plan say.
 fn resolve<'a>(schema: &'a Value, definitions: &'a Map<String, Value>) -> &'a Value {
-    let mut current = schema;
-    // Bounded: a cycle of plain `$ref`s resolves to whatever it reaches after a few hops.
-    for _ in 0..8 {
-        let Some(name) = current.get("$ref").and_then(Value::as_str).and_then(|r| {
-            r.strip_prefix("#/definitions/")
-                .or_else(|| r.strip_prefix("#/$defs/"))
-        }) else {
-            break;
-        };
-        match definitions.get(name) {
-            Some(def) => current = def,
-            None => break,
-        }
-    }
-    current
+    schema::resolve(schema, definitions)
+        .unwrap_or(Resolved::unresolved(schema))
+        .schema
 }
 
 /// `Option<T>` (and `trackplan::event::Nullable<T>`) → (`T`, true); anything else → (it, false).
