@@ -77,17 +77,14 @@ pub struct PlanChecked {
 /// (a rebuild tracker and the rule's identity for `plan_metadata()`) once the rule is found; the
 /// expansion is used only if `cx` ends up without errors.
 pub fn check(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Option<PlanChecked> {
-    match check_rule(cx, input) {
-        Ok(checked) => Some(checked),
-        Err(error) => {
-            cx.syn_error(error);
-            None
-        }
-    }
+    check_item(cx, input)
+        .map_err(|error| cx.syn_error(error))
+        .ok()
 }
 
-/// [`check`] up to finding the rule, whose failures stop the check; field problems go to `cx`.
-fn check_rule(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
+/// [`check`]: a bad plan path, an unreadable plan or a missing rule ends the check (the `Err`);
+/// problems with the fields go to `cx`, so all of them are reported.
+fn check_item(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn::Error> {
     let lit = input.plan_path;
     let path = PlanPath::resolve(lit)?;
     let mut opts = LoadOptions::default().file_name(path.written.clone());
