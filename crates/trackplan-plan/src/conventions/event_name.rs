@@ -1,5 +1,6 @@
-//! Event names: Title Case "Object Action" words (`Order Completed`), minor words lowercase after
-//! the first (`Product Added to Wishlist`), as Segment's specs spell them.
+//! Event names: Title Case "Object Action" words (`Order Completed`), minor words lowercase
+//! between the first and the last (`Product Added to Wishlist`, but `Signed In`), as Segment's
+//! specs spell them.
 
 use std::fmt;
 
@@ -14,7 +15,7 @@ pub enum EventNameProblem {
     Spacing,
     /// One word (or none): no object and action.
     SingleWord,
-    /// A word that is neither capitalised nor a minor word after the first.
+    /// A word that is neither capitalised nor a minor word between the first and the last.
     NotTitleCase { word: String },
 }
 
@@ -34,7 +35,8 @@ impl fmt::Display for EventNameProblem {
 
 /// What keeps `name` from being Title Case "Object Action": at least two words separated by
 /// single spaces, each starting with a capital or a digit and made of ASCII letters and digits,
-/// minor words (`to`, `from`...) allowed lowercase after the first. `None` when it is one.
+/// minor words (`to`, `from`...) allowed lowercase between the first and the last. `None` when
+/// it is one.
 pub fn event_name_problem(name: &str) -> Option<EventNameProblem> {
     if name.trim() != name || name.contains("  ") {
         return Some(EventNameProblem::Spacing);
@@ -42,9 +44,12 @@ pub fn event_name_problem(name: &str) -> Option<EventNameProblem> {
     if !name.contains(' ') {
         return Some(EventNameProblem::SingleWord);
     }
-    name.split(' ')
+    let words: Vec<&str> = name.split(' ').collect();
+    words
+        .iter()
+        .copied()
         .enumerate()
-        .find(|&(index, word)| !is_title_case_word(word, index == 0))
+        .find(|&(index, word)| !is_title_case_word(word, is_inner(index, words.len())))
         .map(|(_, word)| EventNameProblem::NotTitleCase {
             word: word.to_owned(),
         })
@@ -55,8 +60,14 @@ pub fn is_title_case_event(name: &str) -> bool {
     event_name_problem(name).is_none()
 }
 
-fn is_title_case_word(word: &str, first: bool) -> bool {
-    if !first && MINOR_WORDS.contains(&word) {
+/// Whether word `index` of `count` is neither the first nor the last: only there may a minor
+/// word stay lowercase.
+fn is_inner(index: usize, count: usize) -> bool {
+    index > 0 && index + 1 < count
+}
+
+fn is_title_case_word(word: &str, inner: bool) -> bool {
+    if inner && MINOR_WORDS.contains(&word) {
         return true;
     }
     let mut chars = word.chars();
@@ -67,14 +78,16 @@ fn is_title_case_word(word: &str, first: bool) -> bool {
 }
 
 /// `name` split into words at case changes and punctuation, each word capitalised except minor
-/// words after the first.
+/// words between the first and the last.
 fn title_case(name: &str) -> String {
-    name.to_title_case()
+    let title = name.to_title_case();
+    let count = title.split(' ').count();
+    title
         .split(' ')
         .enumerate()
         .map(|(index, word)| {
             let lower = word.to_ascii_lowercase();
-            if index > 0 && MINOR_WORDS.contains(&lower.as_str()) {
+            if is_inner(index, count) && MINOR_WORDS.contains(&lower.as_str()) {
                 lower
             } else {
                 word.to_owned()
@@ -107,6 +120,8 @@ mod tests {
             "Product Added to Wishlist",
             "Wishlist Product Added to Cart",
             "Sign In Failed",
+            "Signed In",
+            "Sign in Failed",
             "CTA Clicked",
             "3D Model Viewed",
             "404 Page Viewed",
@@ -157,6 +172,11 @@ mod tests {
             Some(EventNameProblem::NotTitleCase { word: "to".into() }),
             "minor word first"
         );
+        assert_eq!(
+            event_name_problem("Signed in"),
+            Some(EventNameProblem::NotTitleCase { word: "in".into() }),
+            "minor word last"
+        );
     }
 
     #[test]
@@ -171,6 +191,8 @@ mod tests {
             "Product Removed from Wishlist"
         );
         assert_eq!(default_event_name("ToDoCreated"), "To Do Created");
+        assert_eq!(default_event_name("SignedIn"), "Signed In");
+        assert_eq!(default_event_name("UserOptedIn"), "User Opted In");
         assert!(is_title_case_event(&default_event_name(
             "ProductAddedToWishlist"
         )));
@@ -186,6 +208,7 @@ mod tests {
             ("Sample event 1", "Sample Event 1"),
             ("product added to wishlist", "Product Added to Wishlist"),
             ("Product Added To Wishlist", "Product Added to Wishlist"),
+            ("signed in", "Signed In"),
         ] {
             assert_eq!(
                 suggest_event_name(name).as_deref(),

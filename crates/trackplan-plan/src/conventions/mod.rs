@@ -2,9 +2,10 @@
 //! suggest instead. The derive's default names and checks, `trackplan lint`, codegen and the
 //! collector's "did you mean" all ask here, so they never disagree.
 //!
-//! Events are Title Case "Object Action" words, minor words lowercase after the first
-//! (`Product Added to Wishlist`, as in Segment's e-commerce spec); properties and traits are
-//! snake_case unless an item picks another [`Case`]; Segment's reserved traits are camelCase.
+//! Events are Title Case "Object Action" words, minor words lowercase between the first and the
+//! last (`Product Added to Wishlist` in Segment's e-commerce spec, `Signed In` in its B2B SaaS
+//! spec); properties and traits are snake_case unless an item picks another [`Case`]; Segment's
+//! reserved traits are camelCase.
 
 mod event_name;
 mod property;
@@ -44,8 +45,8 @@ pub fn is_reserved_trait(name: &str) -> bool {
     RESERVED_TRAITS.contains(&name)
 }
 
-/// Short words that Title Case leaves lowercase after the first word, as in Segment's
-/// `Product Added to Wishlist`.
+/// Short words that Title Case leaves lowercase between the first and the last word, as in
+/// Segment's `Product Added to Wishlist`.
 const MINOR_WORDS: &[&str] = &[
     "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "per",
     "the", "to", "via", "vs", "with",
