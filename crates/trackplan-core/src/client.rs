@@ -9,11 +9,11 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
+use crate::encode::{keep_spare_buffer, Encoder, MAX_SLACK_BYTES};
 use crate::error::{BuildError, ConfigProblem, EnqueueError};
-use crate::event::{EncodeError, Event, PlanMetadata, Properties, Traits};
-use crate::message::{
-    write_json_str, CallOptions, CallType, Encoder, Message, MessageId, MAX_MESSAGE_BYTES,
-};
+use crate::event::{Event, PlanMetadata, Properties, Traits};
+use crate::json::{write_json_str, EncodeError};
+use crate::message::{CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES};
 use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
 use crate::retry::RetryPolicy;
 use crate::spool::{FsyncPolicy, Recovered, Spool, SpoolError, SpoolOptions};
@@ -25,7 +25,7 @@ use crate::worker::{
 };
 
 /// Room for one largest message with its spare capacity and queue entry.
-const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + crate::message::MAX_SLACK_BYTES + ENTRY_OVERHEAD;
+const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + MAX_SLACK_BYTES + ENTRY_OVERHEAD;
 
 /// Segment's data regions (segment-api.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -839,7 +839,7 @@ impl Client {
             self.inner.shared.wake.notify_one();
         }
         if let Some(buffer) = pushed.spare {
-            crate::message::keep_spare_buffer(buffer);
+            keep_spare_buffer(buffer);
         }
         Ok(())
     }
