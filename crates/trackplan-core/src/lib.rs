@@ -9,6 +9,7 @@
 
 mod batch;
 mod client;
+mod clock;
 mod encode;
 mod error;
 pub mod event;
