@@ -685,34 +685,38 @@ mod tests {
 
     #[test]
     fn the_flush_timer_runs_from_the_first_push_and_restarts_for_messages_left_behind() {
-        let queue = Queue::new(1 << 20, 10, 1000);
+        let clock = crate::clock::ManualClock::new();
+        let queue = Queue::new(1 << 20, 10, 1000).with_clock(Clock::Manual(clock.clone()));
         assert!(queue.peek().oldest.is_none());
-        let before_push = Instant::now();
+        let pushed_at = clock.now();
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         let first = queue
             .peek()
             .oldest
             .expect("a waiting message starts the timer");
-        assert!(first >= before_push);
+        assert_eq!(first, pushed_at);
+        clock.advance(Duration::from_secs(1));
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         assert_eq!(
             queue.peek().oldest,
             Some(first),
             "later pushes keep the front's time"
         );
-        std::thread::sleep(Duration::from_millis(2));
-        let before_take = Instant::now();
+        clock.advance(Duration::from_secs(1));
         assert_eq!(queue.take_while(|_| true).len(), 2);
         assert!(queue.peek().oldest.is_none(), "an empty queue has no timer");
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         queue.push(message(10), FullPolicy::Refuse).unwrap();
+        clock.advance(Duration::from_secs(1));
+        // The one left behind waits from the take, not from its push.
+        let taken_at = clock.now();
         let mut one = 0;
         queue.take_while(|_| std::mem::replace(&mut one, 1) == 0);
         let left = queue
             .peek()
             .oldest
             .expect("the message left behind still waits");
-        assert!(left >= before_take);
+        assert_eq!(left, taken_at);
     }
 
     #[test]
