@@ -500,7 +500,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 shared,
                 commands,
-                encoder: Encoder::new(context),
+                encoder: Encoder::new(context, self.clock.clone()),
                 validation: self.validation,
                 full_policy: self.full_policy,
                 drop_timeout: self.drop_timeout,

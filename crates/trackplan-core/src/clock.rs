@@ -1,6 +1,6 @@
 //! The time the client reads and waits on: the system clock, or a test's [`ManualClock`].
 //!
-//! The flush interval, backoff, Retry-After pauses, `sentAt` and shutdown deadlines all go
+//! The flush interval, backoff, Retry-After pauses, timestamps and shutdown deadlines all go
 //! through a [`Clock`], so tests drive them by advancing a manual clock instead of waiting
 //! (posthog-rs's `Clock`/`ManualClock`). Two waits stay on real time because they bound real
 //! work, not policy: the request timeout (I/O) and `FullPolicy::Block` (a caller's thread).
@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
+
+use crate::json::{now_text, timestamp_text};
 
 /// Where the client reads the time. A closed set: the real clock, or a manual one for tests.
 #[derive(Clone, Debug, Default)]
@@ -28,11 +30,20 @@ impl Clock {
         }
     }
 
-    /// The wall-clock time, for `sentAt` and HTTP-date `Retry-After` values.
+    /// The wall-clock time, for `sentAt`, message timestamps and HTTP-date `Retry-After` values.
     pub(crate) fn now_utc(&self) -> SystemTime {
         match self {
             Clock::System => SystemTime::now(),
             Clock::Manual(clock) => clock.now_utc(),
+        }
+    }
+
+    /// The wall-clock time as a message `timestamp` (see [`format_timestamp`](crate::format_timestamp)).
+    pub(crate) fn now_text(&self) -> [u8; 24] {
+        match self {
+            // Cached per second: this runs on every call.
+            Clock::System => now_text(),
+            Clock::Manual(clock) => timestamp_text(clock.now_utc().into()),
         }
     }
 

@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::clock::Clock;
 use crate::error::EnqueueError;
 use crate::event::PlanMetadata;
 use crate::json::{
-    format_timestamp, now_text, timestamp_text, write_decimal, write_json, write_json_str,
-    EncodeError,
+    format_timestamp, timestamp_text, write_decimal, write_json, write_json_str, EncodeError,
 };
 use crate::message::{
     CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
@@ -24,6 +24,8 @@ pub(crate) struct Encoder {
     context_has_plan_keys: bool,
     /// Recent messages' size, for the next buffer's capacity (see [`BufferSizeHint`]).
     size_hint: BufferSizeHint,
+    /// Stamps each message's `timestamp` at enqueue.
+    clock: Clock,
 }
 
 thread_local! {
@@ -85,7 +87,7 @@ impl BufferSizeHint {
 }
 
 impl Encoder {
-    pub(crate) fn new(default_context: Map<String, Value>) -> Encoder {
+    pub(crate) fn new(default_context: Map<String, Value>, clock: Clock) -> Encoder {
         let mut context = default_context;
         context.insert("library".to_owned(), library());
         let mut context_open = serde_json::to_vec(&context).unwrap_or_else(|_| b"{}".to_vec());
@@ -97,6 +99,7 @@ impl Encoder {
             context_open,
             context_has_plan_keys,
             size_hint: BufferSizeHint::new(),
+            clock,
         }
     }
 
@@ -123,7 +126,7 @@ impl Encoder {
         };
         let timestamp = match options.and_then(|o| o.timestamp) {
             Some(at) => timestamp_text(at),
-            None => now_text(),
+            None => self.clock.now_text(),
         };
 
         let mut out = spare_buffer(self.size_hint.capacity());
@@ -237,7 +240,7 @@ impl Encoder {
                 ))
             }
             None => {
-                let now = format_timestamp(time::OffsetDateTime::now_utc());
+                let now = format_timestamp(self.clock.now_utc().into());
                 message.insert("timestamp".to_owned(), Value::String(now));
             }
         }
@@ -389,6 +392,7 @@ mod tests {
                 .as_object()
                 .cloned()
                 .unwrap_or_default(),
+            Clock::System,
         )
     }
 
@@ -513,7 +517,7 @@ mod tests {
         ];
         // Without a default context the fast path writes `{"library":...` + the plan entries;
         // the value path builds the same context as a `Map` and serialises it.
-        let encoder = Encoder::new(Map::new());
+        let encoder = Encoder::new(Map::new(), Clock::System);
         for plan in plans {
             let mut fast = Vec::new();
             encoder.write_context(&mut fast, None, Some(plan)).unwrap();
@@ -544,7 +548,7 @@ mod tests {
 
     #[test]
     fn message_buffers_are_sized_from_recent_messages_so_the_queue_counts_little_slack() {
-        let encoder = Encoder::new(Map::new());
+        let encoder = Encoder::new(Map::new(), Clock::System);
         let first = encode_padded(&encoder, 500);
         assert_eq!(
             first.allocated(),

@@ -357,6 +357,10 @@ fn sent_at_is_fresh_on_every_attempt() {
         gap.abs_diff(backoff) < Duration::from_millis(1),
         "{gap:?} vs {backoff:?}"
     );
+    // The event's timestamp is read from the same clock at enqueue, and a retry keeps it.
+    let timestamp = &requests[0].messages()[0]["timestamp"];
+    assert_eq!(timestamp, &requests[0].body["sentAt"]);
+    assert_eq!(&requests[1].messages()[0]["timestamp"], timestamp);
 }
 
 #[test]
