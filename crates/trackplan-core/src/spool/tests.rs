@@ -1,11 +1,10 @@
-//! The spool's behaviour through its public API: replay, acks, damage, locking, cap, threads.
+//! The spool's behaviour: replay, acks, damage, locking, cap, threads. Unit tests, because
+//! damaging segments on purpose takes the private framing (`frame`, `segment`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use trackplan_core::spool::{
-    frame, segment, FsyncPolicy, RecordId, Recovered, Spool, SpoolError, SpoolOptions,
-};
+use super::{frame, segment, FsyncPolicy, RecordId, Recovered, Spool, SpoolError, SpoolOptions};
 
 /// Records as appended or replayed: id and bytes, in order.
 type Records = Vec<(RecordId, Vec<u8>)>;

@@ -5,11 +5,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::{frame, segment, FsyncPolicy, RecordId, Spool, SpoolError, SpoolOptions};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use trackplan_core::spool::{
-    frame, segment, FsyncPolicy, RecordId, Spool, SpoolError, SpoolOptions,
-};
 
 const MAX_BYTES: u64 = 1200;
 
