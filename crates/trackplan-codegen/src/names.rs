@@ -1,6 +1,6 @@
 //! Rust identifiers for plan names: deterministic, documented, pure.
 //!
-//! The rules (`reference/tracking-plans.md` §3), applied in this order:
+//! The rules (the README's *Plans*, "Names"), applied in this order:
 //!
 //! 1. Words: ASCII letters and digits are kept, `'` is dropped (`jerry's` → `jerrys`), every
 //!    other ASCII character breaks words, and each non-ASCII letter or digit becomes its own word

@@ -3,7 +3,8 @@
 use crate::message::Message;
 use crate::transport::WriteKey;
 
-/// Largest body, envelope included, before compression (segment-api.md §5).
+/// Largest body, envelope included, before compression (Segment's HTTP API limits:
+/// <https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size>).
 pub const MAX_BATCH_BYTES: usize = 500_000;
 /// Most messages in one batch.
 pub const MAX_BATCH_MESSAGES: usize = 2_500;

@@ -28,7 +28,7 @@ use crate::worker::{
 /// Room for one largest message with its spare capacity and queue entry.
 const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + MAX_SLACK_BYTES + ENTRY_OVERHEAD;
 
-/// Segment's data regions (segment-api.md §1).
+/// Segment's data regions (<https://segment.com/docs/guides/regional-segment/>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
     /// Oregon: `https://api.segment.io`.

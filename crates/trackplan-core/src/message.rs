@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::json::write_json_str;
 
-/// Largest accepted message, in bytes of compact JSON (segment-api.md §5).
+/// Largest accepted message, in bytes of compact JSON (Segment's HTTP API limits:
+/// <https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size>).
 pub const MAX_MESSAGE_BYTES: usize = 32_000;
 /// Longest accepted `messageId`.
 pub const MAX_MESSAGE_ID_CHARS: usize = 100;

@@ -1,4 +1,6 @@
-//! Segment's retry rules (segment-api.md §7, §8): the public [`RetryPolicy`], [`FailureReason`]
+//! Segment's retry rules (the cross-SDK rules of analytics-next PR #1342,
+//! <https://github.com/segmentio/analytics-next/pull/1342>, summarised in the README's *Retries*
+//! bullet): the public [`RetryPolicy`], [`FailureReason`]
 //! and [`parse_retry_after`]; inside the crate, a pure decision of what follows one attempt,
 //! given the answer, the retries so far and the clock's time. No I/O and no sleeping here, so
 //! every rule is unit-tested with plain `Instant`s and a fixed jitter.
@@ -128,7 +130,7 @@ impl RetryState {
     }
 }
 
-/// How a status code is handled (segment-api.md §7).
+/// How a status code is handled (the README's *Retries* bullet; analytics-next PR #1342).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StatusClass {
     Success,

@@ -34,7 +34,7 @@ impl Call {
     }
 }
 
-/// The file layouts a plan can come in (see `reference/tracking-plans.md`).
+/// The file layouts a plan can come in (the README's *Plans*, "Plan files").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanShape {
     /// Segment Config API v1: `rules.events[]` with whole-message schemas (Typewriter <= 7).

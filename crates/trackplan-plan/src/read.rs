@@ -1,6 +1,6 @@
 //! Reading a plan file of any shape into the normalised [`Plan`].
 //!
-//! Shape detection (see `reference/tracking-plans.md` §1): a `rules` array is the Public API
+//! Shape detection (the README's *Plans*, "Plan files"): a `rules` array is the Public API
 //! (Typewriter-unwrapped when its schemas carry `eventMetadata`); `rules.events` is the Config
 //! API, or RudderTyper when an event has `eventType`. Every problem is collected; nothing panics.
 

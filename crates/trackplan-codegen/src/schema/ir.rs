@@ -68,7 +68,8 @@ pub struct Extra {
     pub value: Ty,
 }
 
-/// Required or optional, nullable or not: the four cases of `reference/tracking-plans.md` §2.
+/// Required or optional, nullable or not: the four cases of the README's
+/// *Plans* section (required, required nullable, optional, optional nullable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
     /// `T`.

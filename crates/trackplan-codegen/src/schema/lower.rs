@@ -1,6 +1,6 @@
 //! JSON Schema (the subset tracking plans use) to the typed IR.
 //!
-//! Each schema keyword maps as `reference/tracking-plans.md` §2 describes. Keywords with no
+//! Each schema keyword maps as the README's JSON Schema table describes. Keywords with no
 //! faithful Rust mapping (`allOf`, `anyOf`, `oneOf`, `not`, conditionals, remote `$ref`s...) are
 //! errors naming the JSON pointer and the fix; every error of the plan is collected.
 
