@@ -136,12 +136,11 @@ fn validator() -> &'static trackplan_collector::Validator {
 /// bytes).
 ///
 /// Invariants: no panic; a gzipped body decodes to exactly what was compressed (or is refused
-/// as too large); accepted bodies are within Segment's limits; no accepted message keeps a
+/// as past the hard cap); bodies not refused are within Segment's limits; no accepted message keeps a
 /// `writeKey`; a body carrying the key "wrong" is never accepted.
 pub fn collector_ingest(data: &[u8]) {
-    use trackplan_collector::ingest::{
-        decode_body, parse_messages, Endpoint, IngestError, MAX_BATCH_MESSAGES, MAX_BODY_BYTES,
-    };
+    use trackplan_collector::ingest::{decode_body, parse_messages, Endpoint, IngestError};
+    use trackplan_collector::{Platform, HARD_CAP_BYTES};
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
@@ -156,8 +155,8 @@ pub fn collector_ingest(data: &[u8]) {
                 assert_eq!(&*decoded, rest, "gzip round trip");
                 decoded.into_owned()
             }
-            Err(IngestError::BadRequest(reason)) => {
-                assert!(rest.len() > MAX_BODY_BYTES, "{reason}");
+            Err(IngestError::OverHardCap(reason)) => {
+                assert!(rest.len() > HARD_CAP_BYTES, "{reason}");
                 return;
             }
             Err(other) => panic!("decoding cannot be unauthorised: {other}"),
@@ -170,15 +169,15 @@ pub fn collector_ingest(data: &[u8]) {
     } else {
         rest.to_vec()
     };
-    assert!(decoded.len() <= MAX_BODY_BYTES || selector & 0xC0 == 0);
+    assert!(decoded.len() <= HARD_CAP_BYTES || selector & 0xC0 == 0);
 
     let mut offered_key = None;
-    let result = parse_messages(endpoint, &decoded, |key| {
+    let result = parse_messages(endpoint, &decoded, Platform::Segment, |key| {
         offered_key = key.map(str::to_owned);
         key != Some("wrong")
     });
-    let messages = match result {
-        Ok(messages) => messages,
+    let parsed = match result {
+        Ok(parsed) => parsed,
         Err(refusal) => {
             assert!(!refusal.to_string().is_empty());
             return;
@@ -189,11 +188,19 @@ pub fn collector_ingest(data: &[u8]) {
         Some("wrong"),
         "a refused key was accepted"
     );
-    assert!(
-        decoded.len() <= MAX_BODY_BYTES,
-        "an oversize body was accepted"
-    );
-    assert!(messages.len() <= MAX_BATCH_MESSAGES);
+    // A request over Segment's limits keeps its messages (shown as refused); one within them
+    // must really be within them.
+    if parsed.refusal.is_none() {
+        let limits = Platform::Segment.limits();
+        assert!(
+            decoded.len() <= limits.max_request_bytes,
+            "an oversize body was accepted"
+        );
+        assert!(limits
+            .max_batch_messages
+            .is_none_or(|max| parsed.messages.len() <= max));
+    }
+    let messages = parsed.messages;
     for message in &messages {
         assert!(
             message.get("writeKey").is_none(),

@@ -9,7 +9,7 @@ use std::fmt;
 use serde_json::Value;
 use trackplan_codegen::plan::{closest_name, Call, Plan, Rule};
 
-use crate::segment_rules::check_message;
+use crate::segment_rules::{check_message, field};
 use crate::Violation;
 
 /// The rule name of the violation for an event the plan does not define.
@@ -163,7 +163,7 @@ impl Validator {
 impl CompiledRule {
     fn check(&self, message: &Value, out: &mut Vec<Violation>) {
         let key = self.payload_key;
-        match message.get(key) {
+        match message.as_object().and_then(|fields| field(fields, key)) {
             None => {
                 if self.payload_required {
                     out.push(Violation::new(
