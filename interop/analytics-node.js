@@ -13,7 +13,6 @@ async function main() {
     host: url,
     flushAt: 20,
     flushInterval: 200,
-    retryCount: 2,
     errorHandler: (error) => console.error(`${SDK}: ${error.message}`),
   });
   const { calls, edges, big } = load(SDK);

@@ -14,7 +14,6 @@ async function main() {
       dataPlaneUrl: url,
       flushAt: 20,
       flushInterval: 200,
-      retryCount: 2,
       gzip,
       logLevel: "error",
       errorHandler: (error) => console.error(`${SDK}: ${error.message}`),

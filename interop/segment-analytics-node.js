@@ -8,7 +8,7 @@ const SDK = "segment-node";
 
 async function main() {
   const { url, key, wrongKey } = settings();
-  const analytics = new Analytics({ writeKey: key, host: url, maxEventsInBatch: 20, flushInterval: 200, maxRetries: 2 });
+  const analytics = new Analytics({ writeKey: key, host: url, maxEventsInBatch: 20, flushInterval: 200 });
   analytics.on("error", (error) => console.error(`${SDK}: ${error.code}: ${error.reason || error.message || ""}`));
   const { calls, edges, big } = load(SDK);
   const messages = wrongKey ? calls.slice(0, 2) : [...calls, ...edges, ...big];
