@@ -50,15 +50,8 @@ impl Platform {
         }
     }
 
-    /// `segment` or `rudderstack`, as `--platform` takes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Segment => "segment",
-            Platform::RudderStack => "rudderstack",
-        }
-    }
-
-    fn display_name(self) -> &'static str {
+    /// `Segment` or `RudderStack`, as refusal reasons name it.
+    pub fn name(self) -> &'static str {
         match self {
             Platform::Segment => "Segment",
             Platform::RudderStack => "RudderStack",
@@ -75,7 +68,7 @@ impl Platform {
         label: impl Fn(usize) -> String,
     ) -> Option<String> {
         let limits = self.limits();
-        let name = self.display_name();
+        let name = self.name();
         let mut problems = Vec::new();
         if body_bytes > limits.max_request_bytes {
             problems.push(format!(
@@ -123,7 +116,7 @@ impl fmt::Display for Platform {
     /// The platform and its limits, as the banner and the page show them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let limits = self.limits();
-        write!(f, "{} (", self.display_name())?;
+        write!(f, "{} (", self.name())?;
         if let Some(max) = limits.max_message_bytes {
             write!(f, "{} bytes per message, ", thousands(max))?;
         }

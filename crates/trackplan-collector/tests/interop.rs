@@ -271,8 +271,7 @@ fn check_scenario(sdk: &Sdk, exchanges: &[Exchange], events: &[ReceivedEvent], o
                 assert!(
                     refusal
                         .reason
-                        .contains(&format!("{:?}'s limit", sdk.platform))
-                        || refusal.reason.contains("Segment's limit"),
+                        .contains(&format!("{}'s limit", sdk.platform.name())),
                     "{label}: {id}: {}",
                     refusal.reason
                 );
