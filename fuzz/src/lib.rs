@@ -72,11 +72,15 @@ fn ndjson_client() -> &'static (trackplan_core::testing::Capture, trackplan_core
 /// per line, `\r\n` accepted, blank lines skipped, non-objects refused.)
 ///
 /// Invariants: no panic; every message `enqueue` accepted is delivered exactly as often as it
-/// was accepted, with a `messageId`, a `timestamp`, its `type` and `context.library`.
+/// was accepted, with a `messageId`, a `timestamp`, its `type` and `context.library` (its own
+/// when the line had one, trackplan's otherwise).
 pub fn ndjson_enqueue(data: &[u8]) {
     let (capture, client) = ndjson_client();
     capture.clear();
     let mut accepted = Vec::new();
+    // messageId -> the library each line with that id had (`None`: trackplan's fills it).
+    let mut libraries: std::collections::HashMap<String, Vec<Option<Value>>> =
+        std::collections::HashMap::new();
     for line in data.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -85,8 +89,18 @@ pub fn ndjson_enqueue(data: &[u8]) {
         let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(line) else {
             continue;
         };
+        let own_library = value
+            .pointer("/context/library")
+            .filter(|library| !library.is_null())
+            .cloned();
         match client.enqueue(value) {
-            Ok(id) => accepted.push(id.to_string()),
+            Ok(id) => {
+                libraries
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(own_library);
+                accepted.push(id.to_string());
+            }
             Err(refusal) => assert!(!refusal.to_string().is_empty()),
         }
     }
@@ -107,8 +121,13 @@ pub fn ndjson_enqueue(data: &[u8]) {
     for message in &delivered {
         assert!(message["type"].is_string(), "{message}");
         assert!(message["timestamp"].is_string(), "{message}");
-        assert_eq!(
-            message["context"]["library"]["name"], "trackplan",
+        let library = &message["context"]["library"];
+        let expected = &libraries[message["messageId"].as_str().unwrap_or_default()];
+        assert!(
+            expected.iter().any(|own| match own {
+                Some(own) => library == own,
+                None => library["name"] == "trackplan",
+            }),
             "{message}"
         );
     }
