@@ -9,7 +9,7 @@
 //! without them each test skips, loudly, unless `TRACKPLAN_INTEROP=required`.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -142,7 +142,9 @@ fn run(sdk: &Sdk) {
             panic!("TRACKPLAN_INTEROP=required but {missing}")
         }
         Err(missing) => {
-            eprintln!(
+            // Straight to the process's stderr: the test harness would swallow `eprintln!`.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n{bar}\nSKIPPED interop test of {}: {missing}; `.ci/run` installs the SDKs\n{bar}\n",
                 sdk.label,
                 bar = "!".repeat(100)
