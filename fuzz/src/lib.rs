@@ -72,11 +72,15 @@ fn ndjson_client() -> &'static (trackplan_core::testing::Capture, trackplan_core
 /// per line, `\r\n` accepted, blank lines skipped, non-objects refused.)
 ///
 /// Invariants: no panic; every message `enqueue` accepted is delivered exactly as often as it
-/// was accepted, with a `messageId`, a `timestamp`, its `type` and `context.library`.
+/// was accepted, with a `messageId`, a `timestamp`, its `type` and `context.library` (its own
+/// when the line had one, trackplan's otherwise).
 pub fn ndjson_enqueue(data: &[u8]) {
     let (capture, client) = ndjson_client();
     capture.clear();
     let mut accepted = Vec::new();
+    // messageId -> the library each line with that id had (`None`: trackplan's fills it).
+    let mut libraries: std::collections::HashMap<String, Vec<Option<Value>>> =
+        std::collections::HashMap::new();
     for line in data.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -85,8 +89,18 @@ pub fn ndjson_enqueue(data: &[u8]) {
         let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(line) else {
             continue;
         };
+        let own_library = value
+            .pointer("/context/library")
+            .filter(|library| !library.is_null())
+            .cloned();
         match client.enqueue(value) {
-            Ok(id) => accepted.push(id.to_string()),
+            Ok(id) => {
+                libraries
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(own_library);
+                accepted.push(id.to_string());
+            }
             Err(refusal) => assert!(!refusal.to_string().is_empty()),
         }
     }
@@ -107,8 +121,13 @@ pub fn ndjson_enqueue(data: &[u8]) {
     for message in &delivered {
         assert!(message["type"].is_string(), "{message}");
         assert!(message["timestamp"].is_string(), "{message}");
-        assert_eq!(
-            message["context"]["library"]["name"], "trackplan",
+        let library = &message["context"]["library"];
+        let expected = &libraries[message["messageId"].as_str().unwrap_or_default()];
+        assert!(
+            expected.iter().any(|own| match own {
+                Some(own) => library == own,
+                None => library["name"] == "trackplan",
+            }),
             "{message}"
         );
     }
@@ -136,12 +155,11 @@ fn validator() -> &'static trackplan_collector::Validator {
 /// bytes).
 ///
 /// Invariants: no panic; a gzipped body decodes to exactly what was compressed (or is refused
-/// as too large); accepted bodies are within Segment's limits; no accepted message keeps a
+/// as past the hard cap); bodies not refused are within Segment's limits; no accepted message keeps a
 /// `writeKey`; a body carrying the key "wrong" is never accepted.
 pub fn collector_ingest(data: &[u8]) {
-    use trackplan_collector::ingest::{
-        decode_body, parse_messages, Endpoint, IngestError, MAX_BATCH_MESSAGES, MAX_BODY_BYTES,
-    };
+    use trackplan_collector::ingest::{decode_body, parse_messages, Endpoint, IngestError};
+    use trackplan_collector::{Platform, HARD_CAP_BYTES};
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
@@ -156,8 +174,8 @@ pub fn collector_ingest(data: &[u8]) {
                 assert_eq!(&*decoded, rest, "gzip round trip");
                 decoded.into_owned()
             }
-            Err(IngestError::BadRequest(reason)) => {
-                assert!(rest.len() > MAX_BODY_BYTES, "{reason}");
+            Err(IngestError::OverHardCap(reason)) => {
+                assert!(rest.len() > HARD_CAP_BYTES, "{reason}");
                 return;
             }
             Err(other) => panic!("decoding cannot be unauthorised: {other}"),
@@ -170,15 +188,15 @@ pub fn collector_ingest(data: &[u8]) {
     } else {
         rest.to_vec()
     };
-    assert!(decoded.len() <= MAX_BODY_BYTES || selector & 0xC0 == 0);
+    assert!(decoded.len() <= HARD_CAP_BYTES || selector & 0xC0 == 0);
 
     let mut offered_key = None;
-    let result = parse_messages(endpoint, &decoded, |key| {
+    let result = parse_messages(endpoint, &decoded, Platform::Segment, |key| {
         offered_key = key.map(str::to_owned);
         key != Some("wrong")
     });
-    let messages = match result {
-        Ok(messages) => messages,
+    let parsed = match result {
+        Ok(parsed) => parsed,
         Err(refusal) => {
             assert!(!refusal.to_string().is_empty());
             return;
@@ -189,11 +207,19 @@ pub fn collector_ingest(data: &[u8]) {
         Some("wrong"),
         "a refused key was accepted"
     );
-    assert!(
-        decoded.len() <= MAX_BODY_BYTES,
-        "an oversize body was accepted"
-    );
-    assert!(messages.len() <= MAX_BATCH_MESSAGES);
+    // A request over Segment's limits keeps its messages (shown as refused); one within them
+    // must really be within them.
+    if parsed.refusal.is_none() {
+        let limits = Platform::Segment.limits();
+        assert!(
+            decoded.len() <= limits.max_request_bytes,
+            "an oversize body was accepted"
+        );
+        assert!(limits
+            .max_batch_messages
+            .is_none_or(|max| parsed.messages.len() <= max));
+    }
+    let messages = parsed.messages;
     for message in &messages {
         assert!(
             message.get("writeKey").is_none(),

@@ -103,7 +103,9 @@ fn good_lines_are_delivered_and_bad_ones_reported_by_line_number() {
         json!({ "type": "track", "userId": "u1" }).to_string(),
         big.to_string(),
         String::new(),
-        json!({ "type": "identify", "anonymousId": "a1", "traits": { "plan": "pro" } }).to_string(),
+        json!({ "type": "identify", "anonymousId": "a1", "traits": { "plan": "pro" },
+                "context": { "library": { "name": "analytics-python", "version": "2.4.0" } } })
+        .to_string(),
         json!({ "type": "alias", "userId": "u1" }).to_string(),
     ];
     std::fs::write(&file, lines.join("\n")).unwrap();
@@ -139,6 +141,11 @@ fn good_lines_are_delivered_and_bad_ones_reported_by_line_number() {
     assert_eq!(messages[0]["timestamp"], "2021-03-04T05:06:07.089Z");
     assert_eq!(messages[0]["context"]["library"]["name"], "trackplan");
     assert_eq!(messages[1]["traits"], json!({ "plan": "pro" }));
+    assert_eq!(
+        messages[1]["context"]["library"],
+        json!({ "name": "analytics-python", "version": "2.4.0" }),
+        "a replayed message keeps the library that sent it"
+    );
     assert_eq!(messages[1]["messageId"].as_str().map(str::len), Some(36));
     assert!(messages[1]["timestamp"].is_string());
 }
@@ -305,4 +312,8 @@ fn help_documents_the_cli_retry_choice_and_exit_codes() {
         "{help}"
     );
     assert!(help.contains("SEGMENT_WRITE_KEY"), "{help}");
+    assert!(
+        help.contains("Kept as given: messageId, timestamp and context.library"),
+        "{help}"
+    );
 }

@@ -164,9 +164,18 @@ fn serve_validates_records_and_stops_on_ctrl_c() {
         !server.banner.contains("wk_test"),
         "the key is never printed"
     );
+    assert!(
+        server
+            .banner
+            .contains("platform   Segment (32,768 bytes per message"),
+        "{}",
+        server.banner
+    );
 
     let batch = json!({"batch": [order(json!(10)), order(json!("ten"))]});
-    assert_eq!(post(&server.url, batch.clone(), None).0, 401);
+    let (status, refused) = post(&server.url, batch.clone(), None);
+    assert_eq!(status, 401);
+    assert_eq!(refused["code"], "invalid_write_key", "{refused}");
     assert_eq!(
         post(&server.url, batch, Some("wk_test")),
         (200, json!({"success": true}))
@@ -186,7 +195,7 @@ fn serve_validates_records_and_stops_on_ctrl_c() {
     let (code, rest) = server.interrupt();
     assert_eq!(code, Some(0));
     assert!(
-        rest.contains("stopped: 2 messages received, 1 valid, 1 invalid"),
+        rest.contains("stopped: 2 messages received, 1 valid, 1 invalid, 0 refused"),
         "{rest}"
     );
 
@@ -203,6 +212,72 @@ fn serve_validates_records_and_stops_on_ctrl_c() {
         report.contains(":2: track \"Order Completed\": /properties/total:"),
         "{report}"
     );
+}
+
+/// `n` identify calls of about `bytes` bytes each.
+fn identifies(n: usize, bytes: usize) -> Value {
+    let batch: Vec<Value> = (0..n)
+        .map(|i| json!({"type": "identify", "userId": format!("u{i}"), "traits": {"bio": "x".repeat(bytes)}}))
+        .collect();
+    json!({ "batch": batch })
+}
+
+#[test]
+fn serve_platform_picks_the_limits_and_refused_messages_stay_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("received.ndjson");
+    let segment = Server::start(&["--record", record.to_str().unwrap()]);
+    let (status, answer) = post(&segment.url, identifies(2, 40_000), None);
+    assert_eq!(status, 400);
+    assert_eq!(answer["code"], "payload_too_large", "{answer}");
+    let refused = get(&format!("{}/api/events?refused=true", segment.url));
+    assert_eq!(refused["events"].as_array().unwrap().len(), 2);
+    assert!(
+        refused["events"][0]["refused"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("over Segment's limit of 32,768 per message"),
+        "{refused}"
+    );
+    let (code, rest) = segment.interrupt();
+    assert_eq!(code, Some(0));
+    assert!(rest.contains("2 refused"), "{rest}");
+
+    // The recording holds the refused messages, and `check` refuses them the same way.
+    let checked = Command::new(env!("CARGO_BIN_EXE_trackplan"))
+        .args(["check", "--plan"])
+        .arg(ecommerce())
+        .arg(&record)
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    let report = String::from_utf8(checked.stdout).unwrap();
+    assert!(
+        report.contains(":1: identify: refused (400): the message has 40,"),
+        "{report}"
+    );
+    assert_eq!(report.matches("refused (400)").count(), 2, "{report}");
+
+    // RudderStack takes a 1 MB batch of 50 messages whole.
+    let rudder = Server::start(&["--platform", "rudderstack"]);
+    assert!(
+        rudder
+            .banner
+            .contains("platform   RudderStack (4,096,000 bytes per request; over a limit: 413)"),
+        "{}",
+        rudder.banner
+    );
+    assert_eq!(
+        post(&rudder.url, identifies(50, 20_000), None),
+        (200, json!({"success": true}))
+    );
+    let stats = get(&format!("{}/api/stats", rudder.url));
+    assert_eq!(
+        (stats["received"].as_u64(), stats["refused"].as_u64()),
+        (Some(50), Some(0))
+    );
+    let info = get(&format!("{}/api/info", rudder.url));
+    assert_eq!(info["platform"], "rudderstack");
 }
 
 #[test]

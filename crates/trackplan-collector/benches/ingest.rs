@@ -131,11 +131,14 @@ fn thread_cpu(name: &str) -> Duration {
 /// The work of each request without HTTP, on one thread: parse, validate, drop.
 fn in_process(plan: &trackplan_plan::Plan, bodies: &[Vec<u8>]) {
     use trackplan_collector::ingest::{parse_messages, Endpoint};
+    use trackplan_collector::Platform;
     let validator = trackplan_collector::Validator::new(std::slice::from_ref(plan)).expect("plan");
     let (mut parse, mut validate) = (Duration::ZERO, Duration::ZERO);
     for body in bodies {
         let started = Instant::now();
-        let messages = parse_messages(Endpoint::Batch, body, |_| true).expect("parse");
+        let messages = parse_messages(Endpoint::Batch, body, Platform::Segment, |_| true)
+            .expect("parse")
+            .messages;
         let parsed = Instant::now();
         let violations: usize = messages
             .iter()

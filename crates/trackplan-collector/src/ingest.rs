@@ -1,6 +1,8 @@
 //! Turning one HTTP request body into Segment messages: decompression with a bounded output,
-//! Segment's size limits, the batch envelope, and the write key carried in the body.
+//! the batch envelope, the write key carried in the body, and the platform's size limits.
 //!
+//! A request over a platform's limit is still parsed whole (up to [`HARD_CAP_BYTES`]): the
+//! platform refuses it, but every message it carried is shown as refused instead of vanishing.
 //! Everything here is pure (bytes in, messages or an error out) so each rule is unit-tested
 //! without a server.
 
@@ -11,12 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// Segment's limit for one request body, in bytes (also applied after decompression).
-pub const MAX_BODY_BYTES: usize = 500_000;
-/// Segment's limit for one message, in bytes of JSON as sent.
-pub const MAX_MESSAGE_BYTES: usize = 32_000;
-/// Segment's limit for the messages of one batch.
-pub const MAX_BATCH_MESSAGES: usize = 2_500;
+use crate::platform::{thousands, Platform, HARD_CAP_BYTES};
 
 /// The errors reported for one bad body before the rest are elided.
 const MAX_REPORTED_ITEM_ERRORS: usize = 10;
@@ -30,10 +27,10 @@ pub enum Endpoint {
     Single(&'static str),
 }
 
-/// Why a request was refused.
+/// Why a request was refused without storing any of its messages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngestError {
-    /// Answered with 400: the body breaks a limit or is not a Segment payload.
+    /// Answered with 400: the body is not a Segment payload.
     #[error("{0}")]
     BadRequest(String),
     /// Answered with 401: a write key is configured and the request did not carry it.
@@ -42,11 +39,25 @@ pub enum IngestError {
          or as `writeKey` in the body"
     )]
     Unauthorized,
+    /// Answered with the platform's oversize status: the body is past [`HARD_CAP_BYTES`], so it
+    /// was not read.
+    #[error("{0}")]
+    OverHardCap(String),
 }
 
-/// The body with any `Content-Encoding` removed, never longer than [`MAX_BODY_BYTES`].
+/// The messages of one body, and why the platform refuses the request when it breaks a limit
+/// (the messages are then shown as refused).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    /// Every message, in order.
+    pub messages: Vec<T>,
+    /// Which limit the request breaks: which message, its size, the limit and the platform.
+    pub refusal: Option<String>,
+}
+
+/// The body with any `Content-Encoding` removed, never longer than [`HARD_CAP_BYTES`].
 ///
-/// gzip is decoded through a bounded reader, so a small bomb stops after the limit instead of
+/// gzip is decoded through a bounded reader, so a small bomb stops at the cap instead of
 /// inflating in memory first.
 pub fn decode_body<'a>(
     content_encoding: Option<&str>,
@@ -61,63 +72,70 @@ pub fn decode_body<'a>(
             "unsupported Content-Encoding \"{encoding}\"; send the body as is or gzip it"
         )));
     }
-    let mut decoded = Vec::with_capacity(body.len().saturating_mul(4).min(MAX_BODY_BYTES + 1));
+    let mut decoded = Vec::with_capacity(body.len().saturating_mul(4).min(HARD_CAP_BYTES + 1));
     flate2::read::MultiGzDecoder::new(body)
-        .take(MAX_BODY_BYTES as u64 + 1)
+        .take(HARD_CAP_BYTES as u64 + 1)
         .read_to_end(&mut decoded)
         .map_err(|error| {
             IngestError::BadRequest(format!("the gzip body cannot be decoded: {error}"))
         })?;
-    if decoded.len() > MAX_BODY_BYTES {
-        return Err(IngestError::BadRequest(format!(
-            "the body is over {MAX_BODY_BYTES} bytes once decompressed (Segment's batch limit); \
-             send smaller batches"
+    if decoded.len() > HARD_CAP_BYTES {
+        return Err(IngestError::OverHardCap(format!(
+            "the body is over the collector's hard cap of {} bytes once decompressed, so it was \
+             not read and nothing was stored; send smaller batches",
+            thousands(HARD_CAP_BYTES)
         )));
     }
     Ok(Cow::Owned(decoded))
 }
 
+/// The refusal of a body of `len` bytes (compressed or not) past [`HARD_CAP_BYTES`], before
+/// reading it.
+pub fn over_hard_cap(len: usize) -> IngestError {
+    IngestError::OverHardCap(format!(
+        "the body has {} bytes, over the collector's hard cap of {} bytes, so it was not read \
+         and nothing was stored; send smaller batches",
+        thousands(len),
+        thousands(HARD_CAP_BYTES)
+    ))
+}
+
 /// The messages of a decoded body, after `authorize` accepted the write key the body carries
-/// (`None` when it carries none).
+/// (`None` when it carries none), and whether `platform` refuses them.
 ///
 /// The batch envelope's `context` and `integrations` are merged into each message (the
 /// message's own keys win), as Segment does; `writeKey` is removed so it is never stored.
 pub fn parse_messages(
     endpoint: Endpoint,
     body: &[u8],
+    platform: Platform,
     authorize: impl FnOnce(Option<&str>) -> bool,
-) -> Result<Vec<Value>, IngestError> {
-    parse_each(endpoint, body, authorize, |message, _| message)
+) -> Result<Parsed<Value>, IngestError> {
+    parse_each(endpoint, body, platform, authorize, |message, _| message)
 }
 
 /// [`parse_messages`], handing each message to `keep` as soon as it is parsed, with its JSON
 /// text when the body's bytes are still exactly it (no `writeKey` removed, no envelope merged).
 ///
 /// Judging each message while it is fresh in cache, and dropping its tree right away, keeps
-/// the working set of a 500 KB batch small. Once a message is malformed the rest are only
+/// the working set of a large batch small. Once a message is malformed the rest are only
 /// checked, since the whole body will be refused.
 pub(crate) fn parse_each<'a, T>(
     endpoint: Endpoint,
     body: &'a [u8],
+    platform: Platform,
     authorize: impl FnOnce(Option<&str>) -> bool,
     keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
-) -> Result<Vec<T>, IngestError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large_body(body.len()));
+) -> Result<Parsed<T>, IngestError> {
+    if body.len() > HARD_CAP_BYTES {
+        return Err(over_hard_cap(body.len()));
     }
     let text = std::str::from_utf8(body)
         .map_err(|error| IngestError::BadRequest(format!("the body is not UTF-8 JSON: {error}")))?;
     match endpoint {
-        Endpoint::Batch => parse_batch(text, authorize, keep),
-        Endpoint::Single(call) => parse_single(call, text, authorize, keep),
+        Endpoint::Batch => parse_batch(text, platform, authorize, keep),
+        Endpoint::Single(call) => parse_single(call, text, platform, authorize, keep),
     }
-}
-
-/// The message of a `Content-Length` over the limit, before reading the body.
-pub fn too_large_body(len: usize) -> IngestError {
-    IngestError::BadRequest(format!(
-        "the body has {len} bytes; Segment accepts at most {MAX_BODY_BYTES} per request: send smaller batches"
-    ))
 }
 
 #[derive(Deserialize)]
@@ -132,9 +150,10 @@ struct BatchBody<'a> {
 
 fn parse_batch<'a, T>(
     text: &'a str,
+    platform: Platform,
     authorize: impl FnOnce(Option<&str>) -> bool,
     mut keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
-) -> Result<Vec<T>, IngestError> {
+) -> Result<Parsed<T>, IngestError> {
     let body: BatchBody<'a> = serde_json::from_str(text).map_err(|error| {
         IngestError::BadRequest(match error.classify() {
             serde_json::error::Category::Data => format!(
@@ -145,13 +164,6 @@ fn parse_batch<'a, T>(
     })?;
     if !authorize(body.write_key.as_deref()) {
         return Err(IngestError::Unauthorized);
-    }
-    if body.batch.len() > MAX_BATCH_MESSAGES {
-        return Err(IngestError::BadRequest(format!(
-            "the batch has {} messages; Segment accepts at most {MAX_BATCH_MESSAGES} \
-             (it answers 200 and drops them): send smaller batches",
-            body.batch.len()
-        )));
     }
 
     let mut messages = Vec::with_capacity(body.batch.len());
@@ -171,19 +183,22 @@ fn parse_batch<'a, T>(
             Err(problem) => problems.push(format!("batch[{index}]: {problem}")),
         }
     }
-    if problems.is_empty() {
-        Ok(messages)
-    } else {
-        Err(IngestError::BadRequest(summarise(&problems)))
+    if !problems.is_empty() {
+        return Err(IngestError::BadRequest(summarise(&problems)));
     }
+    // Each message measured as its JSON text appears in the body, as the SDKs measure it.
+    let sizes: Vec<usize> = body.batch.iter().map(|raw| raw.get().len()).collect();
+    let refusal = platform.breach(text.len(), &sizes, |index| format!("batch[{index}]"));
+    Ok(Parsed { messages, refusal })
 }
 
 fn parse_single<'a, T>(
     call: &'static str,
     text: &str,
+    platform: Platform,
     authorize: impl FnOnce(Option<&str>) -> bool,
     mut keep: impl FnMut(Value, Option<&'a RawValue>) -> T,
-) -> Result<Vec<T>, IngestError> {
+) -> Result<Parsed<T>, IngestError> {
     let parsed: Value = serde_json::from_str(text)
         .map_err(|error| IngestError::BadRequest(format!("the body is not JSON: {error}")))?;
     let Value::Object(mut message) = parsed else {
@@ -198,20 +213,18 @@ fn parse_single<'a, T>(
     if !authorize(write_key.as_deref()) {
         return Err(IngestError::Unauthorized);
     }
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(IngestError::BadRequest(too_large_message(text.len())));
-    }
     message
         .entry("type")
         .or_insert_with(|| Value::String(call.to_owned()));
-    Ok(vec![keep(Value::Object(message), None)])
+    let refusal = platform.breach(text.len(), &[text.len()], |_| "the message".to_owned());
+    Ok(Parsed {
+        messages: vec![keep(Value::Object(message), None)],
+        refusal,
+    })
 }
 
 /// The message, and whether it lost a `writeKey`.
 fn parse_item(raw: &str) -> Result<(Map<String, Value>, bool), String> {
-    if raw.len() > MAX_MESSAGE_BYTES {
-        return Err(too_large_message(raw.len()));
-    }
     match serde_json::from_str(raw) {
         Ok(Value::Object(mut message)) => {
             let removed = message.remove("writeKey").is_some();
@@ -222,18 +235,14 @@ fn parse_item(raw: &str) -> Result<(Map<String, Value>, bool), String> {
     }
 }
 
-fn too_large_message(len: usize) -> String {
-    format!("the message has {len} bytes; Segment accepts at most {MAX_MESSAGE_BYTES} per message")
-}
-
 /// Adds the envelope's keys to the message's object at `key`, keeping the message's values;
-/// whether the message changed.
+/// whether the message changed. A `null` in the message counts as absent, as Segment reads it.
 fn merge_envelope(message: &mut Map<String, Value>, key: &str, envelope: Option<&Value>) -> bool {
     let Some(Value::Object(shared)) = envelope else {
         return false;
     };
     match message.get_mut(key) {
-        None => {
+        None | Some(Value::Null) => {
             message.insert(key.to_owned(), Value::Object(shared.clone()));
             true
         }
@@ -282,8 +291,15 @@ mod tests {
         encoder.finish().unwrap()
     }
 
+    fn parse(endpoint: Endpoint, body: &[u8]) -> Result<Vec<Value>, IngestError> {
+        parse_messages(endpoint, body, Platform::Segment, |_| true).map(|parsed| {
+            assert_eq!(parsed.refusal, None);
+            parsed.messages
+        })
+    }
+
     fn batch(body: Value) -> Result<Vec<Value>, IngestError> {
-        parse_messages(Endpoint::Batch, body.to_string().as_bytes(), |_| true)
+        parse(Endpoint::Batch, body.to_string().as_bytes())
     }
 
     fn bad_request(result: Result<Vec<Value>, IngestError>) -> String {
@@ -291,6 +307,12 @@ mod tests {
             Err(IngestError::BadRequest(message)) => message,
             other => panic!("expected a bad request, got {other:?}"),
         }
+    }
+
+    /// The messages of a body within its endpoint's rules, and the platform's refusal.
+    fn refused(endpoint: Endpoint, body: &str, platform: Platform) -> (usize, String) {
+        let parsed = parse_messages(endpoint, body.as_bytes(), platform, |_| true).unwrap();
+        (parsed.messages.len(), parsed.refusal.expect("a refusal"))
     }
 
     #[test]
@@ -303,18 +325,21 @@ mod tests {
     }
 
     #[test]
-    fn a_gzip_bomb_stops_at_the_limit() {
-        let bomb = gzip(&vec![b' '; 50 * MAX_BODY_BYTES]);
+    fn a_gzip_bomb_stops_at_the_hard_cap() {
+        let bomb = gzip(&vec![b' '; 10 * HARD_CAP_BYTES]);
         assert!(
-            bomb.len() < 100_000,
+            bomb.len() < 200_000,
             "the bomb should be small: {}",
             bomb.len()
         );
         let message = match decode_body(Some("gzip"), &bomb) {
-            Err(IngestError::BadRequest(message)) => message,
+            Err(IngestError::OverHardCap(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
         };
-        assert!(message.contains("once decompressed"), "{message}");
+        assert!(
+            message.contains("hard cap of 8,388,608 bytes once decompressed"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -358,18 +383,21 @@ mod tests {
         let body =
             json!({"batch": [{"type": "track", "writeKey": "item"}], "writeKey": "k"}).to_string();
         let mut seen = None;
-        let messages = parse_messages(Endpoint::Batch, body.as_bytes(), |key| {
+        let parsed = parse_messages(Endpoint::Batch, body.as_bytes(), Platform::Segment, |key| {
             seen = key.map(str::to_owned);
             true
         })
         .unwrap();
         assert_eq!(seen.as_deref(), Some("k"));
-        assert!(messages[0].get("writeKey").is_none());
+        assert!(parsed.messages[0].get("writeKey").is_none());
 
         let single = json!({"event": "E", "writeKey": "k"}).to_string();
-        let refused = parse_messages(Endpoint::Single("track"), single.as_bytes(), |key| {
-            key == Some("x")
-        });
+        let refused = parse_messages(
+            Endpoint::Single("track"),
+            single.as_bytes(),
+            Platform::Segment,
+            |key| key == Some("x"),
+        );
         assert_eq!(refused, Err(IngestError::Unauthorized));
     }
 
@@ -379,26 +407,45 @@ mod tests {
             r#"{"batch": [{"type":"track","event":"A"}, {"type":"track","writeKey":"k"},"#,
             "\n{\n\"type\": \"track\"\n}], \"sentAt\": \"x\"}"
         );
-        let texts = parse_each(
-            Endpoint::Batch,
-            body.as_bytes(),
-            |_| true,
-            |_, text| text.map(RawValue::get),
-        )
-        .unwrap();
-        assert_eq!(texts, [Some(r#"{"type":"track","event":"A"}"#), None, None]);
+        let texts = |body: &'static str| {
+            parse_each(
+                Endpoint::Batch,
+                body.as_bytes(),
+                Platform::Segment,
+                |_| true,
+                |_, text| text.map(RawValue::get),
+            )
+            .unwrap()
+            .messages
+        };
+        assert_eq!(
+            texts(body),
+            [Some(r#"{"type":"track","event":"A"}"#), None, None]
+        );
+        let shared = r#"{"batch": [{"type": "track"}], "context": {"ip": "1"}}"#;
+        assert_eq!(
+            texts(shared),
+            [None],
+            "a merged context changes the message"
+        );
+    }
 
-        let shared = json!({"batch": [{"type": "track"}], "context": {"ip": "1"}}).to_string();
-        let texts =
-            parse_each(Endpoint::Batch, shared.as_bytes(), |_| true, |_, text| text).unwrap();
-        assert!(texts[0].is_none(), "a merged context changes the message");
+    #[test]
+    fn a_null_context_takes_the_envelope_context() {
+        let messages = batch(json!({
+            "batch": [{"type": "track", "event": "A", "context": null, "integrations": null}],
+            "context": {"ip": "shared"},
+            "integrations": {"All": true},
+        }))
+        .unwrap();
+        assert_eq!(messages[0]["context"], json!({"ip": "shared"}));
+        assert_eq!(messages[0]["integrations"], json!({"All": true}));
     }
 
     #[test]
     fn single_messages_take_their_type_from_the_endpoint() {
         let body = json!({"userId": "u", "event": "E", "writeKey": "k"}).to_string();
-        let messages =
-            parse_messages(Endpoint::Single("track"), body.as_bytes(), |_| true).unwrap();
+        let messages = parse(Endpoint::Single("track"), body.as_bytes()).unwrap();
         assert_eq!(
             messages,
             vec![json!({"type": "track", "userId": "u", "event": "E"})]
@@ -406,48 +453,103 @@ mod tests {
     }
 
     #[test]
-    fn oversize_messages_are_refused_with_their_index() {
-        let big = "x".repeat(MAX_MESSAGE_BYTES);
-        let message = bad_request(batch(json!({"batch": [
-            {"type": "track"},
-            {"type": "track", "properties": {"big": big}},
-        ]})));
-        assert!(
-            message.starts_with("batch[1]: the message has 320"),
-            "{message}"
-        );
-
-        let single = json!({"event": "E", "properties": {"big": big}}).to_string();
-        let message = bad_request(parse_messages(
-            Endpoint::Single("track"),
-            single.as_bytes(),
-            |_| true,
-        ));
-        assert!(message.contains("at most 32000 per message"), "{message}");
+    fn messages_up_to_32_kib_as_sent_pass_on_segment() {
+        // Python's `json.dumps` writes `", "` and `": "`: the size is the text as sent.
+        let padding = 32 * 1024 - r#"{"type": "track", "big": ""}"#.len();
+        let item = format!(r#"{{"type": "track", "big": "{}"}}"#, "x".repeat(padding));
+        assert_eq!(item.len(), 32_768);
+        let body = format!(r#"{{"batch": [{item}]}}"#);
+        assert_eq!(parse(Endpoint::Batch, body.as_bytes()).unwrap().len(), 1);
     }
 
     #[test]
-    fn oversize_bodies_and_batches_are_refused() {
-        let body = vec![b' '; MAX_BODY_BYTES + 1];
+    fn an_oversize_message_refuses_its_request_but_keeps_every_message() {
+        let big = "x".repeat(32 * 1024);
+        let body = json!({"batch": [
+            {"type": "track"},
+            {"type": "track", "properties": {"big": big}},
+        ]})
+        .to_string();
+        let (count, reason) = refused(Endpoint::Batch, &body, Platform::Segment);
+        assert_eq!(count, 2, "the valid neighbour is kept too");
         assert!(
-            bad_request(parse_messages(Endpoint::Batch, &body, |_| true)).contains("500001 bytes")
+            reason.starts_with("batch[1] has 32,80")
+                && reason.contains("over Segment's limit of 32,768 per message"),
+            "{reason}"
         );
-        let many = vec![json!({}); MAX_BATCH_MESSAGES + 1];
-        assert!(bad_request(batch(json!({ "batch": many }))).contains("2501 messages"));
+        assert!(
+            reason.ends_with("Segment refuses the whole request (400)"),
+            "{reason}"
+        );
+
+        let single = json!({"event": "E", "properties": {"big": big}}).to_string();
+        let (count, reason) = refused(Endpoint::Single("track"), &single, Platform::Segment);
+        assert_eq!(count, 1);
+        assert!(reason.starts_with("the message has 32,8"), "{reason}");
+
+        let rudder = parse_messages(
+            Endpoint::Batch,
+            body.as_bytes(),
+            Platform::RudderStack,
+            |_| true,
+        )
+        .unwrap();
+        assert_eq!(rudder.refusal, None, "RudderStack has no per-message cap");
+    }
+
+    #[test]
+    fn oversize_bodies_and_batches_are_refused_by_their_platform() {
+        let message = json!({"type": "track", "properties": {"blob": "y".repeat(20_000)}});
+        let megabyte = json!({ "batch": vec![message; 50] }).to_string();
+        assert!(megabyte.len() > 1_000_000);
+        let (count, reason) = refused(Endpoint::Batch, &megabyte, Platform::Segment);
+        assert_eq!(count, 50);
+        assert!(
+            reason.contains("over Segment's limit of 512,000 per request"),
+            "{reason}"
+        );
+        let rudder = parse_messages(
+            Endpoint::Batch,
+            megabyte.as_bytes(),
+            Platform::RudderStack,
+            |_| true,
+        )
+        .unwrap();
+        assert_eq!((rudder.messages.len(), rudder.refusal), (50, None));
+
+        let many = json!({ "batch": vec![json!({}); 2_501] }).to_string();
+        let (count, reason) = refused(Endpoint::Batch, &many, Platform::Segment);
+        assert_eq!(count, 2_501);
+        assert!(reason.contains("the batch has 2,501 messages"), "{reason}");
+    }
+
+    #[test]
+    fn bodies_past_the_hard_cap_are_not_parsed() {
+        let body = vec![b' '; HARD_CAP_BYTES + 1];
+        let refusal = parse_messages(Endpoint::Batch, &body, Platform::RudderStack, |_| true);
+        match refusal {
+            Err(IngestError::OverHardCap(message)) => {
+                assert!(
+                    message.contains("the body has 8,388,609 bytes"),
+                    "{message}"
+                )
+            }
+            other => panic!("expected the hard cap, got {other:?}"),
+        }
     }
 
     #[test]
     fn malformed_bodies_say_what_is_wrong() {
-        let not_json = bad_request(parse_messages(Endpoint::Batch, b"{\"batch\": [", |_| true));
+        let not_json = bad_request(parse(Endpoint::Batch, b"{\"batch\": ["));
         assert!(not_json.starts_with("the body is not JSON"), "{not_json}");
         let no_batch = bad_request(batch(json!({"events": []})));
         assert!(
             no_batch.contains("send {\"batch\": [message, ...]}"),
             "{no_batch}"
         );
-        let not_utf8 = bad_request(parse_messages(Endpoint::Batch, &[0xff, 0xfe], |_| true));
+        let not_utf8 = bad_request(parse(Endpoint::Batch, &[0xff, 0xfe]));
         assert!(not_utf8.contains("UTF-8"), "{not_utf8}");
-        let array = bad_request(parse_messages(Endpoint::Single("page"), b"[1]", |_| true));
+        let array = bad_request(parse(Endpoint::Single("page"), b"[1]"));
         assert!(array.contains("must be one JSON object"), "{array}");
     }
 

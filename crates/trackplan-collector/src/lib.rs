@@ -2,9 +2,10 @@
 //! against your tracking plan and shows what arrived, live.
 //!
 //! It speaks Segment's HTTP Tracking API (`POST /v1/batch`, `/v1/track`, ... with Basic or
-//! body write keys, gzip and Segment's size limits), keeps the latest messages in a bounded
-//! ring, serves them at `GET /api/events`, `/api/stats` and `/api/stream` (server-sent events)
-//! and renders Segment's Source Debugger, offline, at `/`.
+//! body write keys and gzip), with the size limits of Segment or RudderStack ([`Platform`]),
+//! keeps the latest messages in a bounded ring (those of a request refused for its size too,
+//! marked refused), serves them at `GET /api/events`, `/api/stats` and `/api/stream`
+//! (server-sent events) and renders Segment's Source Debugger, offline, at `/`.
 //!
 //! Use it in integration tests instead of a mock:
 //!
@@ -38,6 +39,7 @@ use trackplan_plan::Plan;
 mod auth;
 mod faults;
 pub mod ingest;
+mod platform;
 pub mod segment_rules;
 mod server;
 mod store;
@@ -46,7 +48,8 @@ mod violation;
 mod web;
 
 pub use faults::{Failure, Faults};
-pub use store::{EventQuery, EventStats, ReceivedEvent, Stats, DEFAULT_EVENT_LIMIT};
+pub use platform::{Limits, Platform, HARD_CAP_BYTES};
+pub use store::{EventQuery, EventStats, ReceivedEvent, Refusal, Stats, DEFAULT_EVENT_LIMIT};
 pub use validate::{SchemaErrors, Validator, UNKNOWN_EVENT_RULE};
 pub use violation::Violation;
 
@@ -69,6 +72,7 @@ pub struct CollectorConfig {
     max_events: usize,
     record: Option<PathBuf>,
     faults: Faults,
+    platform: Platform,
 }
 
 impl Default for CollectorConfig {
@@ -80,6 +84,7 @@ impl Default for CollectorConfig {
             max_events: DEFAULT_MAX_EVENTS,
             record: None,
             faults: Faults::default(),
+            platform: Platform::default(),
         }
     }
 }
@@ -96,12 +101,13 @@ impl fmt::Debug for CollectorConfig {
             .field("max_events", &self.max_events)
             .field("record", &self.record)
             .field("faults", &self.faults)
+            .field("platform", &self.platform)
             .finish()
     }
 }
 
 impl CollectorConfig {
-    /// Loopback on a free port, no plan, no write key, 10,000 messages kept.
+    /// Loopback on a free port, no plan, no write key, 10,000 messages kept, Segment's limits.
     pub fn new() -> Self {
         CollectorConfig::default()
     }
@@ -130,9 +136,15 @@ impl CollectorConfig {
         self
     }
 
-    /// Appends every accepted message to this NDJSON file, one message per line.
+    /// Appends every stored message (accepted or refused) to this NDJSON file, one per line.
     pub fn record(mut self, path: impl Into<PathBuf>) -> Self {
         self.record = Some(path.into());
+        self
+    }
+
+    /// Reproduces `platform`'s size limits and oversize status (default Segment's).
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.platform = platform;
         self
     }
 
@@ -247,6 +259,7 @@ impl Collector {
             store,
             validator,
             write_key: config.write_key,
+            platform: config.platform,
             faults: RwLock::new(config.faults),
             shutdown: shutdown.clone(),
         });
@@ -269,6 +282,11 @@ impl Collector {
     /// The base URL, such as `http://127.0.0.1:8787` (no trailing slash).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The platform whose limits it reproduces.
+    pub fn platform(&self) -> Platform {
+        self.state.platform
     }
 
     /// The address it listens on.

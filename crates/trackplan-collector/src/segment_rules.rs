@@ -3,10 +3,15 @@
 //!
 //! Segment answers `200` and then silently drops a message that breaks these rules, which is
 //! exactly why a local collector must report them.
+//!
+//! A field sent as `null` counts as absent, as Segment reads it: the Python SDKs send
+//! `"name": null`, `"category": null` and `"anonymousId": null` for what the caller left out.
 
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::parsing::Parsed;
+use time::Date;
 
 use crate::Violation;
 
@@ -35,7 +40,7 @@ pub fn check_message(message: &Value, out: &mut Vec<Violation>) {
         out.push(violation("", "a message must be a JSON object"));
         return;
     };
-    let call = match fields.get("type") {
+    let call = match field(fields, "type") {
         Some(Value::String(call)) if CALL_TYPES.contains(&call.as_str()) => Some(call.as_str()),
         Some(Value::String(other)) => {
             out.push(violation(
@@ -61,7 +66,7 @@ pub fn check_message(message: &Value, out: &mut Vec<Violation>) {
     check_message_id(fields, out);
     check_timestamp(fields, "timestamp", out);
     for key in ["context", "integrations", "properties", "traits"] {
-        if let Some(value) = fields.get(key) {
+        if let Some(value) = field(fields, key) {
             if !value.is_object() {
                 out.push(violation(
                     format!("/{key}"),
@@ -81,9 +86,12 @@ pub fn check_message(message: &Value, out: &mut Vec<Violation>) {
             out,
         ),
         Some("page" | "screen") => {
-            if let Some(name) = fields.get("name") {
-                if !name.is_string() {
-                    out.push(violation("/name", "`name` must be a string"));
+            for key in ["name", "category"] {
+                if field(fields, key).is_some_and(|value| !value.is_string()) {
+                    out.push(violation(
+                        format!("/{key}"),
+                        format!("`{key}` must be a string"),
+                    ));
                 }
             }
         }
@@ -91,11 +99,16 @@ pub fn check_message(message: &Value, out: &mut Vec<Violation>) {
     }
 }
 
+/// A field's value, `None` when it is absent or `null`.
+pub(crate) fn field<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    fields.get(key).filter(|value| !value.is_null())
+}
+
 /// `userId` or `anonymousId` (alias: `userId`), as non-empty strings or numbers.
 fn check_identity(fields: &Map<String, Value>, call: Option<&str>, out: &mut Vec<Violation>) {
     for key in ["userId", "anonymousId"] {
-        if let Some(value) = fields.get(key) {
-            if !(value.is_string() || value.is_number() || value.is_null()) {
+        if let Some(value) = field(fields, key) {
+            if !(value.is_string() || value.is_number()) {
                 out.push(violation(
                     format!("/{key}"),
                     format!("`{key}` must be a string"),
@@ -107,7 +120,7 @@ fn check_identity(fields: &Map<String, Value>, call: Option<&str>, out: &mut Vec
         require_id(fields, "userId", "an alias call needs a `userId`", out);
         return;
     }
-    let has_id = |key: &str| fields.get(key).is_some_and(is_id);
+    let has_id = |key: &str| field(fields, key).is_some_and(is_id);
     if !has_id("userId") && !has_id("anonymousId") {
         out.push(violation(
             "",
@@ -117,7 +130,7 @@ fn check_identity(fields: &Map<String, Value>, call: Option<&str>, out: &mut Vec
 }
 
 fn check_message_id(fields: &Map<String, Value>, out: &mut Vec<Violation>) {
-    match fields.get("messageId") {
+    match field(fields, "messageId") {
         None => {}
         Some(Value::String(id)) if id.chars().count() > MAX_MESSAGE_ID_CHARS => {
             out.push(violation(
@@ -134,20 +147,41 @@ fn check_message_id(fields: &Map<String, Value>, out: &mut Vec<Violation>) {
 }
 
 fn check_timestamp(fields: &Map<String, Value>, key: &str, out: &mut Vec<Violation>) {
-    match fields.get(key) {
+    match field(fields, key) {
         None => {}
-        Some(Value::String(text)) if OffsetDateTime::parse(text, &Rfc3339).is_ok() => {}
+        Some(Value::String(text)) if is_iso_8601(text) => {}
         Some(other) => out.push(violation(
             format!("/{key}"),
             format!(
-                "`{key}` {other} is not an ISO-8601 date-time such as \"2026-01-01T12:00:00.000Z\""
+                "`{key}` {other} is not an ISO-8601 date or date-time such as \"2026-01-01\" or \
+                 \"2026-01-01T12:00:00.000Z\""
             ),
         )),
     }
 }
 
+/// The ISO-8601 forms Segment's own parser (`segmentio/isodate`) reads: a calendar date
+/// (`2026-01-15` or `20260115`), optionally followed by `T` or a space and `hh:mm`, optional
+/// `:ss` and a fraction of any length, then optionally a zone `Z`, `±hh`, `±hhmm` or
+/// `±hh:mm`. Without a zone Segment assumes UTC.
+const ISO_8601: &[BorrowedFormatItem<'_>] = format_description!(
+    version = 2,
+    "[first [[year]-[month]-[day]] [[year][month][day]]]\
+     [optional [[first [T] [t] [ ]][hour]:[minute]\
+       [optional [:[second][optional [[first [.] [,]][subsecond]]]]]\
+       [optional [[first [Z] [z] [[offset_hour sign:mandatory][optional [[optional [:]][offset_minute]]]]]]]]]"
+);
+
+/// Whether `text` is a date or date-time in one of the [`ISO_8601`] forms, and a real one
+/// (no February 30th, no hour 24).
+pub fn is_iso_8601(text: &str) -> bool {
+    let mut parsed = Parsed::new();
+    matches!(parsed.parse_items(text.as_bytes(), ISO_8601), Ok(rest) if rest.is_empty())
+        && Date::try_from(parsed).is_ok()
+}
+
 fn require_string(fields: &Map<String, Value>, key: &str, why: &str, out: &mut Vec<Violation>) {
-    match fields.get(key) {
+    match field(fields, key) {
         Some(Value::String(value)) if !value.is_empty() => {}
         Some(Value::String(_)) => {
             out.push(violation(format!("/{key}"), format!("`{key}` is empty")))
@@ -161,7 +195,7 @@ fn require_string(fields: &Map<String, Value>, key: &str, why: &str, out: &mut V
 }
 
 fn require_id(fields: &Map<String, Value>, key: &str, why: &str, out: &mut Vec<Violation>) {
-    match fields.get(key) {
+    match field(fields, key) {
         Some(value) if is_id(value) => {}
         Some(_) => out.push(violation(
             format!("/{key}"),
@@ -261,6 +295,67 @@ mod tests {
         assert!(found
             .iter()
             .any(|f| f == "/event|a track call needs an `event` name"));
+    }
+
+    #[test]
+    fn null_optional_fields_count_as_absent() {
+        // What segment-analytics-python and rudder-sdk-python send for `analytics.page("u1")`.
+        let python_page = json!({
+            "type": "page", "userId": "u1", "anonymousId": null, "name": null, "category": null,
+            "properties": {}, "context": {"library": {"name": "analytics-python"}},
+            "integrations": null, "timestamp": null, "messageId": "m1",
+        });
+        assert_eq!(check(python_page), Vec::<String>::new());
+        assert_eq!(
+            check(json!({"type": "screen", "userId": "u", "name": 3, "category": false})),
+            [
+                "/name|`name` must be a string",
+                "/category|`category` must be a string"
+            ]
+        );
+        assert_eq!(
+            check(json!({"type": "track", "userId": null, "anonymousId": null, "event": null})),
+            [
+                "|a message needs a `userId` or an `anonymousId`",
+                "/event|a track call needs an `event` name"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_iso_8601_forms_segment_reads_are_timestamps() {
+        for text in [
+            "2026-01-15",
+            "20260115",
+            "2026-01-15T10:00:00",
+            "2026-01-15T10:00Z",
+            "2026-01-15T10:00:00.123+0530",
+            "2026-01-15T10:00:00.123+05:30",
+            "2026-01-15T10:00:00-08",
+            "2026-01-15 10:00:00.123456789Z",
+            "2026-01-15T10:00:00,5Z",
+            "2026-01-01T12:00:00.123Z",
+            "2026-02-28T23:59:59.999999+00:00",
+        ] {
+            assert!(is_iso_8601(text), "{text}");
+        }
+        for text in [
+            "yesterday",
+            "",
+            "2026-01-15T",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-01-15T25:00Z",
+            "2026-01-15T10:00:00Zjunk",
+            "15/01/2026",
+            "1768471200",
+        ] {
+            assert!(!is_iso_8601(text), "{text}");
+        }
+        assert_eq!(
+            check(json!({"type": "identify", "userId": "u", "timestamp": 1768471200})),
+            ["/timestamp|`timestamp` 1768471200 is not an ISO-8601 date or date-time such as \"2026-01-01\" or \"2026-01-01T12:00:00.000Z\""]
+        );
     }
 
     #[test]

@@ -20,11 +20,10 @@ use tokio::sync::{broadcast, watch};
 
 use crate::auth::is_authorized;
 use crate::faults::{Failure, FaultAction, Faults};
-use crate::ingest::{
-    decode_body, parse_each, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
-};
+use crate::ingest::{decode_body, over_hard_cap, parse_each, Endpoint, IngestError, Parsed};
+use crate::platform::{Platform, HARD_CAP_BYTES};
 use crate::store::StoredEvent;
-use crate::store::{EventQuery, Judged, Store};
+use crate::store::{EventQuery, Judged, Refusal, Store};
 use crate::{web, Validator};
 
 /// What every handler shares.
@@ -32,6 +31,7 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) validator: Validator,
     pub(crate) write_key: Option<String>,
+    pub(crate) platform: Platform,
     pub(crate) faults: RwLock<Faults>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -65,6 +65,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     router
         .route("/api/events", get(list_events).delete(clear_events))
         .route("/api/stats", get(stats))
+        .route("/api/info", get(info))
         .route("/api/stream", get(stream))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route(
@@ -104,49 +105,82 @@ async fn ingest(
             stopped(&mut state.shutdown.clone()).await;
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
                 "the collector is shutting down".into(),
             );
         }
     }
+    let oversize = StatusCode::from_u16(state.platform.limits().oversize_status)
+        .unwrap_or(StatusCode::BAD_REQUEST);
     match accept(&state, endpoint, request).await {
-        Ok(()) => Json(json!({"success": true})).into_response(),
+        Ok(None) => Json(json!({"success": true})).into_response(),
+        Ok(Some(refusal)) => {
+            state.store.count_rejected();
+            error(oversize, "payload_too_large", refusal.reason)
+        }
         Err(refusal) => {
             state.store.count_rejected();
-            let status = match refusal {
-                IngestError::BadRequest(_) => StatusCode::BAD_REQUEST,
-                IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
+            let (status, code) = match refusal {
+                IngestError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+                IngestError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_write_key"),
+                IngestError::OverHardCap(_) => (oversize, "payload_too_large"),
             };
-            error(status, refusal.to_string())
+            error(status, code, refusal.to_string())
         }
     }
 }
 
-/// Reads, authorises, validates and stores one ingestion request.
-async fn accept(state: &AppState, endpoint: Endpoint, request: Request) -> Result<(), IngestError> {
+/// Reads, authorises, validates and stores one ingestion request; the refusal its messages
+/// were stored with when it breaks a limit of the platform.
+async fn accept(
+    state: &AppState,
+    endpoint: Endpoint,
+    request: Request,
+) -> Result<Option<Refusal>, IngestError> {
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     if let Some(len) =
         header(headers, CONTENT_LENGTH.as_str()).and_then(|len| len.parse::<usize>().ok())
     {
-        if len > MAX_BODY_BYTES {
-            return Err(too_large_body(len));
+        if len > HARD_CAP_BYTES {
+            return Err(over_hard_cap(len));
         }
     }
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
-        IngestError::BadRequest(format!(
-            "the body could not be read in full ({error}); Segment accepts at most {MAX_BODY_BYTES} bytes"
-        ))
-    })?;
+    let body = axum::body::to_bytes(body, HARD_CAP_BYTES)
+        .await
+        .map_err(|error| {
+            IngestError::OverHardCap(format!(
+                "the body could not be read in full ({error}); the collector reads at most \
+                 {HARD_CAP_BYTES} bytes per request and stored nothing"
+            ))
+        })?;
     let body = decode_body(header(headers, CONTENT_ENCODING.as_str()), &body)?;
     let authorization = header(headers, AUTHORIZATION.as_str());
     let authorize =
         |body_key: Option<&str>| is_authorized(state.write_key.as_deref(), authorization, body_key);
-    let judged = parse_each(endpoint, &body, authorize, |message, text| {
-        let violations = state.validator.validate(&message);
-        Judged::new(&message, text, violations)
-    })?;
+    let Parsed { messages, refusal } = parse_each(
+        endpoint,
+        &body,
+        state.platform,
+        authorize,
+        |message, text| {
+            let violations = state.validator.validate(&message);
+            Judged::new(&message, text, violations)
+        },
+    )?;
+    let refusal = refusal.map(|reason| Refusal {
+        status: state.platform.limits().oversize_status,
+        reason,
+    });
+    let judged = match &refusal {
+        Some(refusal) => messages
+            .into_iter()
+            .map(|judged| judged.refuse(refusal.clone()))
+            .collect(),
+        None => messages,
+    };
     state.store.push(&now(), judged);
-    Ok(())
+    Ok(refusal)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -157,6 +191,7 @@ fn injected_failure(number: u64, failure: Failure) -> Response {
     let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = error(
         status,
+        "injected_fault",
         format!("injected fault: request {number} answered with {status}"),
     );
     if let Some(after) = failure.retry_after {
@@ -167,8 +202,11 @@ fn injected_failure(number: u64, failure: Failure) -> Response {
     response
 }
 
-fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({"success": false, "error": message}))).into_response()
+/// An error answer every official SDK handles: the Python SDKs (Segment's and RudderStack's)
+/// read `code` and `message` from a JSON body and fail on JSON without them, the others only
+/// look at the status.
+fn error(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(json!({"code": code, "message": message}))).into_response()
 }
 
 /// The time of arrival, RFC 3339 UTC with milliseconds.
@@ -203,6 +241,17 @@ async fn clear_events(State(state): State<Arc<AppState>>) -> Response {
 
 async fn stats(State(state): State<Arc<AppState>>) -> Response {
     Json(state.store.stats()).into_response()
+}
+
+/// The platform reproduced and its limits, for the page.
+async fn info(State(state): State<Arc<AppState>>) -> Response {
+    Json(json!({
+        "platform": state.platform,
+        "description": state.platform.to_string(),
+        "limits": state.platform.limits(),
+        "hardCapBytes": HARD_CAP_BYTES,
+    }))
+    .into_response()
 }
 
 /// Server-sent events: one `message` per received message (its JSON as in `/api/events`), and
@@ -241,9 +290,10 @@ pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 async fn not_found(method: Method, uri: Uri) -> Response {
     let mut response = error(
         StatusCode::NOT_FOUND,
+        "not_found",
         format!(
             "no route for {method} {}; ingestion is POST /v1/batch (or /v1/track, /v1/identify, ...), \
-             the API is GET /api/events, /api/stats, /api/stream",
+             the API is GET /api/events, /api/stats, /api/info, /api/stream",
             uri.path()
         ),
     );

@@ -36,13 +36,17 @@ pub struct ReceivedEvent {
     pub valid: bool,
     /// Everything wrong with the message: Segment's rules, then the plan's.
     pub violations: Vec<Violation>,
+    /// Why the platform refused the request that carried the message (its violations are
+    /// still reported); `None` when it was accepted.
+    #[serde(default)]
+    pub refused: Option<Refusal>,
     /// The message as received, with the batch's `context` and `integrations` merged in and
     /// `writeKey` removed.
     pub message: Value,
 }
 
 impl ReceivedEvent {
-    /// Describes `message`, received at `received_at`, with its `violations`.
+    /// Describes `message`, received at `received_at` and accepted, with its `violations`.
     pub fn new(seq: u64, received_at: String, message: Value, violations: Vec<Violation>) -> Self {
         let Summary { call, name, user } = Summary::of(&message);
         ReceivedEvent {
@@ -53,6 +57,7 @@ impl ReceivedEvent {
             user,
             valid: violations.is_empty(),
             violations,
+            refused: None,
             message,
         }
     }
@@ -62,6 +67,16 @@ impl ReceivedEvent {
     pub fn matches_event(&self, event: &str) -> bool {
         matches_event(&self.call, self.name.as_deref(), event)
     }
+}
+
+/// Why a message's request was refused: it broke a limit of the platform the collector
+/// reproduces. The message is kept and shown, so a refusal never makes it vanish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The status the request was answered with (400 on Segment, 413 on RudderStack).
+    pub status: u16,
+    /// Which message broke which limit, its size, the limit and the platform.
+    pub reason: String,
 }
 
 fn matches_event(call: &str, name: Option<&str>, event: &str) -> bool {
@@ -106,6 +121,7 @@ pub(crate) struct Judged {
     json: Box<RawValue>,
     summary: Summary,
     violations: Vec<Violation>,
+    refused: Option<Refusal>,
 }
 
 impl Judged {
@@ -123,6 +139,15 @@ impl Judged {
             json,
             summary: Summary::of(message),
             violations,
+            refused: None,
+        }
+    }
+
+    /// The same message, refused with its request.
+    pub(crate) fn refuse(self, refusal: Refusal) -> Judged {
+        Judged {
+            refused: Some(refusal),
+            ..self
         }
     }
 }
@@ -146,6 +171,7 @@ pub(crate) struct StoredEvent {
     user: Option<String>,
     valid: bool,
     violations: Vec<Violation>,
+    refused: Option<Refusal>,
     message: Box<RawValue>,
 }
 
@@ -155,6 +181,7 @@ impl StoredEvent {
             json,
             summary,
             violations,
+            refused,
         } = judged;
         StoredEvent {
             seq,
@@ -164,6 +191,7 @@ impl StoredEvent {
             user: summary.user,
             valid: violations.is_empty(),
             violations,
+            refused,
             message: json,
         }
     }
@@ -182,6 +210,7 @@ impl StoredEvent {
             user: self.user.clone(),
             valid: self.valid,
             violations: self.violations.clone(),
+            refused: self.refused.clone(),
             // Stored text is JSON: it was parsed or serialised on the way in.
             message: serde_json::from_str(self.message.get()).unwrap_or(Value::Null),
         }
@@ -192,16 +221,20 @@ impl StoredEvent {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
-    /// Messages accepted.
+    /// Messages stored: accepted, or refused with their request.
     pub received: u64,
     /// Messages without violations.
     pub valid: u64,
     /// Messages with at least one violation.
     pub invalid: u64,
+    /// Messages whose request the platform refused for breaking a limit (also counted as
+    /// valid or invalid).
+    #[serde(default)]
+    pub refused: u64,
     /// Ingestion requests, including refused and fault-injected ones.
     pub requests: u64,
-    /// Requests answered with an error (400, 401 or an injected fault), whose messages were
-    /// not stored.
+    /// Requests answered with an error (400, 401, 413 or an injected fault); only the
+    /// messages of those over a platform limit were stored (as refused).
     pub rejected_requests: u64,
     /// Counts per (type, name), sorted.
     pub events: Vec<EventStats>,
@@ -215,12 +248,15 @@ pub struct EventStats {
     pub call: String,
     /// The event or page/screen name, when the type has one.
     pub name: Option<String>,
-    /// Messages accepted.
+    /// Messages stored: accepted, or refused with their request.
     pub received: u64,
     /// Messages without violations.
     pub valid: u64,
     /// Messages with at least one violation.
     pub invalid: u64,
+    /// Messages refused with their request.
+    #[serde(default)]
+    pub refused: u64,
 }
 
 /// The selection of `GET /api/events`.
@@ -232,6 +268,8 @@ pub struct EventQuery {
     pub event: Option<String>,
     /// Only invalid (`true`) or only valid (`false`) messages.
     pub invalid: Option<bool>,
+    /// Only refused (`true`) or only accepted (`false`) messages.
+    pub refused: Option<bool>,
 }
 
 /// The default number of events `GET /api/events` returns.
@@ -242,15 +280,19 @@ struct Counts {
     received: u64,
     valid: u64,
     invalid: u64,
+    refused: u64,
 }
 
 impl Counts {
-    fn add(&mut self, valid: bool) {
+    fn add(&mut self, event: &StoredEvent) {
         self.received += 1;
-        if valid {
+        if event.valid {
             self.valid += 1;
         } else {
             self.invalid += 1;
+        }
+        if event.refused.is_some() {
+            self.refused += 1;
         }
     }
 }
@@ -327,7 +369,7 @@ impl Store {
             for judged in judged {
                 let event = StoredEvent::new(inner.next_seq, received_at.to_owned(), judged);
                 inner.next_seq += 1;
-                inner.totals.add(event.valid);
+                inner.totals.add(&event);
                 count_event(&mut inner.per_event, &event);
                 if inner.ring.len() == self.capacity {
                     inner.ring.pop_front();
@@ -381,6 +423,11 @@ impl Store {
                     .is_none_or(|name| event.matches_event(name))
             })
             .filter(|event| query.invalid.is_none_or(|invalid| event.valid != invalid))
+            .filter(|event| {
+                query
+                    .refused
+                    .is_none_or(|refused| event.refused.is_some() == refused)
+            })
             .take(limit)
             .cloned()
             .collect()
@@ -407,6 +454,7 @@ impl Store {
             received: inner.totals.received,
             valid: inner.totals.valid,
             invalid: inner.totals.invalid,
+            refused: inner.totals.refused,
             requests: inner.requests,
             rejected_requests: inner.rejected_requests,
             events: events
@@ -417,6 +465,7 @@ impl Store {
                     received: counts.received,
                     valid: counts.valid,
                     invalid: counts.invalid,
+                    refused: counts.refused,
                 })
                 .collect(),
         }
@@ -450,8 +499,8 @@ fn count_event(per_event: &mut HashMap<String, HashMap<String, Counts>>, event: 
         None => per_event.entry(event.call.clone()).or_default(),
     };
     match names.get_mut(name) {
-        Some(counts) => counts.add(event.valid),
-        None => names.entry(name.to_owned()).or_default().add(event.valid),
+        Some(counts) => counts.add(event),
+        None => names.entry(name.to_owned()).or_default().add(event),
     }
 }
 

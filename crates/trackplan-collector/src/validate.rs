@@ -10,7 +10,7 @@ use serde_json::Value;
 use trackplan_plan::conventions::closest_name;
 use trackplan_plan::{Call, Plan, Rule};
 
-use crate::segment_rules::check_message;
+use crate::segment_rules::{check_message, field};
 use crate::Violation;
 
 /// The rule name of the violation for an event the plan does not define.
@@ -164,7 +164,7 @@ impl Validator {
 impl CompiledRule {
     fn check(&self, message: &Value, out: &mut Vec<Violation>) {
         let key = self.payload_key;
-        match message.get(key) {
+        match message.as_object().and_then(|fields| field(fields, key)) {
             None => {
                 if self.payload_required {
                     out.push(Violation::new(

@@ -143,6 +143,33 @@ fn sent_events_appear_on_the_page() {
     page.wait_until(
         "document.querySelector('#events .row .name').textContent === 'Coupon Entered'",
     );
+
+    // A request over Segment's limits: answered 400, its messages shown as refused.
+    let oversize = vec![
+        track("Cart Viewed", json!({"cart_id": "c-9"})),
+        track("Cart Viewed", json!({"blob": "x".repeat(40_000)})),
+    ];
+    let reply = runtime.block_on(common::post(&url, "/v1/batch", batch(oversize)));
+    assert_eq!(reply.status, 400, "{:?}", reply.body);
+    page.wait_until("document.getElementById('count-refused').textContent === '2'");
+    page.eval(&key("r"));
+    page.wait_until("document.querySelectorAll('#events .row').length === 2");
+    let refused = page.eval("document.querySelector('#events .row').textContent");
+    assert!(
+        refused
+            .as_str()
+            .unwrap()
+            .contains("Refused (400): batch[1] has 40,"),
+        "{refused}"
+    );
+    let platform = page.eval("document.getElementById('platform').textContent");
+    assert!(
+        platform
+            .as_str()
+            .unwrap()
+            .starts_with("Segment (32,768 bytes per message"),
+        "{platform}"
+    );
 }
 
 fn products() -> Value {

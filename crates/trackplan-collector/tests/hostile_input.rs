@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::Value;
 use trackplan_collector::ingest::{decode_body, parse_messages, Endpoint, IngestError};
-use trackplan_collector::Validator;
+use trackplan_collector::{Platform, Validator};
 
 const ENDPOINTS: [Endpoint; 3] = [
     Endpoint::Batch,
@@ -51,12 +51,18 @@ fn ingest(encoding: Option<&str>, body: &[u8]) {
     let validator = Validator::without_plan();
     let decoded = match decode_body(encoding, body) {
         Ok(decoded) => decoded,
-        Err(IngestError::BadRequest(message)) => return assert!(!message.is_empty()),
+        Err(IngestError::BadRequest(message) | IngestError::OverHardCap(message)) => {
+            return assert!(!message.is_empty())
+        }
         Err(IngestError::Unauthorized) => panic!("decoding never checks keys"),
     };
-    for endpoint in ENDPOINTS {
-        if let Ok(messages) = parse_messages(endpoint, &decoded, |key| key != Some("deny")) {
-            for message in messages {
+    for (endpoint, platform) in ENDPOINTS
+        .into_iter()
+        .flat_map(|endpoint| [Platform::Segment, Platform::RudderStack].map(|p| (endpoint, p)))
+    {
+        if let Ok(parsed) = parse_messages(endpoint, &decoded, platform, |key| key != Some("deny"))
+        {
+            for message in parsed.messages {
                 assert!(message.is_object());
                 validator.validate(&message);
             }

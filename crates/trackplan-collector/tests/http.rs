@@ -6,9 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{batch, event_names, get, gzip, post, send, track};
+use common::{batch, error_message, event_names, get, gzip, post, send, track};
 use serde_json::{json, Value};
-use trackplan_collector::{Collector, CollectorConfig, Failure, Faults};
+use trackplan_collector::{Collector, CollectorConfig, Failure, Faults, Platform};
 
 async fn start() -> Collector {
     Collector::start(CollectorConfig::new()).await.unwrap()
@@ -98,12 +98,9 @@ async fn a_configured_write_key_is_required() {
 
     let missing = post(base, "/v1/batch", body.clone()).await;
     assert_eq!(missing.status, 401);
-    assert_eq!(missing.body["success"], json!(false));
+    assert_eq!(missing.body["code"], "invalid_write_key");
     assert!(
-        missing.body["error"]
-            .as_str()
-            .unwrap()
-            .contains("write key"),
+        error_message(&missing).contains("write key"),
         "{:?}",
         missing.body
     );
@@ -162,7 +159,7 @@ async fn gzip_bodies_are_accepted_and_bombs_refused() {
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(collector.events()[0].name.as_deref(), Some("Zipped"));
 
-    // 50 MB of spaces compress to about 50 KB: refused after reading 500,001 bytes of output.
+    // 50 MB of spaces compress to about 50 KB: refused after inflating 8 MiB + 1 byte.
     let mut bomb_text = batch(vec![]).into_bytes();
     bomb_text.extend(std::iter::repeat_n(b' ', 50_000_000));
     let bomb = gzip(&bomb_text);
@@ -176,10 +173,7 @@ async fn gzip_bodies_are_accepted_and_bombs_refused() {
     .await;
     assert_eq!(refused.status, 400);
     assert!(
-        refused.body["error"]
-            .as_str()
-            .unwrap()
-            .contains("once decompressed"),
+        error_message(&refused).contains("hard cap of 8,388,608 bytes once decompressed"),
         "{:?}",
         refused.body
     );
@@ -196,49 +190,149 @@ async fn gzip_bodies_are_accepted_and_bombs_refused() {
 }
 
 #[tokio::test]
-async fn segment_size_limits_give_400() {
+async fn an_oversize_message_gets_400_and_its_whole_request_stays_visible_as_refused() {
     let collector = start().await;
     let base = collector.url();
 
-    let big_event = track("Big", json!({"blob": "x".repeat(32_000)}));
+    let at_limit = {
+        let mut event = track("AtLimit", json!({"blob": ""}));
+        let padding = 32 * 1024 - event.to_string().len();
+        event["properties"]["blob"] = json!("x".repeat(padding));
+        assert_eq!(event.to_string().len(), 32_768);
+        event
+    };
+    assert_eq!(
+        post(base, "/v1/batch", batch(vec![at_limit])).await.status,
+        200,
+        "32 KiB as the SDKs measure it passes"
+    );
+
+    let big = track("Big", json!({"blob": "x".repeat(40_000)}));
     let reply = post(
         base,
         "/v1/batch",
-        batch(vec![track("Small", json!({})), big_event.clone()]),
+        batch(vec![track("Small", json!({})), big.clone()]),
     )
     .await;
     assert_eq!(reply.status, 400);
+    assert_eq!(reply.body["code"], "payload_too_large");
+    let reason = error_message(&reply).to_owned();
     assert!(
-        reply.body["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("batch[1]: the message has"),
-        "{:?}",
-        reply.body
+        reason.starts_with("batch[1] has 40,1") && reason.contains("Segment's limit of 32,768"),
+        "{reason}"
     );
-    assert_eq!(
-        post(base, "/v1/track", big_event.to_string()).await.status,
-        400
-    );
+    assert_eq!(post(base, "/v1/track", big.to_string()).await.status, 400);
 
-    let events: Vec<Value> = (0..20)
-        .map(|n| track(&format!("E{n}"), json!({"blob": "y".repeat(25_000)})))
+    let names: Vec<_> = collector
+        .events()
+        .into_iter()
+        .map(|event| {
+            (
+                event.name.unwrap(),
+                event.refused.map(|r| (r.status, r.reason)),
+            )
+        })
         .collect();
-    let too_big = batch(events);
-    assert!(too_big.len() > 500_000);
-    let reply = post(base, "/v1/batch", too_big).await;
+    assert_eq!(names.len(), 4, "{names:#?}");
+    assert_eq!(names[0], ("AtLimit".to_owned(), None));
+    assert_eq!(names[1], ("Small".to_owned(), Some((400, reason.clone()))));
+    assert_eq!(names[2], ("Big".to_owned(), Some((400, reason))));
+    assert_eq!(names[3].0, "Big");
+
+    assert_eq!(
+        event_names(base, "?refused=true").await,
+        ["Big", "Big", "Small"]
+    );
+    assert_eq!(event_names(base, "?refused=false").await, ["AtLimit"]);
+    let listed = get(base, "/api/events?limit=1").await.body;
+    assert_eq!(listed["events"][0]["refused"]["status"], 400);
+    let stats = collector.stats();
+    assert_eq!(
+        (stats.received, stats.refused, stats.rejected_requests),
+        (4, 3, 2)
+    );
+    let big_stats = stats
+        .events
+        .iter()
+        .find(|e| e.name.as_deref() == Some("Big"))
+        .unwrap();
+    assert_eq!((big_stats.received, big_stats.refused), (2, 2));
+}
+
+#[tokio::test]
+async fn a_megabyte_batch_is_refused_visibly_by_segment_and_accepted_by_rudderstack() {
+    let messages: Vec<Value> = (0..50)
+        .map(|n| track(&format!("E{n}"), json!({"blob": "y".repeat(20_000)})))
+        .collect();
+    let body = batch(messages);
+    assert!(body.len() > 1_000_000);
+
+    let segment = start().await;
+    let reply = post(segment.url(), "/v1/batch", body.clone()).await;
     assert_eq!(reply.status, 400);
     assert!(
-        reply.body["error"].as_str().unwrap().contains("500000"),
+        error_message(&reply).starts_with("the request has 1,00")
+            && error_message(&reply).contains("over Segment's limit of 512,000 per request"),
         "{:?}",
         reply.body
     );
+    assert_eq!(segment.stats().refused, 50);
 
+    let rudder = Collector::start(CollectorConfig::new().platform(Platform::RudderStack))
+        .await
+        .unwrap();
+    assert_eq!(rudder.platform(), Platform::RudderStack);
+    assert_eq!(post(rudder.url(), "/v1/batch", body).await.status, 200);
+    assert_eq!((rudder.stats().received, rudder.stats().refused), (50, 0));
+
+    // Over RudderStack's 4,096,000 bytes: 413, as its gateway answers, every message shown.
+    let over: Vec<Value> = (0..5)
+        .map(|n| track(&format!("R{n}"), json!({"blob": "z".repeat(900_000)})))
+        .collect();
+    let reply = post(rudder.url(), "/v1/batch", batch(over)).await;
+    assert_eq!(reply.status, 413);
     assert!(
-        collector.events().is_empty(),
-        "a refused request stores nothing"
+        error_message(&reply).contains("over RudderStack's limit of 4,096,000 per request"),
+        "{:?}",
+        reply.body
     );
-    assert_eq!(collector.stats().rejected_requests, 3);
+    assert_eq!(rudder.stats().refused, 5);
+
+    // Past the hard cap nothing is read, whatever the platform, and the answer says so.
+    let reply = post(rudder.url(), "/v1/batch", vec![b' '; 9 * 1024 * 1024]).await;
+    assert_eq!(reply.status, 413);
+    assert!(
+        error_message(&reply).contains("over the collector's hard cap of 8,388,608 bytes"),
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(rudder.stats().received, 55);
+
+    let info = get(rudder.url(), "/api/info").await.body;
+    assert_eq!(info["platform"], "rudderstack");
+    assert_eq!(info["limits"]["maxRequestBytes"], 4_096_000);
+}
+
+#[tokio::test]
+async fn python_sdk_pages_without_a_name_and_iso_8601_timestamps_are_valid() {
+    let collector = start().await;
+    let messages = vec![
+        json!({"type": "page", "userId": "u", "anonymousId": null, "name": null,
+               "category": null, "properties": {}, "context": {}, "integrations": {},
+               "timestamp": "2026-01-15", "messageId": "p1"}),
+        json!({"type": "screen", "userId": "u", "name": null, "timestamp": "2026-01-15T10:00:00"}),
+        json!({"type": "identify", "userId": "u", "timestamp": "2026-01-15T10:00:00.123+0530"}),
+        json!({"type": "group", "userId": "u", "groupId": "g", "timestamp": "2026-01-15T10:00Z"}),
+    ];
+    assert_eq!(
+        post(collector.url(), "/v1/batch", batch(messages))
+            .await
+            .status,
+        200
+    );
+    let events = collector.events();
+    assert_eq!(events.len(), 4);
+    assert!(events.iter().all(|e| e.valid), "{events:#?}");
 }
 
 #[tokio::test]
@@ -263,8 +357,8 @@ async fn malformed_input_gets_400_and_the_collector_keeps_serving() {
             "{path} {:?}",
             String::from_utf8_lossy(&body)
         );
-        assert_eq!(reply.body["success"], json!(false));
-        assert!(!reply.body["error"].as_str().unwrap().is_empty());
+        assert_eq!(reply.body["code"], "bad_request");
+        assert!(!error_message(&reply).is_empty());
     }
     assert_eq!(get(base, "/health").await.status, 200);
     assert_eq!(
@@ -345,9 +439,9 @@ async fn the_api_filters_events_and_counts_them() {
     assert_eq!(
         stats["events"],
         json!([
-            {"type": "identify", "name": null, "received": 1, "valid": 1, "invalid": 0},
-            {"type": "track", "name": "Order Completed", "received": 2, "valid": 1, "invalid": 1},
-            {"type": "track", "name": "Product Viewed", "received": 1, "valid": 1, "invalid": 0},
+            {"type": "identify", "name": null, "received": 1, "valid": 1, "invalid": 0, "refused": 0},
+            {"type": "track", "name": "Order Completed", "received": 2, "valid": 1, "invalid": 1, "refused": 0},
+            {"type": "track", "name": "Product Viewed", "received": 1, "valid": 1, "invalid": 0, "refused": 0},
         ])
     );
 
@@ -490,10 +584,7 @@ async fn injected_failures_answer_every_nth_request_and_store_nothing() {
         .await;
         if reply.status == 429 {
             assert_eq!(reply.headers["retry-after"], "3");
-            assert!(reply.body["error"]
-                .as_str()
-                .unwrap()
-                .contains("injected fault"));
+            assert!(error_message(&reply).contains("injected fault"));
         }
         statuses.push(reply.status);
     }
@@ -593,10 +684,7 @@ async fn unknown_routes_and_methods_are_refused_clearly() {
     let collector = start().await;
     let missing = post(collector.url(), "/v2/batch", "{}").await;
     assert_eq!(missing.status, 404);
-    assert!(missing.body["error"]
-        .as_str()
-        .unwrap()
-        .contains("/v1/batch"));
+    assert!(error_message(&missing).contains("/v1/batch"));
     assert_eq!(get(collector.url(), "/v1/batch").await.status, 405);
 }
 

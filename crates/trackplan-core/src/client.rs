@@ -815,8 +815,8 @@ impl Client {
     }
 
     /// Enqueue an already-built wire message (what `trackplan send` uses): checks `type` and the
-    /// call's required fields, keeps a present `messageId` and `timestamp`, fills missing ones,
-    /// adds the default context and sets `context.library`.
+    /// call's required fields, keeps a present `messageId`, `timestamp` and `context.library`,
+    /// fills missing ones and adds the default context.
     ///
     /// ```
     /// # let client = trackplan_core::testing::Capture::new().client();

@@ -201,8 +201,8 @@ impl Encoder {
     }
 
     /// Complete an already-built wire message: check `type` and the call's required fields,
-    /// keep a present messageId and timestamp, fill missing ones, merge the default context and
-    /// set `context.library`.
+    /// keep a present messageId, timestamp and `context.library`, fill missing ones, merge the
+    /// default context.
     pub(crate) fn complete(&self, message: Value) -> Result<(Message, MessageId), EnqueueError> {
         let Value::Object(mut message) = message else {
             return Err(EnqueueError::Invalid(
@@ -245,8 +245,12 @@ impl Encoder {
             }
         }
         let mut context = self.context.clone();
+        let mut own_library = None;
         match message.remove("context") {
-            Some(Value::Object(own)) => context.extend(own),
+            Some(Value::Object(mut own)) => {
+                own_library = own.remove("library").filter(|library| !library.is_null());
+                context.extend(own);
+            }
             Some(Value::Null) | None => {}
             Some(_) => {
                 return Err(EnqueueError::Invalid(
@@ -255,6 +259,10 @@ impl Encoder {
             }
         }
         self.finish_context(&mut context, None);
+        // A replayed or backfilled message keeps the library that produced it.
+        if let Some(library) = own_library {
+            context.insert("library".to_owned(), library);
+        }
         message.insert("context".to_owned(), Value::Object(context));
         // Into this thread's spare buffer, like typed messages: the push hands it a new one.
         let mut json = spare_buffer(self.size_hint.capacity());
@@ -652,7 +660,10 @@ mod tests {
         assert_eq!(id.as_str(), "m-9");
         let kept = kept.to_value();
         assert_eq!(kept["timestamp"], "2020-01-01T00:00:00.000Z");
-        assert_eq!(kept["context"]["library"]["name"], "trackplan");
+        assert_eq!(
+            kept["context"]["library"], "x",
+            "a replayed message keeps its library"
+        );
         assert_eq!(kept["context"]["ip"], "1");
         assert_eq!(kept["context"]["app"]["name"], "shop");
 
@@ -660,6 +671,7 @@ mod tests {
             .complete(json!({ "type": "identify", "anonymousId": "a" }))
             .unwrap();
         let filled = filled.to_value();
+        assert_eq!(filled["context"]["library"]["name"], "trackplan");
         assert_eq!(filled["messageId"], id.as_str());
         assert!(filled["timestamp"].is_string());
 

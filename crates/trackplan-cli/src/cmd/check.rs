@@ -1,5 +1,5 @@
 //! `trackplan check`: validate logged messages (NDJSON) against a plan, offline, with the same
-//! validator as the collector.
+//! validator and the same platform limits as the collector.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -7,8 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
-use trackplan_collector::{Validator, Violation};
+use trackplan_collector::{Platform, Validator, Violation};
+
+use super::serve::PlatformArg;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,6 +23,10 @@ pub struct Args {
     /// `-` reads standard input.
     #[arg(value_name = "EVENTS.ndjson")]
     events: PathBuf,
+    /// Whose size limits to apply, as `trackplan serve --platform`: a message (or a batch
+    /// line) over them is reported as refused, with the reason the collector gives.
+    #[arg(long, value_enum, default_value_t = PlatformArg::Segment)]
+    platform: PlatformArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -33,7 +41,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     let mut out = io::stdout().lock();
-    let summary = check(input, &validator, &label, &mut out)?;
+    let platform = Platform::from(args.platform);
+    let summary = check(input, &validator, platform, &label, &mut out)?;
     out.flush()?;
     eprintln!("{summary}");
     Ok(if summary.failed() {
@@ -49,12 +58,13 @@ pub(crate) struct Summary {
     messages: u64,
     invalid: u64,
     violations: u64,
+    refused: u64,
     unreadable_lines: u64,
 }
 
 impl Summary {
     fn failed(&self) -> bool {
-        self.invalid > 0 || self.unreadable_lines > 0
+        self.invalid > 0 || self.refused > 0 || self.unreadable_lines > 0
     }
 }
 
@@ -68,6 +78,9 @@ impl std::fmt::Display for Summary {
             self.invalid,
             self.violations
         )?;
+        if self.refused > 0 {
+            write!(f, "; {} refused for their size", self.refused)?;
+        }
         if self.unreadable_lines > 0 {
             write!(f, "; {} lines are not JSON messages", self.unreadable_lines)?;
         }
@@ -75,11 +88,20 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Validates every line of `input`, writing one line per violation to `out` as
-/// `FILE:LINE: <type> "<name>": <path>: <message> (<rule>)`.
+/// A `{"batch": [...]}` line, each message kept as its text to measure it as sent.
+#[derive(Deserialize)]
+struct BatchLine<'a> {
+    #[serde(borrow)]
+    batch: Vec<&'a RawValue>,
+}
+
+/// Validates every line of `input` and applies `platform`'s size limits, writing one line per
+/// violation to `out` as `FILE:LINE: <type> "<name>": <path>: <message> (<rule>)`, and one per
+/// refused message as `FILE:LINE: <type> "<name>": refused (<status>): <reason>`.
 pub(crate) fn check(
     input: impl BufRead,
     validator: &Validator,
+    platform: Platform,
     label: &str,
     out: &mut impl Write,
 ) -> anyhow::Result<Summary> {
@@ -87,42 +109,58 @@ pub(crate) fn check(
     for (index, line) in input.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {label}"))?;
         let at = format!("{label}:{}", index + 1);
-        if line.trim().is_empty() {
+        let line = line.trim();
+        if line.is_empty() {
             continue;
         }
-        let messages = match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(mut object)) => match object.remove("batch") {
-                Some(Value::Array(batch)) => batch
-                    .into_iter()
+        // A batch line is measured as the request it was; any other line as one message.
+        let (messages, refusal) = match serde_json::from_str::<BatchLine>(line) {
+            Ok(BatchLine { batch }) => {
+                let sizes: Vec<usize> = batch.iter().map(|raw| raw.get().len()).collect();
+                let refusal = platform.breach(line.len(), &sizes, |item| format!("batch[{item}]"));
+                let messages = batch
+                    .iter()
                     .enumerate()
-                    .map(|(item, message)| (format!("{at}: batch[{item}]"), message))
-                    .collect(),
-                Some(other) => {
-                    object.insert("batch".into(), other);
-                    vec![(at, Value::Object(object))]
+                    .map(|(item, raw)| {
+                        // The text was parsed once already: it is JSON.
+                        let message = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                        (format!("{at}: batch[{item}]"), message)
+                    })
+                    .collect();
+                (messages, refusal)
+            }
+            Err(_) => match serde_json::from_str::<Value>(line) {
+                Ok(message @ Value::Object(_)) => {
+                    let refusal =
+                        platform.breach(line.len(), &[line.len()], |_| "the message".to_owned());
+                    (vec![(at, message)], refusal)
                 }
-                None => vec![(at, Value::Object(object))],
+                Ok(_) => {
+                    summary.unreadable_lines += 1;
+                    writeln!(out, "{at}: not a message: a line must hold one JSON object")?;
+                    continue;
+                }
+                Err(error) => {
+                    summary.unreadable_lines += 1;
+                    writeln!(out, "{at}: not JSON: {error}")?;
+                    continue;
+                }
             },
-            Ok(_) => {
-                summary.unreadable_lines += 1;
-                writeln!(out, "{at}: not a message: a line must hold one JSON object")?;
-                continue;
-            }
-            Err(error) => {
-                summary.unreadable_lines += 1;
-                writeln!(out, "{at}: not JSON: {error}")?;
-                continue;
-            }
         };
+        let status = platform.limits().oversize_status;
         for (at, message) in messages {
             summary.messages += 1;
+            let what = describe(&message);
+            if let Some(reason) = &refusal {
+                summary.refused += 1;
+                writeln!(out, "{at}: {what}: refused ({status}): {reason}")?;
+            }
             let violations = validator.validate(&message);
             if violations.is_empty() {
                 continue;
             }
             summary.invalid += 1;
             summary.violations += violations.len() as u64;
-            let what = describe(&message);
             for violation in &violations {
                 writeln!(out, "{at}: {what}: {}", display(violation))?;
             }
@@ -164,15 +202,68 @@ mod tests {
     use super::*;
 
     fn run_check(input: &str) -> (Summary, String) {
+        check_on(Platform::Segment, input)
+    }
+
+    fn check_on(platform: Platform, input: &str) -> (Summary, String) {
         let mut out = Vec::new();
         let summary = check(
             input.as_bytes(),
             &Validator::without_plan(),
+            platform,
             "e.ndjson",
             &mut out,
         )
         .unwrap();
         (summary, String::from_utf8(out).unwrap())
+    }
+
+    fn identify(padding: usize) -> String {
+        format!(
+            r#"{{"type": "identify", "userId": "u", "traits": {{"bio": "{}"}}}}"#,
+            "x".repeat(padding)
+        )
+    }
+
+    #[test]
+    fn a_message_over_32_kib_is_refused_like_the_collector_refuses_it() {
+        let at_limit = identify(32 * 1024 - identify(0).len());
+        let over = identify(40_000);
+        let (summary, out) = run_check(&format!("{at_limit}\n{over}\n"));
+        assert_eq!(
+            (summary.messages, summary.invalid, summary.refused),
+            (2, 0, 1)
+        );
+        assert!(
+            out.starts_with(
+                "e.ndjson:2: identify: refused (400): the message has 40,058 bytes, over \
+                 Segment's limit of 32,768 per message"
+            ),
+            "{out}"
+        );
+        assert!(summary.failed());
+        assert!(summary.to_string().ends_with("; 1 refused for their size"));
+
+        let (summary, out) = check_on(Platform::RudderStack, &format!("{over}\n"));
+        assert_eq!((summary.refused, out.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn every_message_of_an_oversize_batch_line_is_refused() {
+        let line = format!(r#"{{"batch": [{}, {}]}}"#, identify(10), identify(40_000));
+        let (summary, out) = run_check(&line);
+        assert_eq!((summary.messages, summary.refused), (2, 2));
+        let refused: Vec<_> = out.lines().collect();
+        assert!(
+            refused[0].starts_with(
+                "e.ndjson:1: batch[0]: identify: refused (400): batch[1] has 40,058 bytes"
+            ),
+            "{out}"
+        );
+        assert!(
+            refused[1].starts_with("e.ndjson:1: batch[1]: identify: refused (400): batch[1] has"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -189,6 +280,7 @@ mod tests {
                 messages: 2,
                 invalid: 1,
                 violations: 2,
+                refused: 0,
                 unreadable_lines: 0
             }
         );

@@ -38,7 +38,9 @@ Stopping early: when nothing was delivered yet and a batch fails for a reason th
 would share (no connection, retries exhausted, HTTP 401, 403 or 404), the command stops reading \
 and says at which line.\n\
 Spool: with --spool DIR, messages not delivered stay in DIR and are sent first by the next \
-`trackplan send --spool DIR` (an empty input, such as /dev/null, just sends them)."
+`trackplan send --spool DIR` (an empty input, such as /dev/null, just sends them).\n\
+Kept as given: messageId, timestamp and context.library (a replay keeps the library that \
+produced it); trackplan fills in only what a line lacks."
 )]
 pub struct Args {
     /// Messages, one JSON object per line with its `type`; `-` reads standard input.

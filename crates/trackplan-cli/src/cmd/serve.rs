@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use trackplan_collector::{Collector, CollectorConfig, DEFAULT_MAX_EVENTS};
+use trackplan_collector::{Collector, CollectorConfig, Platform, DEFAULT_MAX_EVENTS};
 use trackplan_plan::Plan;
 
 #[derive(clap::Args)]
@@ -31,14 +31,36 @@ pub struct Args {
     /// How many of the latest messages to keep in memory.
     #[arg(long, default_value_t = DEFAULT_MAX_EVENTS, value_name = "N")]
     max_events: usize,
+    /// Whose size limits and oversize answer to reproduce: segment (32 KiB per message,
+    /// 500 KiB per request, 400) or rudderstack (4,000 KiB per request, 413). Either way the
+    /// messages of a refused request are shown, marked refused.
+    #[arg(long, value_enum, default_value_t = PlatformArg::Segment)]
+    platform: PlatformArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum PlatformArg {
+    Segment,
+    Rudderstack,
+}
+
+impl From<PlatformArg> for Platform {
+    fn from(platform: PlatformArg) -> Platform {
+        match platform {
+            PlatformArg::Segment => Platform::Segment,
+            PlatformArg::Rudderstack => Platform::RudderStack,
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plans = load_plans(&args.plans)?;
     let summary = describe_plans(&plans);
+    let platform = Platform::from(args.platform);
     let mut config = CollectorConfig::new()
         .addr(args.addr)
-        .max_events(args.max_events);
+        .max_events(args.max_events)
+        .platform(platform);
     for plan in plans {
         config = config.plan(plan);
     }
@@ -68,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "  API        GET {url}/api/events, /api/stats, /api/stream"
         )?;
         writeln!(out, "  plan       {summary}")?;
+        writeln!(out, "  platform   {platform}")?;
         let key = if args.write_key.is_some() {
             "required"
         } else {
@@ -102,8 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .context("the collector did not stop cleanly")?;
         println!(
-            "stopped: {} messages received, {} valid, {} invalid",
-            stats.received, stats.valid, stats.invalid
+            "stopped: {} messages received, {} valid, {} invalid, {} refused",
+            stats.received, stats.valid, stats.invalid, stats.refused
         );
         anyhow::Ok(ExitCode::SUCCESS)
     })

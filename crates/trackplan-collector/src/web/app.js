@@ -16,7 +16,7 @@
     validity: "all",
     paused: false,
     pending: [],
-    counts: { received: 0, valid: 0, invalid: 0 },
+    counts: { received: 0, valid: 0, invalid: 0, refused: 0 },
     renderQueued: false,
   };
 
@@ -65,6 +65,7 @@
   function matches(event) {
     if (state.validity === "valid" && !event.valid) return false;
     if (state.validity === "invalid" && event.valid) return false;
+    if (state.validity === "refused" && !event.refused) return false;
     if (!state.filter) return true;
     const needle = state.filter.toLowerCase();
     return label(event).toLowerCase().includes(needle) || (event.type || "").toLowerCase() === needle;
@@ -79,7 +80,9 @@
   }
 
   function setCounts(counts) {
-    state.counts = { received: counts.received, valid: counts.valid, invalid: counts.invalid };
+    state.counts = {
+      received: counts.received, valid: counts.valid, invalid: counts.invalid, refused: counts.refused,
+    };
     showCounts();
   }
 
@@ -87,6 +90,17 @@
     $("count-received").textContent = state.counts.received.toLocaleString();
     $("count-valid").textContent = state.counts.valid.toLocaleString();
     $("count-invalid").textContent = state.counts.invalid.toLocaleString();
+    $("count-refused").textContent = state.counts.refused.toLocaleString();
+  }
+
+  // A refused message is marked refused whatever its verdict: it never reached the platform.
+  function mark(event) {
+    if (event.refused) return el("span", "mark refused", "Refused");
+    return el("span", `mark ${event.valid ? "valid" : "invalid"}`, event.valid ? "Valid" : "Invalid");
+  }
+
+  function refusalText(refusal) {
+    return `Refused (${refusal.status}): ${refusal.reason}`;
   }
 
   async function fetchJson(path) {
@@ -96,10 +110,12 @@
   }
 
   async function reload() {
-    const [{ events }, stats] = await Promise.all([
+    const [{ events }, stats, info] = await Promise.all([
       fetchJson(`/api/events?limit=${KEEP}`),
       fetchJson("/api/stats"),
+      fetchJson("/api/info"),
     ]);
+    $("platform").textContent = info.description;
     state.events = events;
     state.pending = [];
     const newest = events.length ? events[0].seq : 0;
@@ -115,6 +131,7 @@
   function receive(event) {
     state.counts.received += 1;
     state.counts[event.valid ? "valid" : "invalid"] += 1;
+    if (event.refused) state.counts.refused += 1;
     showCounts();
     remember(event);
     if (state.paused) {
@@ -200,16 +217,18 @@
     row.dataset.valid = event.valid;
     row.setAttribute("role", "option");
     const main = el("div", "row-main");
-    const mark = el("span", `mark ${event.valid ? "valid" : "invalid"}`, event.valid ? "Valid" : "Invalid");
+    row.dataset.refused = Boolean(event.refused);
     const type = el("span", "type", event.type || "?");
     const name = el("span", event.name ? "cell name" : "cell name nameless", label(event));
     const user = el("span", "cell user", event.user || "—");
     const received = el("span", "cell time", time(event.receivedAt));
     received.title = event.receivedAt;
     name.title = label(event);
-    main.append(mark, type, name, user, received);
+    main.append(mark(event), type, name, user, received);
     row.append(main);
-    if (!event.valid && event.violations.length) {
+    if (event.refused) {
+      row.append(el("div", "row-issue", refusalText(event.refused)));
+    } else if (!event.valid && event.violations.length) {
       const first = event.violations[0];
       const more = event.violations.length > 1 ? `  (+${event.violations.length - 1} more)` : "";
       row.append(prose("div", "row-issue", `${first.path ? first.path + ": " : ""}${first.message}${more}`));
@@ -299,7 +318,7 @@
     head.append(
       el("h2", null, label(event)),
       el("span", "type", event.type || "?"),
-      el("span", `mark ${event.valid ? "valid" : "invalid"}`, event.valid ? "Valid" : "Invalid"),
+      mark(event),
     );
 
     const message = event.message || {};
@@ -343,7 +362,10 @@
     json.id = "json";
     writeJson(json, message, "");
 
-    detail.replaceChildren(head, facts, violationsTitle, violations, payloadTitle, json);
+    const refusal = event.refused
+      ? [el("div", "section-title", "Refused"), el("div", "refusal", refusalText(event.refused))]
+      : [];
+    detail.replaceChildren(head, facts, ...refusal, violationsTitle, violations, payloadTitle, json);
   }
 
   function copyJson(button) {
@@ -406,7 +428,7 @@
     incoming = [];
     state.rows.clear();
     state.selected = null;
-    setCounts({ received: 0, valid: 0, invalid: 0 });
+    setCounts({ received: 0, valid: 0, invalid: 0, refused: 0 });
     showResume();
     render();
   }
@@ -451,6 +473,7 @@
         a: () => setValidity("all"),
         v: () => setValidity("valid"),
         i: () => setValidity("invalid"),
+        r: () => setValidity("refused"),
         p: () => setPaused(!state.paused),
         c: () => copyJson(null),
         t: toggleTheme,

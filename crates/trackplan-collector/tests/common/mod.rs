@@ -40,6 +40,19 @@ pub async fn send(request: reqwest::RequestBuilder) -> Reply {
     }
 }
 
+/// The `message` of an error answer, after checking it has the shape every official SDK
+/// handles: JSON with a string `code` and a string `message`.
+pub fn error_message(reply: &Reply) -> &str {
+    assert!(
+        reply.body["code"]
+            .as_str()
+            .is_some_and(|code| !code.is_empty()),
+        "{:?}",
+        reply.body
+    );
+    reply.body["message"].as_str().expect("a `message`")
+}
+
 pub async fn get(base: &str, path: &str) -> Reply {
     send(client().get(format!("{base}{path}"))).await
 }
