@@ -100,7 +100,7 @@ fn expand(derive: Derive, input: &DeriveInput) -> TokenStream {
         Ok(()) => expand::expand(&container, plan.as_ref()),
         Err(errors) => {
             let errors = errors.into_compile_error();
-            let krate = expand::crate_path(container.attrs.krate.as_ref());
+            let krate = crate::facade_path::or_default(container.attrs.krate.as_ref());
             let fallback = expand::wrap(fallback::expand(derive, input, &krate));
             quote!(#errors #fallback)
         }
