@@ -55,7 +55,7 @@ fn rustdoc_json(package: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args(["rustdoc", "--quiet", "--lib", "-p", package, "--target-dir"])
-        .arg(&target)
+        .arg(target)
         .args(["--", "-Z", "unstable-options", "--output-format", "json"])
         // rustdoc's JSON output is unstable; the toolchain is pinned (rust-toolchain.toml) and
         // `public-api` pinned to its format.
