@@ -4,7 +4,7 @@
 //! - [`names`]: Rust identifiers for plan names.
 //! - [`schema`], [`emit`], [`source`], [`generate`]: plan to typed IR to tokens to source; the
 //!   one generator behind `plan!`, `trackplan generate` and build scripts ([`build`]).
-//! - [`derive`]: the expansion of trackplan's derives; [`facade_path`]: how generated code names
+//! - [`derive`](mod@derive): the expansion of trackplan's derives; [`facade_path`]: how generated code names
 //!   the facade and its versioned private module.
 //! - [`plan_check`]: hand-written derives checked against a plan.
 //! - [`plan_macro`]: the expansion of `plan!`; [`plan_path`]: where a plan named in a macro lives.

@@ -1,12 +1,12 @@
 //! `#[derive(Event)]`, `#[derive(Traits)]`, `#[derive(Properties)]`, `#[derive(Enum)]`.
 //!
-//! The pipeline of serde_derive and thiserror, one module per step:
+//! The pipeline of serde_derive and thiserror, one (private) module per step:
 //!
-//! - [`attr`] parses the attributes (names in [`symbol`]) and [`ast`] builds the model of the
+//! - `attr` parses the attributes (names in `symbol`) and `ast` builds the model of the
 //!   item, every node keeping the span it came from;
-//! - [`check`] applies the naming, event-name and duplicate rules ([`case`] holds the
-//!   conventions) and [`plan_hook`] asks the plan check, all errors going to one [`ctxt::Ctxt`];
-//! - [`expand`] writes the impls, or, after any error, [`fallback`] writes stub impls next to the
+//! - `check` applies the naming, event-name and duplicate rules (`case` holds the
+//!   conventions) and `plan_hook` asks the plan check, all errors going to one `ctxt::Ctxt`;
+//! - `expand` writes the impls, or, after any error, `fallback` writes stub impls next to the
 //!   errors so call sites do not fail too.
 //!
 //! Each entry point returns tokens: the expansion, or the errors plus the fallback. Never a panic.
