@@ -172,3 +172,36 @@ fn extra_properties_opt_in() {
         "{source}"
     );
 }
+
+#[test]
+fn crate_names_the_facade_by_another_path() {
+    let plan = fixture("typewriter-example-v1.json");
+    let default = trackplan(&[plan.as_os_str()]);
+    assert!(default.status.success(), "{}", stderr(&default));
+    let default = String::from_utf8_lossy(&default.stdout);
+    assert!(default.contains("impl ::trackplan::Event for"), "{default}");
+    let renamed = trackplan(&[plan.as_os_str(), "--crate".as_ref(), "my_sdk::tp".as_ref()]);
+    assert!(renamed.status.success(), "{}", stderr(&renamed));
+    let source = String::from_utf8_lossy(&renamed.stdout);
+    assert!(source.contains("impl my_sdk::tp::Event for"), "{source}");
+    assert!(
+        source.contains("my_sdk::tp::__private01::ObjectWriter"),
+        "{source}"
+    );
+    assert!(!source.contains("::trackplan::"), "{source}");
+}
+
+#[test]
+fn a_malformed_crate_path_is_a_usage_error() {
+    let plan = fixture("typewriter-example-v1.json");
+    let bad = trackplan(&[plan.as_os_str(), "--crate".as_ref(), "tp<u8>".as_ref()]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains(
+            "invalid value 'tp<u8>' for '--crate <PATH>': \"tp<u8>\" is not a crate path; write the path"
+        ),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(bad.stdout.is_empty());
+}

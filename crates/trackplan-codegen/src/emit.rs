@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
+use crate::facade_path;
 use crate::schema::ir::*;
 use trackplan_plan::Call;
 
@@ -19,10 +20,9 @@ mod ctor;
 /// The generator version written into `plan_metadata()`.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Emit every item of `space`.
-pub fn emit(space: &TypeSpace) -> TokenStream {
-    let checked = checked_types(space);
-    let emitter = Emitter { space, checked };
+/// Emit every item of `space`; `krate` is the facade's path (see [`facade_path`]).
+pub fn emit(space: &TypeSpace, krate: &syn::Path) -> TokenStream {
+    let emitter = Emitter::new(space, krate);
     let items = space.items.iter().map(|item| match item {
         TypeDef::Struct(s) => emitter.structure(s),
         TypeDef::Enum(e) => emitter.string_enum(e),
@@ -73,7 +73,7 @@ fn ty_has_checks(ty: &Ty, checked: &BTreeMap<String, bool>) -> bool {
 /// `fn plan_metadata(&self)` reporting a plan rule: generated types, and hand-written derives
 /// checked against a plan. `krate` is the path of the trackplan crate.
 pub(crate) fn plan_metadata_method(
-    krate: &TokenStream,
+    krate: &syn::Path,
     plan_name: &str,
     event_version: Option<u64>,
 ) -> TokenStream {
@@ -187,6 +187,21 @@ fn check_docs(ty: &Ty) -> Vec<String> {
 struct Emitter<'a> {
     space: &'a TypeSpace,
     checked: BTreeMap<String, bool>,
+    /// The facade, for the traits and types users see.
+    krate: syn::Path,
+    /// The facade's versioned private module, for what only generated code uses.
+    private: syn::Path,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(space: &'a TypeSpace, krate: &syn::Path) -> Self {
+        Emitter {
+            space,
+            checked: checked_types(space),
+            krate: krate.clone(),
+            private: facade_path::private_path(krate),
+        }
+    }
 }
 
 impl Emitter<'_> {
@@ -195,16 +210,17 @@ impl Emitter<'_> {
     }
 
     fn ty(&self, ty: &Ty) -> TokenStream {
+        let private = &self.private;
         let inner = match &ty.kind {
             Kind::String => quote!(::std::string::String),
             Kind::Bool => quote!(bool),
             Kind::Integer => quote!(i64),
             Kind::Number => quote!(f64),
-            Kind::Any => quote!(::trackplan::__private::serde_json::Value),
+            Kind::Any => quote!(#private::serde_json::Value),
             Kind::Map => quote!(
-                ::trackplan::__private::serde_json::Map<::std::string::String, ::trackplan::__private::serde_json::Value>
+                #private::serde_json::Map<::std::string::String, #private::serde_json::Value>
             ),
-            Kind::DateTime => quote!(::trackplan::__private::time::OffsetDateTime),
+            Kind::DateTime => quote!(#private::time::OffsetDateTime),
             Kind::Named(name) => {
                 let name = ident(name);
                 quote!(#name)
@@ -230,15 +246,17 @@ impl Emitter<'_> {
     }
 
     fn field_ty(&self, field: &Field) -> TokenStream {
+        let krate = &self.krate;
         let ty = self.ty(&field.ty);
         match field.presence {
             Presence::Required => ty,
             Presence::RequiredNullable | Presence::Optional => quote!(::std::option::Option<#ty>),
-            Presence::OptionalNullable => quote!(::trackplan::event::Nullable<#ty>),
+            Presence::OptionalNullable => quote!(#krate::Nullable<#ty>),
         }
     }
 
     fn structure(&self, s: &StructDef) -> TokenStream {
+        let krate = &self.krate;
         let name = ident(&s.name);
         let mut doc_extra = Vec::new();
         if let Some(root) = &s.root {
@@ -292,20 +310,21 @@ impl Emitter<'_> {
         let violations_fn = checked.then(|| self.violations_fn(s));
         let violations = checked.then(|| {
             quote! {
-                fn violations(&self) -> ::std::vec::Vec<::trackplan::Violation> {
+                fn violations(&self) -> ::std::vec::Vec<#krate::Violation> {
                     let mut out = ::std::vec::Vec::new();
                     self.__trackplan_violations("", &mut out);
                     out
                 }
             }
         });
-        let metadata = s.root.as_ref().map(|root| {
-            plan_metadata_method(&quote!(::trackplan), &self.space.plan_name, root.version)
-        });
+        let metadata = s
+            .root
+            .as_ref()
+            .map(|root| plan_metadata_method(&self.krate, &self.space.plan_name, root.version));
         let payload_impl = match s.root.as_ref().map(|r| r.call) {
             Some(Call::Identify | Call::Group) => quote! {
-                impl ::trackplan::Traits for #name {
-                    fn write_traits(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                impl #krate::Traits for #name {
+                    fn write_traits(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), #krate::EncodeError> {
                         #write_body
                     }
                     #violations
@@ -313,8 +332,8 @@ impl Emitter<'_> {
                 }
             },
             _ => quote! {
-                impl ::trackplan::Properties for #name {
-                    fn write_properties(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
+                impl #krate::Properties for #name {
+                    fn write_properties(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), #krate::EncodeError> {
                         #write_body
                     }
                     #violations
@@ -326,7 +345,7 @@ impl Emitter<'_> {
             let wire = Literal::string(&root.wire_name);
             let event = (root.call == Call::Track).then(|| {
                 quote! {
-                    impl ::trackplan::Event for #name {
+                    impl #krate::Event for #name {
                         fn event_name(&self) -> &str {
                             #wire
                         }
@@ -367,6 +386,8 @@ impl Emitter<'_> {
 
     /// The body of `write_properties` / `write_traits`: one `ObjectWriter` call per property.
     fn write_body(&self, s: &StructDef) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
         let writes = s.fields.iter().map(|f| {
             let key = quoted_key(&f.wire);
             if let Some(constant) = &f.constant {
@@ -377,7 +398,7 @@ impl Emitter<'_> {
             let value = self.wire_value(f, quote!(self.#field));
             match f.presence {
                 Presence::RequiredNullable => {
-                    quote! { w.serde_field(#key, &::trackplan::event::AsProperty(&#value))?; }
+                    quote! { w.serde_field(#key, &#private::AsProperty(&#value))?; }
                 }
                 _ => quote! { w.field(#key, &#value)?; },
             }
@@ -389,13 +410,13 @@ impl Emitter<'_> {
             quote! {
                 for (key, value) in &self.#field {
                     if [#(#declared),*].contains(&key.as_str()) {
-                        return ::std::result::Result::Err(::trackplan::EncodeError::new(
+                        return ::std::result::Result::Err(#krate::EncodeError::new(
                             "property",
                             ::std::format!("extra property `{key}` repeats a declared property"),
                         ));
                     }
-                    let quoted = ::trackplan::__private::serde_json::to_string(key)
-                        .map_err(|e| ::trackplan::EncodeError::new("property", e.to_string()))?;
+                    let quoted = #private::serde_json::to_string(key)
+                        .map_err(|e| #krate::EncodeError::new("property", e.to_string()))?;
                     w.field(&::std::format!("{quoted}:"), &#value)?;
                 }
             }
@@ -406,7 +427,7 @@ impl Emitter<'_> {
             quote!(let mut w)
         };
         quote! {
-            #binding = ::trackplan::ObjectWriter::new(out);
+            #binding = #private::ObjectWriter::new(out);
             #(#writes)*
             #extra
             w.end();
@@ -417,14 +438,16 @@ impl Emitter<'_> {
     /// `PropertyValue` for a nested struct: written directly by its `write_properties` as a
     /// field, and as a serde map with the same keys inside serde contexts.
     fn struct_property_value(&self, s: &StructDef) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
         let name = ident(&s.name);
         let entries = s.fields.iter().map(|f| {
             let key = Literal::string(&f.wire);
             if let Some(constant) = &f.constant {
                 let json = Literal::string(&constant.to_string());
                 return quote! {
-                    let value: ::trackplan::__private::serde_json::Value =
-                        ::trackplan::__private::serde_json::from_str(#json).map_err(S::Error::custom)?;
+                    let value: #private::serde_json::Value =
+                        #private::serde_json::from_str(#json).map_err(S::Error::custom)?;
                     map.serialize_entry(#key, &value)?;
                 };
             }
@@ -432,12 +455,12 @@ impl Emitter<'_> {
             let value = self.wire_value(f, quote!(self.#field));
             match f.presence {
                 Presence::Required | Presence::RequiredNullable => {
-                    quote! { map.serialize_entry(#key, &::trackplan::event::AsProperty(&#value))?; }
+                    quote! { map.serialize_entry(#key, &#private::AsProperty(&#value))?; }
                 }
                 Presence::Optional | Presence::OptionalNullable => quote! {
                     let value = &#value;
-                    if !::trackplan::PropertyValue::is_absent(&value) {
-                        map.serialize_entry(#key, &::trackplan::event::AsProperty(&value))?;
+                    if !#krate::PropertyValue::is_absent(&value) {
+                        map.serialize_entry(#key, &#private::AsProperty(&value))?;
                     }
                 },
             }
@@ -447,14 +470,14 @@ impl Emitter<'_> {
             let value = self.convert(&e.value, quote!(value));
             quote! {
                 for (key, value) in &self.#field {
-                    map.serialize_entry(key, &::trackplan::event::AsProperty(&#value))?;
+                    map.serialize_entry(key, &#private::AsProperty(&#value))?;
                 }
             }
         });
         let uses_error = s.fields.iter().any(|f| f.constant.is_some());
         let error_import = uses_error.then(|| {
             quote!(
-                use ::trackplan::__private::serde::ser::Error as _;
+                use #private::serde::ser::Error as _;
             )
         });
         let binding = if s.fields.is_empty() && s.extra.is_none() {
@@ -463,12 +486,12 @@ impl Emitter<'_> {
             quote!(let mut map)
         };
         quote! {
-            impl ::trackplan::PropertyValue for #name {
-                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+            impl #krate::PropertyValue for #name {
+                fn serialize_property<S: #private::serde::Serializer>(
                     &self,
                     serializer: S,
                 ) -> ::std::result::Result<S::Ok, S::Error> {
-                    use ::trackplan::__private::serde::ser::SerializeMap as _;
+                    use #private::serde::ser::SerializeMap as _;
                     #error_import
                     #binding = serializer.serialize_map(::std::option::Option::None)?;
                     #(#entries)*
@@ -476,8 +499,8 @@ impl Emitter<'_> {
                     map.end()
                 }
 
-                fn write_json(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-                    ::trackplan::Properties::write_properties(self, out)
+                fn write_json(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), #krate::EncodeError> {
+                    #krate::Properties::write_properties(self, out)
                 }
             }
         }
@@ -503,11 +526,12 @@ impl Emitter<'_> {
 
     /// `value` (a reference of type `&ty`) with date-times formatted as strings.
     fn convert(&self, ty: &Ty, value: TokenStream) -> TokenStream {
+        let private = &self.private;
         if !contains_datetime(ty) {
             return quote!(#value);
         }
         let inner = match &ty.kind {
-            Kind::DateTime => quote!(::trackplan::format_timestamp(*v)),
+            Kind::DateTime => quote!(#private::format_timestamp(*v)),
             Kind::Array(item) => {
                 let item = self.convert(item, quote!(v));
                 quote!(v.iter().map(|v| #item).collect::<::std::vec::Vec<_>>())
@@ -527,25 +551,30 @@ impl Emitter<'_> {
     }
 
     fn violations_fn(&self, s: &StructDef) -> TokenStream {
+        let krate = &self.krate;
         let name = ident(&s.name);
-        let checks = s.fields.iter().filter(|f| f.constant.is_none()).filter_map(|f| {
-            let field = ident(&f.ident);
-            let token = pointer_token(&f.wire);
-            let body = self.check(&f.ty, quote!(v), quote!(&path))?;
-            let body = quote! {
-                let path = ::std::format!("{}/{}", path, #token);
-                #body
-            };
-            Some(match f.presence {
-                Presence::Required => quote!({ let v = &self.#field; #body }),
-                Presence::RequiredNullable | Presence::Optional => {
-                    quote!(if let ::std::option::Option::Some(v) = &self.#field { #body })
-                }
-                Presence::OptionalNullable => {
-                    quote!(if let ::trackplan::event::Nullable::Value(v) = &self.#field { #body })
-                }
-            })
-        });
+        let checks = s
+            .fields
+            .iter()
+            .filter(|f| f.constant.is_none())
+            .filter_map(|f| {
+                let field = ident(&f.ident);
+                let token = pointer_token(&f.wire);
+                let body = self.check(&f.ty, quote!(v), quote!(&path))?;
+                let body = quote! {
+                    let path = ::std::format!("{}/{}", path, #token);
+                    #body
+                };
+                Some(match f.presence {
+                    Presence::Required => quote!({ let v = &self.#field; #body }),
+                    Presence::RequiredNullable | Presence::Optional => {
+                        quote!(if let ::std::option::Option::Some(v) = &self.#field { #body })
+                    }
+                    Presence::OptionalNullable => {
+                        quote!(if let #krate::Nullable::Value(v) = &self.#field { #body })
+                    }
+                })
+            });
         let extra = s.extra.as_ref().and_then(|e| {
             let field = ident(&e.ident);
             let body = self.check(&e.value, quote!(v), quote!(&path))?;
@@ -559,7 +588,7 @@ impl Emitter<'_> {
         quote! {
             impl #name {
                 #[doc(hidden)]
-                pub fn __trackplan_violations(&self, path: &str, out: &mut ::std::vec::Vec<::trackplan::Violation>) {
+                pub fn __trackplan_violations(&self, path: &str, out: &mut ::std::vec::Vec<#krate::Violation>) {
                     #(#checks)*
                     #extra
                 }
@@ -611,17 +640,24 @@ impl Emitter<'_> {
     }
 
     fn own_checks(&self, ty: &Ty, v: TokenStream, path: TokenStream) -> Vec<TokenStream> {
+        let krate = &self.krate;
+        let private = &self.private;
         let c = &ty.checks;
         let mut out = Vec::new();
         let violation = |rule: &str, message: TokenStream| {
             quote! {
-                out.push(::trackplan::Violation { path: #path.to_owned(), rule: #rule, message: #message });
+                out.push(#krate::Violation { path: #path.to_owned(), rule: #rule, message: #message });
             }
         };
         if let Some(pattern) = &c.pattern {
             let lit = Literal::string(pattern);
             let message = quote!(::std::format!("{:?} does not match the pattern {}", #v, #lit));
-            out.push(regex_check(&v, pattern, violation("pattern", message)));
+            out.push(regex_check(
+                private,
+                &v,
+                pattern,
+                violation("pattern", message),
+            ));
         }
         if let Some((format, pattern)) = c
             .format
@@ -630,7 +666,12 @@ impl Emitter<'_> {
         {
             let text = format!("is not a valid `{format}`");
             let message = quote!(::std::format!("{:?} {}", #v, #text));
-            out.push(regex_check(&v, pattern, violation("format", message)));
+            out.push(regex_check(
+                private,
+                &v,
+                pattern,
+                violation("format", message),
+            ));
         }
         let is_string = matches!(ty.kind, Kind::String | Kind::DateTime);
         if is_string {
@@ -705,7 +746,7 @@ impl Emitter<'_> {
                 _ => {
                     let texts = list.iter().map(|t| Literal::string(t));
                     quote!({
-                        let text = ::trackplan::__private::serde_json::to_string(&::trackplan::event::AsProperty(#v)).unwrap_or_default();
+                        let text = #private::serde_json::to_string(&#private::AsProperty(#v)).unwrap_or_default();
                         [#(#texts),*].contains(&text.as_str())
                     })
                 }
@@ -714,7 +755,7 @@ impl Emitter<'_> {
                 #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
                 let ok = #test;
                 if !ok {
-                    let text = ::trackplan::__private::serde_json::to_string(&::trackplan::event::AsProperty(#v)).unwrap_or_default();
+                    let text = #private::serde_json::to_string(&#private::AsProperty(#v)).unwrap_or_default();
                     #push
                 }
             });
@@ -723,6 +764,8 @@ impl Emitter<'_> {
     }
 
     fn string_enum(&self, e: &EnumDef) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
         let name = ident(&e.name);
         let doc = docs(e.description.as_deref(), &[]);
         let variants = e.variants.iter().map(|(variant, wire)| {
@@ -762,8 +805,8 @@ impl Emitter<'_> {
                     f.write_str(self.as_str())
                 }
             }
-            impl ::trackplan::PropertyValue for #name {
-                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+            impl #krate::PropertyValue for #name {
+                fn serialize_property<S: #private::serde::Serializer>(
                     &self,
                     serializer: S,
                 ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -772,18 +815,20 @@ impl Emitter<'_> {
                 fn write_json(
                     &self,
                     out: &mut ::std::vec::Vec<u8>,
-                ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-                    ::trackplan::PropertyValue::write_json(self.as_str(), out)
+                ) -> ::std::result::Result<(), #krate::EncodeError> {
+                    #krate::PropertyValue::write_json(self.as_str(), out)
                 }
             }
-            impl ::trackplan::StringProperty for #name {}
-            impl ::trackplan::StringEnum for #name {
+            impl #krate::StringProperty for #name {}
+            impl #krate::StringEnum for #name {
                 const VALUES: &'static [&'static str] = &[#(#wires),*];
             }
         }
     }
 
     fn union(&self, u: &UnionDef) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
         let name = ident(&u.name);
         let doc = docs(u.description.as_deref(), &[]);
         let variants = u.variants.iter().map(|(variant, ty)| {
@@ -794,7 +839,7 @@ impl Emitter<'_> {
         let arms = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let value = self.convert(ty, quote!(v));
-            quote! { #name::#variant(v) => ::trackplan::PropertyValue::serialize_property(&#value, serializer), }
+            quote! { #name::#variant(v) => #krate::PropertyValue::serialize_property(&#value, serializer), }
         });
         quote! {
             #doc
@@ -802,8 +847,8 @@ impl Emitter<'_> {
             pub enum #name {
                 #(#variants)*
             }
-            impl ::trackplan::PropertyValue for #name {
-                fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+            impl #krate::PropertyValue for #name {
+                fn serialize_property<S: #private::serde::Serializer>(
                     &self,
                     serializer: S,
                 ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -818,12 +863,17 @@ impl Emitter<'_> {
 
 /// Push `violation` unless the string `v` matches the ECMA-262 `pattern` (unanchored), compiled
 /// once per process.
-fn regex_check(v: &TokenStream, pattern: &str, violation: TokenStream) -> TokenStream {
+fn regex_check(
+    private: &syn::Path,
+    v: &TokenStream,
+    pattern: &str,
+    violation: TokenStream,
+) -> TokenStream {
     let lit = Literal::string(pattern);
     quote! {{
-        static PATTERN: ::std::sync::OnceLock<::std::option::Option<::trackplan::__private::regress::Regex>> =
+        static PATTERN: ::std::sync::OnceLock<::std::option::Option<#private::regress::Regex>> =
             ::std::sync::OnceLock::new();
-        if let ::std::option::Option::Some(re) = PATTERN.get_or_init(|| ::trackplan::__private::regress::Regex::new(#lit).ok()) {
+        if let ::std::option::Option::Some(re) = PATTERN.get_or_init(|| #private::regress::Regex::new(#lit).ok()) {
             if re.find(#v).is_none() {
                 #violation
             }

@@ -15,6 +15,10 @@ pub struct GenerateOptions {
     pub load: LoadOptions,
     /// Choices the plan does not make, such as opt-in `extra` maps.
     pub lower: LowerOptions,
+    /// The path generated code names the facade by (`crate = "..."`, `--crate`), for crates
+    /// that rename or re-export trackplan; `::trackplan` when `None`. See
+    /// [`facade_path::parse`](crate::facade_path::parse).
+    pub krate: Option<syn::Path>,
 }
 
 /// Generated code and the warnings met on the way.
@@ -29,25 +33,26 @@ pub struct Generated {
 /// Generate the types of every rule of `plan`. `file` names the plan in errors and, when the plan
 /// has no name, in `plan_metadata()`.
 pub fn generate(plan: &Plan, file: &str) -> Result<Generated, PlanErrors> {
-    generate_with(plan, file, LowerOptions::default())
+    generate_with(plan, file, &GenerateOptions::default())
 }
 
-/// [`generate`] with lowering options.
+/// [`generate`] with lowering options and the facade's path (`opts.load` was used to read `plan`).
 pub fn generate_with(
     plan: &Plan,
     file: &str,
-    options: LowerOptions,
+    opts: &GenerateOptions,
 ) -> Result<Generated, PlanErrors> {
     let plan_name = plan_name(plan, file);
-    let lowered = schema::lower_with(plan, &plan_name, options);
+    let lowered = schema::lower_with(plan, &plan_name, opts.lower);
     if !lowered.errors.is_empty() {
         return Err(PlanErrors {
             file: file.to_owned(),
             errors: lowered.errors,
         });
     }
+    let krate = crate::facade_path::or_default(opts.krate.as_ref());
     Ok(Generated {
-        tokens: crate::emit::emit(&lowered.space),
+        tokens: crate::emit::emit(&lowered.space, &krate),
         warnings: lowered.warnings,
     })
 }
@@ -60,7 +65,7 @@ pub fn generate_file(
 ) -> Result<Generated, PlanErrors> {
     let load = opts.load.clone().file_name(file);
     let plan = plan::load_with(path, &load)?;
-    generate_with(&plan, file, opts.lower)
+    generate_with(&plan, file, opts)
 }
 
 /// What `plan_metadata()` calls the plan: its own name, or the file's stem when it has none.

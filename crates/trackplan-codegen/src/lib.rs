@@ -4,13 +4,15 @@
 //! - [`names`]: Rust identifiers for plan names.
 //! - [`schema`], [`emit`], [`source`], [`generate`]: plan to typed IR to tokens to source; the
 //!   one generator behind `plan!`, `trackplan generate` and build scripts ([`build`]).
-//! - [`derive`]: the expansion of trackplan's derives, including hand-written derives checked
-//!   against a plan.
+//! - [`derive`](mod@derive): the expansion of trackplan's derives, including hand-written derives
+//!   checked against a plan; [`facade_path`]: how generated code names the facade and its
+//!   versioned private module.
 //! - [`plan_macro`]: the expansion of `plan!`; [`plan_path`]: where a plan named in a macro lives.
 
 pub mod build;
 pub mod derive;
 pub mod emit;
+pub mod facade_path;
 pub mod generate;
 pub mod names;
 pub mod plan_macro;

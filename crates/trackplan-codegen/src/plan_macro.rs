@@ -3,7 +3,8 @@
 //! Options follow the path: `plan!("plan.json", extra_properties)` gives every struct whose
 //! schema allows further properties a flattened `extra` map; `pin = "track:Order Completed=2"`
 //! (repeatable) takes that version of a rule instead of the newest, as `trackplan generate
-//! --pin` does.
+//! --pin` does; `crate = "tp"` names the trackplan crate by another path (a renamed dependency or
+//! a re-export), as `trackplan generate --crate` does.
 //!
 //! The same generator as `trackplan generate`; the path is relative to the crate's `Cargo.toml`
 //! and the expansion includes the file with `include_bytes!` so editing the plan rebuilds the
@@ -14,6 +15,7 @@ use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
+use crate::facade_path;
 use crate::generate::{generate_file, GenerateOptions};
 use crate::plan_path::{plan_errors_to_syn, PlanPath};
 use trackplan_plan::parse_pin;
@@ -24,14 +26,29 @@ struct MacroInput {
     options: GenerateOptions,
 }
 
-/// One option after the path: `extra_properties` or `pin = "CALL:NAME=VERSION"`.
+/// One option after the path: `extra_properties`, `pin = "CALL:NAME=VERSION"` or
+/// `crate = "path"`.
 enum MacroOption {
     ExtraProperties,
     Pin(syn::LitStr),
+    Crate(syn::Path),
 }
 
 impl Parse for MacroOption {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(syn::Token![crate]) {
+            input.parse::<syn::Token![crate]>()?;
+            input.parse::<syn::Token![=]>()?;
+            let lit: syn::LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the crate path as a string: `crate = \"::trackplan\"`",
+                )
+            })?;
+            return facade_path::parse(&lit.value())
+                .map(MacroOption::Crate)
+                .map_err(|message| syn::Error::new(lit.span(), message));
+        }
         let name: syn::Ident = input.parse()?;
         if name == "extra_properties" {
             Ok(MacroOption::ExtraProperties)
@@ -47,7 +64,7 @@ impl Parse for MacroOption {
             Err(syn::Error::new(
                 name.span(),
                 format!(
-                    "unknown plan! option `{name}`; the options are: extra_properties, pin = \"CALL:NAME=VERSION\""
+                    "unknown plan! option `{name}`; the options are: extra_properties, pin = \"CALL:NAME=VERSION\", crate = \"path\""
                 ),
             ))
         }
@@ -73,6 +90,7 @@ impl Parse for MacroInput {
                             .map_err(|message| syn::Error::new(pin.span(), message))?;
                         options.load = options.load.clone().pin(call, name, version);
                     }
+                    MacroOption::Crate(path) => options.krate = Some(path),
                 }
             }
         }
@@ -170,6 +188,38 @@ mod tests {
         assert!(
             absent.contains("compile_error") && absent.contains("has no version 7"),
             "{absent}"
+        );
+    }
+
+    #[test]
+    fn the_crate_option_renames_the_facade_and_refuses_malformed_paths() {
+        let path = "tests/fixtures/typewriter-example-v1.json";
+        let default = expand(quote::quote!(#path)).to_string();
+        assert!(
+            default.contains("impl :: trackplan :: Event for"),
+            "{default}"
+        );
+        assert!(
+            default.contains(":: trackplan :: __private01 ::"),
+            "{default}"
+        );
+        let renamed = expand(quote::quote!(#path, crate = "tp")).to_string();
+        assert!(renamed.contains("impl tp :: Event for"), "{renamed}");
+        assert!(
+            renamed.contains("tp :: __private01 :: ObjectWriter"),
+            "{renamed}"
+        );
+        assert!(!renamed.contains(":: trackplan ::"), "{renamed}");
+        let malformed = expand(quote::quote!(#path, crate = "tp<u8>")).to_string();
+        assert!(
+            malformed.contains("compile_error")
+                && malformed.contains("is not a crate path; write the path"),
+            "{malformed}"
+        );
+        let not_a_string = expand(quote::quote!(#path, crate = tp)).to_string();
+        assert!(
+            not_a_string.contains("expected the crate path as a string"),
+            "{not_a_string}"
         );
     }
 

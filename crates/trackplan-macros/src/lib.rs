@@ -10,7 +10,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// the struct, `#[property(rename = "...", serde, skip)]` on fields. Property names are checked
 /// against the naming convention (snake_case by default), the event name against Title Case
 /// "Object Action", and `revenue`/`value`/`currency` against their Segment types. The reference,
-/// with examples, is the `trackplan::docs::derive` module.
+/// with examples, is the `trackplan::docs::derives` module.
 #[proc_macro_derive(Event, attributes(event, property))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -22,7 +22,7 @@ pub fn derive_event(input: TokenStream) -> TokenStream {
 /// Options: `#[traits(case = "...", plan = "...", call = "identify" | "group", crate = "...")]`
 /// on the struct, `#[property(rename = "...", serde, skip)]` on fields. Segment's reserved
 /// camelCase traits (`firstName`, `createdAt`...) are accepted under any convention. See
-/// `trackplan::docs::derive`.
+/// `trackplan::docs::derives`.
 #[proc_macro_derive(Traits, attributes(traits, property))]
 pub fn derive_traits(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -33,7 +33,7 @@ pub fn derive_traits(input: TokenStream) -> TokenStream {
 /// `trackplan::Properties` and `trackplan::PropertyValue`.
 ///
 /// Options: `#[properties(case = "...", crate = "...")]` on the struct,
-/// `#[property(rename = "...", serde, skip)]` on fields. See `trackplan::docs::derive`.
+/// `#[property(rename = "...", serde, skip)]` on fields. See `trackplan::docs::derives`.
 #[proc_macro_derive(Properties, attributes(properties, property))]
 pub fn derive_properties(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -44,7 +44,7 @@ pub fn derive_properties(input: TokenStream) -> TokenStream {
 /// `trackplan::StringProperty`. Variants are sent in snake_case (`ProPlus` as `"pro_plus"`).
 ///
 /// Options: `#[property(case = "...", crate = "...")]` on the enum, `#[property(rename = "...")]`
-/// on variants. See `trackplan::docs::derive`.
+/// on variants. See `trackplan::docs::derives`.
 #[proc_macro_derive(Enum, attributes(property))]
 pub fn derive_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -52,6 +52,12 @@ pub fn derive_enum(input: TokenStream) -> TokenStream {
 }
 
 /// Generate typed events from a tracking plan: `trackplan::plan!("schemas/ecommerce.json")`.
+///
+/// The path is relative to the crate's `Cargo.toml`. Options follow it: `extra_properties`
+/// (a flattened `extra` map on open objects), `pin = "track:Order Completed=2"` (an older
+/// version of a rule; repeatable) and `crate = "tp"` (the path the trackplan crate is reachable
+/// by, when renamed or re-exported), as `trackplan generate`'s `--extra-properties`, `--pin`
+/// and `--crate` do.
 #[proc_macro]
 pub fn plan(input: TokenStream) -> TokenStream {
     trackplan_codegen::plan_macro::expand(input.into()).into()

@@ -1,18 +1,106 @@
 //! trackplan: typed product analytics for Segment and Segment-compatible collectors.
 //!
-//! See the README for the tour, and [`docs::derive`] for the derives that define typed events:
+//! See the README for the tour, and [`docs::derives`] for the derives that define typed events:
 //! [`Event`](macro@Event), [`Traits`](macro@Traits), [`Properties`](macro@Properties) and
-//! [`Enum`](macro@Enum).
+//! [`Enum`](macro@Enum). [`plan!`] generates the types of a whole tracking plan.
+//!
+//! ```
+//! use trackplan::{testing::Capture, User};
+//!
+//! #[derive(trackplan::Event)]
+//! struct OrderCompleted {
+//!     order_id: String,
+//!     total: f64,
+//! }
+//!
+//! let capture = Capture::new();
+//! let client = capture.client();
+//! client.track(&User::id("u1"), &OrderCompleted { order_id: "o-1".into(), total: 9.5 })?;
+//! client.flush_blocking();
+//! assert_eq!(capture.assert_tracked("Order Completed")["properties"]["total"], 9.5);
+//! # Ok::<(), trackplan::EnqueueError>(())
+//! ```
+//!
+//! Every item here is listed by hand, so the public API changes only on purpose; the checked-in
+//! `public-api.txt` (tested by `tests/public_api.rs`) shows each change in review.
+#![warn(missing_docs)]
 
-pub use trackplan_core::*;
+// The client and the six calls.
+pub use trackplan_core::{
+    CallOptions, CallType, Client, ClientBuilder, Message, MessageId, Region, User,
+};
 
+// Payloads: the traits typed code implements, and the untyped escape hatches.
+pub use trackplan_core::{
+    EncodeError, Event, NoProperties, Nullable, NumericProperty, PlanMetadata, Properties,
+    PropertyValue, RawEvent, RawProperties, RawTraits, StringEnum, StringProperty, Traits,
+    Violation,
+};
 pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
+
+// Delivery: policies, reports and errors.
+pub use trackplan_core::{
+    BuildError, ConfigProblem, DeliveryReport, EnqueueError, FailedBatch, FailureReason,
+    FullPolicy, Metrics, RetryPolicy, ValidationPolicy, ViolationCallback,
+};
+
+// Custom transports.
+pub use trackplan_core::{
+    BatchRequest, HttpTransport, SendFuture, Transport, TransportError, TransportErrorKind,
+    TransportResponse, WriteKey,
+};
+
+// Segment's size limits, as the client enforces them.
+pub use trackplan_core::{
+    MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
+};
 
 pub mod docs;
 
-/// Implementation details of the generated code. Not public API: no semver guarantees.
+/// The crash-safe spool's settings: [`ClientBuilder::spool_dir`] keeps undelivered messages on
+/// disk across restarts.
+///
+/// ```
+/// use std::time::Duration;
+/// use trackplan::spool::{FsyncPolicy, SpoolOptions};
+///
+/// let client = trackplan::Client::builder("WRITE_KEY")
+///     .spool_dir(std::env::temp_dir().join("trackplan-doc-spool"))
+///     .spool_options(SpoolOptions::default().fsync(FsyncPolicy::Every(Duration::from_millis(50))));
+/// # drop(client);
+/// ```
+pub mod spool {
+    pub use trackplan_core::spool::{FsyncPolicy, SpoolError, SpoolOptions};
+}
+
+/// Test helpers for code that sends analytics: [`Capture`](testing::Capture) records the exact
+/// wire JSON instead of sending it.
+///
+/// ```
+/// use trackplan::{testing::Capture, RawEvent, User};
+///
+/// let capture = Capture::new();
+/// let client = capture.client();
+/// let event = RawEvent::new("Order Completed", serde_json::json!({ "total": 9.5 }));
+/// client.track(&User::id("u1"), &event)?;
+/// client.flush_blocking();
+/// assert_eq!(capture.assert_tracked("Order Completed")["userId"], "u1");
+/// # Ok::<(), trackplan::EnqueueError>(())
+/// ```
+pub mod testing {
+    pub use trackplan_core::testing::{Capture, CapturedRequest, ManualClock};
+}
+
+/// What generated code (the derives, [`plan!`], `trackplan generate`) calls. Not public API: no
+/// semver guarantees.
+///
+/// The number is a version, as thiserror's `__privateNN`: when generated code needs different
+/// helpers, bump it here and in `trackplan_codegen::facade_path::PRIVATE_MODULE` together, so
+/// code from a mismatched generator fails to compile (no such module) instead of calling a
+/// helper whose meaning changed. Generated code names this module through the facade's path,
+/// `::trackplan` or the user's `crate = "..."`.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private01 {
     pub use serde;
     pub use serde_json;
 
@@ -22,8 +110,9 @@ pub mod __private {
     pub use core::result::Result::{self, Ok};
     pub use std::vec::Vec;
 
-    // ---- `#[derive(Event)]`, `Traits`, `Properties`, `Enum` ----
+    // ---- `#[derive(Event)]`, `Traits`, `Properties`, `Enum`, and generated types ----
     pub use trackplan_core::event::AsProperty;
+    pub use trackplan_core::ObjectWriter;
 
     /// The reserved properties `revenue` and `value`: the derive calls this with the field's type
     /// (and span), so a non-numeric type fails with `NumericProperty`'s message on that type.
@@ -98,6 +187,7 @@ pub mod __private {
     // ---- `plan!` and `trackplan generate` output ----
     /// ECMA-262 regular expressions for `pattern` checks (the plan's regex dialect).
     pub use regress;
-    /// `format: date-time` properties are `time::OffsetDateTime`.
+    /// `format: date-time` properties are `time::OffsetDateTime`, sent as RFC 3339 text.
     pub use time;
+    pub use trackplan_core::format_timestamp;
 }

@@ -514,14 +514,14 @@ fn traits_accept_reserved_camel_case_names() {
 
 #[derive(trackplan::Traits)]
 struct ClearedTraits {
-    phone: trackplan::event::Nullable<String>,
-    email: trackplan::event::Nullable<String>,
-    name: trackplan::event::Nullable<String>,
+    phone: trackplan::Nullable<String>,
+    email: trackplan::Nullable<String>,
+    name: trackplan::Nullable<String>,
 }
 
 #[test]
 fn nullable_fields_are_left_out_cleared_or_sent() {
-    use trackplan::event::Nullable;
+    use trackplan::Nullable;
     let cleared = ClearedTraits {
         phone: Nullable::Absent,
         email: Nullable::Null,

@@ -3,7 +3,7 @@
 //! `trackplan generate` (kept current by trackplan-codegen's snapshot tests).
 #![deny(warnings)]
 
-use trackplan::event::Nullable;
+use trackplan::Nullable;
 use trackplan::{Event, Properties, Traits};
 
 #[allow(dead_code)]

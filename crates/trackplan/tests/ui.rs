@@ -1,5 +1,8 @@
-//! Compile-time diagnostics of the derives (trybuild): one directory per rule under `tests/ui/`,
-//! one file per case, `.stderr` pinned to the toolchain of `rust-toolchain.toml`.
+//! The one trybuild run: compile-time diagnostics of the derives and of `plan!` (one directory
+//! per rule under `tests/ui/`, one file per case, `.stderr` pinned to the toolchain of
+//! `rust-toolchain.toml`), and the pass cases: `tests/ui/pass/` and the code generated from every
+//! fixture plan (`tests/plans/pass/`, which include `tests/plans/generated/*.rs` under
+//! `#![deny(warnings)]`).
 //!
 //! Re-bless after a deliberate change: `TRYBUILD=overwrite cargo test -p trackplan --test ui`,
 //! then read every changed `.stderr`.
@@ -9,6 +12,7 @@
 fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
+    cases.pass("tests/plans/pass/*.rs");
     let mut rules: Vec<String> = std::fs::read_dir("tests/ui")
         .expect("tests/ui exists")
         .filter_map(|entry| {

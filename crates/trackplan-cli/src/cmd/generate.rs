@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use trackplan_codegen::facade_path;
 use trackplan_codegen::generate::{generate_source, GenerateError, GenerateOptions};
 use trackplan_plan::{Call, LoadOptions};
 
@@ -29,6 +30,10 @@ pub struct Args {
     /// or true) a flattened `extra` map, so they can be sent.
     #[arg(long)]
     extra_properties: bool,
+    /// The path the generated code names the trackplan crate by, for a renamed dependency or a
+    /// re-export (such as `tp` or `my_sdk::trackplan`); `::trackplan` when absent.
+    #[arg(long = "crate", value_name = "PATH", value_parser = crate_path)]
+    krate: Option<String>,
     /// Do not write: exit 1 if FILE is not what the plan generates (for CI).
     #[arg(long, requires = "output")]
     check: bool,
@@ -43,6 +48,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let file = args.plan.display().to_string();
     let mut options = GenerateOptions {
         load: opts,
+        krate: args
+            .krate
+            .as_deref()
+            .map(facade_path::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         ..GenerateOptions::default()
     };
     options.lower.extra_properties = args.extra_properties;
@@ -82,6 +93,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("{} is up to date", output.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--crate`'s value, checked when the arguments are parsed so a malformed path is a usage error.
+/// (It stays text: parsed paths hold compiler spans, which clap cannot keep.)
+fn crate_path(text: &str) -> Result<String, String> {
+    facade_path::parse(text).map(|_| text.to_owned())
 }
 
 /// `track:Order Completed=2` → (Track, "Order Completed", 2).

@@ -128,15 +128,9 @@ impl Container {
                     }
                     CRATE => {
                         if let Some(lit) = string_value(cx, meta, r#"crate = "::trackplan""#)? {
-                            match lit.parse::<syn::Path>() {
+                            match crate::facade_path::parse(&lit.value()) {
                                 Ok(path) => krate.set(&meta.path, path),
-                                Err(_) => cx.error_spanned_by(
-                                    &lit,
-                                    format!(
-                                        "{:?} is not a path; write the path of the trackplan crate, as in `crate = \"::trackplan\"`",
-                                        lit.value()
-                                    ),
-                                ),
+                                Err(message) => cx.error_spanned_by(&lit, message),
                             }
                         }
                     }

@@ -13,13 +13,15 @@ use syn::{parse_quote, Type, WhereClause};
 use super::ast::{Container, Field};
 use super::plan_check::PlanChecked;
 use super::Derive;
+use crate::facade_path;
 
 /// The expansion of a container that passed every check; `extra` (the plan check's tokens) is
 /// spliced in as is.
 pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStream {
-    let krate = crate_path(container.attrs.krate.as_ref());
+    let krate = facade_path::or_default(container.attrs.krate.as_ref());
     let gen = Generator {
         container,
+        private: facade_path::private_path(&krate),
         krate: &krate,
         plan,
     };
@@ -41,11 +43,6 @@ pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStr
     wrap(quote!(#extra #impls))
 }
 
-/// The path of the trackplan crate in generated code: `#[..(crate = "...")]` or `::trackplan`.
-pub fn crate_path(custom: Option<&syn::Path>) -> syn::Path {
-    custom.cloned().unwrap_or_else(|| parse_quote!(::trackplan))
-}
-
 /// Generated impls live in an anonymous constant, as serde's do, so their helper items never
 /// clash with the user's.
 pub fn wrap(impls: TokenStream) -> TokenStream {
@@ -61,11 +58,13 @@ pub fn wrap(impls: TokenStream) -> TokenStream {
 struct Generator<'c, 'a> {
     container: &'c Container<'a>,
     krate: &'c syn::Path,
+    /// `krate::__private01`, for what only generated code uses.
+    private: syn::Path,
     /// The plan the item was checked against, whose identity `plan_metadata()` reports.
     plan: Option<&'c PlanChecked>,
 }
 
-/// Segment's reserved track properties: the `__private` function asserting their type.
+/// Segment's reserved track properties: the `__private01` function asserting their type.
 fn reserved_property_assertion(wire_name: &str) -> Option<&'static str> {
     match wire_name {
         "revenue" | "value" => Some("require_numeric"),
@@ -77,6 +76,7 @@ fn reserved_property_assertion(wire_name: &str) -> Option<&'static str> {
 impl Generator<'_, '_> {
     fn properties_impl(&self) -> TokenStream {
         let krate = self.krate;
+        let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
         self.impl_block(
@@ -84,8 +84,8 @@ impl Generator<'_, '_> {
             quote! {
                 fn write_properties(
                     &self,
-                    __out: &mut #krate::__private::Vec<u8>,
-                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    __out: &mut #private::Vec<u8>,
+                ) -> #private::Result<(), #krate::EncodeError> {
                     #body
                 }
                 #metadata
@@ -95,6 +95,7 @@ impl Generator<'_, '_> {
 
     fn traits_impl(&self) -> TokenStream {
         let krate = self.krate;
+        let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
         self.impl_block(
@@ -102,8 +103,8 @@ impl Generator<'_, '_> {
             quote! {
                 fn write_traits(
                     &self,
-                    __out: &mut #krate::__private::Vec<u8>,
-                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    __out: &mut #private::Vec<u8>,
+                ) -> #private::Result<(), #krate::EncodeError> {
                     #body
                 }
                 #metadata
@@ -116,7 +117,7 @@ impl Generator<'_, '_> {
     fn plan_metadata_fn(&self) -> Option<TokenStream> {
         let plan = self.plan?;
         Some(crate::emit::plan_metadata_method(
-            &self.krate.to_token_stream(),
+            self.krate,
             &plan.plan_name,
             plan.event_version,
         ))
@@ -144,12 +145,12 @@ impl Generator<'_, '_> {
     /// The body of `write_properties` / `write_traits`: one `ObjectWriter` call per field, keys
     /// pre-quoted.
     fn write_object_body(&self) -> TokenStream {
-        let krate = self.krate;
+        let private = &self.private;
         let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
         if fields.is_empty() {
             return quote! {
-                #krate::ObjectWriter::new(__out).end();
-                #krate::__private::Ok(())
+                #private::ObjectWriter::new(__out).end();
+                #private::Ok(())
             };
         }
         let reserved = if self.container.derive == Derive::Event {
@@ -168,7 +169,7 @@ impl Generator<'_, '_> {
                 (false, _) => quote_spanned!(span=> __writer.field(#key, &self.#member)?;),
                 (true, None) => quote_spanned!(span=> __writer.serde_field(#key, &self.#member)?;),
                 (true, Some(_)) => quote_spanned! {span=>
-                    if let #krate::__private::Some(__value) = &self.#member {
+                    if let #private::Some(__value) = &self.#member {
                         __writer.serde_field(#key, __value)?;
                     }
                 },
@@ -176,29 +177,30 @@ impl Generator<'_, '_> {
         });
         quote! {
             #(#reserved)*
-            let mut __writer = #krate::ObjectWriter::new(__out);
+            let mut __writer = #private::ObjectWriter::new(__out);
             #(#writes)*
             __writer.end();
-            #krate::__private::Ok(())
+            #private::Ok(())
         }
     }
 
     /// `revenue`/`value` must be numeric and `currency` a string: a zero-cost call whose bound
     /// fails on the field's type with the trait's `on_unimplemented` message.
     fn reserved_assertion(&self, field: &Field<'_>) -> Option<TokenStream> {
-        let krate = self.krate;
+        let private = &self.private;
         let assert = Ident::new(
             reserved_property_assertion(&field.wire.value)?,
             Span::call_site(),
         );
         let ty = field.ty;
-        Some(quote_spanned!(ty.span()=> #krate::__private::#assert::<#ty>();))
+        Some(quote_spanned!(ty.span()=> #private::#assert::<#ty>();))
     }
 
     /// `PropertyValue` for a `Properties` type, so it nests inside other properties: written
     /// directly by its `write_properties` as a field, through a serde map inside serde contexts.
     fn property_value_impl(&self) -> TokenStream {
         let krate = self.krate;
+        let private = &self.private;
         let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
         let mutability = (!fields.is_empty()).then(|| quote!(mut));
         let entries = fields.iter().map(|field| {
@@ -208,12 +210,14 @@ impl Generator<'_, '_> {
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned! {span=>
                     if !#krate::PropertyValue::is_absent(&self.#member) {
-                        __map.serialize_entry(#name, &#krate::__private::AsProperty(&self.#member))?;
+                        __map.serialize_entry(#name, &#private::AsProperty(&self.#member))?;
                     }
                 },
-                (true, None) => quote_spanned!(span=> __map.serialize_entry(#name, &self.#member)?;),
+                (true, None) => {
+                    quote_spanned!(span=> __map.serialize_entry(#name, &self.#member)?;)
+                }
                 (true, Some(_)) => quote_spanned! {span=>
-                    if let #krate::__private::Some(__value) = &self.#member {
+                    if let #private::Some(__value) = &self.#member {
                         __map.serialize_entry(#name, __value)?;
                     }
                 },
@@ -222,12 +226,12 @@ impl Generator<'_, '_> {
         self.impl_block(
             quote!(#krate::PropertyValue),
             quote! {
-                fn serialize_property<__S: #krate::__private::serde::Serializer>(
+                fn serialize_property<__S: #private::serde::Serializer>(
                     &self,
                     __serializer: __S,
-                ) -> #krate::__private::Result<__S::Ok, __S::Error> {
-                    use #krate::__private::serde::ser::SerializeMap as _;
-                    let #mutability __map = __serializer.serialize_map(#krate::__private::None)?;
+                ) -> #private::Result<__S::Ok, __S::Error> {
+                    use #private::serde::ser::SerializeMap as _;
+                    let #mutability __map = __serializer.serialize_map(#private::None)?;
                     #(#entries)*
                     __map.end()
                 }
@@ -235,8 +239,8 @@ impl Generator<'_, '_> {
                 #[inline]
                 fn write_json(
                     &self,
-                    __out: &mut #krate::__private::Vec<u8>,
-                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    __out: &mut #private::Vec<u8>,
+                ) -> #private::Result<(), #krate::EncodeError> {
                     #krate::Properties::write_properties(self, __out)
                 }
             },
@@ -245,6 +249,7 @@ impl Generator<'_, '_> {
 
     fn enum_impls(&self) -> TokenStream {
         let krate = self.krate;
+        let private = &self.private;
         let ident = self.container.ident;
         let (impl_generics, ty_generics, where_clause) = self.container.generics.split_for_impl();
         let arms = self.container.variants().iter().map(|variant| {
@@ -261,17 +266,17 @@ impl Generator<'_, '_> {
             quote!(#krate::PropertyValue),
             quote! {
                 #[inline]
-                fn serialize_property<__S: #krate::__private::serde::Serializer>(
+                fn serialize_property<__S: #private::serde::Serializer>(
                     &self,
                     __serializer: __S,
-                ) -> #krate::__private::Result<__S::Ok, __S::Error> {
+                ) -> #private::Result<__S::Ok, __S::Error> {
                     __serializer.serialize_str(self.as_str())
                 }
                 #[inline]
                 fn write_json(
                     &self,
-                    __out: &mut #krate::__private::Vec<u8>,
-                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    __out: &mut #private::Vec<u8>,
+                ) -> #private::Result<(), #krate::EncodeError> {
                     #krate::PropertyValue::write_json(self.as_str(), __out)
                 }
             },
@@ -324,11 +329,12 @@ impl Generator<'_, '_> {
             return clause;
         }
         let krate = self.krate;
+        let private = &self.private;
         for field in self.container.sent_fields() {
             let (ty, bound): (&Type, TokenStream) = if field.attrs.serde {
                 (
                     option_inner(field.ty).unwrap_or(field.ty),
-                    quote!(#krate::__private::serde::Serialize),
+                    quote!(#private::serde::Serialize),
                 )
             } else {
                 (field.ty, quote!(#krate::PropertyValue))

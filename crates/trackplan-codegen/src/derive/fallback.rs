@@ -10,6 +10,7 @@ use super::Derive;
 
 pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenStream {
     let ident = &input.ident;
+    let private = crate::facade_path::private_path(krate);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let stub = |trait_path: TokenStream, items: TokenStream| {
         quote! {
@@ -22,16 +23,16 @@ pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenSt
     let write_properties = quote! {
         fn write_properties(
             &self,
-            _: &mut #krate::__private::Vec<u8>,
-        ) -> #krate::__private::Result<(), #krate::EncodeError> {
+            _: &mut #private::Vec<u8>,
+        ) -> #private::Result<(), #krate::EncodeError> {
             ::core::unreachable!()
         }
     };
     let serialize_property = quote! {
-        fn serialize_property<__S: #krate::__private::serde::Serializer>(
+        fn serialize_property<__S: #private::serde::Serializer>(
             &self,
             _: __S,
-        ) -> #krate::__private::Result<__S::Ok, __S::Error> {
+        ) -> #private::Result<__S::Ok, __S::Error> {
             ::core::unreachable!()
         }
     };
@@ -53,8 +54,8 @@ pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenSt
             quote! {
                 fn write_traits(
                     &self,
-                    _: &mut #krate::__private::Vec<u8>,
-                ) -> #krate::__private::Result<(), #krate::EncodeError> {
+                    _: &mut #private::Vec<u8>,
+                ) -> #private::Result<(), #krate::EncodeError> {
                     ::core::unreachable!()
                 }
             },

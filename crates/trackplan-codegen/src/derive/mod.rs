@@ -1,12 +1,12 @@
 //! `#[derive(Event)]`, `#[derive(Traits)]`, `#[derive(Properties)]`, `#[derive(Enum)]`.
 //!
-//! The pipeline of serde_derive and thiserror, one module per step:
+//! The pipeline of serde_derive and thiserror, one (private) module per step:
 //!
-//! - [`attr`] parses the attributes (names in [`symbol`]) and [`ast`] builds the model of the
+//! - `attr` parses the attributes (names in `symbol`) and `ast` builds the model of the
 //!   item, every node keeping the span it came from;
-//! - [`check`] applies the naming, event-name and duplicate rules (`trackplan_plan::conventions`
-//!   decides names) and [`plan_hook`] asks [`plan_check`], all errors going to one [`ctxt::Ctxt`];
-//! - [`expand`] writes the impls, or, after any error, [`fallback`] writes stub impls next to the
+//! - `check` applies the naming, event-name and duplicate rules (`trackplan_plan::conventions`
+//!   decides names) and `plan_hook` asks `plan_check`, all errors going to one `ctxt::Ctxt`;
+//! - `expand` writes the impls, or, after any error, `fallback` writes stub impls next to the
 //!   errors so call sites do not fail too.
 //!
 //! Each entry point returns tokens: the expansion, or the errors plus the fallback. Never a panic.
@@ -93,7 +93,7 @@ fn expand(derive: Derive, input: &DeriveInput) -> TokenStream {
         Ok(()) => expand::expand(&container, plan.as_ref()),
         Err(errors) => {
             let errors = errors.into_compile_error();
-            let krate = expand::crate_path(container.attrs.krate.as_ref());
+            let krate = crate::facade_path::or_default(container.attrs.krate.as_ref());
             let fallback = expand::wrap(fallback::expand(derive, input, &krate));
             quote!(#errors #fallback)
         }

@@ -386,7 +386,7 @@ impl PlannedEnum<'_> {
         );
         // Every token on the field, the crate path's too: rustc places the evaluation error on
         // the `#[track_caller]` call, whose span starts at that path.
-        let krate: TokenStream = krate
+        let private: TokenStream = crate::facade_path::private_path(krate)
             .to_token_stream()
             .into_iter()
             .map(|mut token| {
@@ -395,10 +395,10 @@ impl PlannedEnum<'_> {
             })
             .collect();
         quote_spanned! {span=>
-            const _: () = if let #krate::__private::Some(__value) =
-                #krate::__private::unplanned_enum_value::<#ty>(&[#(#planned),*])
+            const _: () = if let #private::Some(__value) =
+                #private::unplanned_enum_value::<#ty>(&[#(#planned),*])
             {
-                #krate::__private::refuse_unplanned_enum_value(#before, __value, #after)
+                #private::refuse_unplanned_enum_value(#before, __value, #after)
             };
         }
     }

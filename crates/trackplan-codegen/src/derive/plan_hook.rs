@@ -20,7 +20,7 @@ pub fn check_against_plan(cx: &Ctxt, container: &Container<'_>) -> Option<PlanCh
             .map_or(Call::Identify, |(call, _)| call),
         Derive::Properties | Derive::Enum => return None,
     };
-    let krate = super::expand::crate_path(container.attrs.krate.as_ref());
+    let krate = crate::facade_path::or_default(container.attrs.krate.as_ref());
     let input = PlanCheckInput {
         plan_path,
         call,

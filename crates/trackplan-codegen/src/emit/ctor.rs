@@ -87,6 +87,7 @@ pub(super) fn constructor(emitter: &Emitter<'_>, s: &StructDef) -> TokenStream {
             };
             quote!(#param: #ty)
         });
+    let krate = &emitter.krate;
     let inits = fields.iter().map(|(f, init)| {
         let field = ident(&f.ident);
         match init {
@@ -94,7 +95,7 @@ pub(super) fn constructor(emitter: &Emitter<'_>, s: &StructDef) -> TokenStream {
             Init::Boxed => quote!(#field: ::std::boxed::Box::new(#field)),
             Init::Plain => quote!(#field),
             Init::Absent => quote!(#field: ::std::option::Option::None),
-            Init::AbsentNullable => quote!(#field: ::trackplan::event::Nullable::Absent),
+            Init::AbsentNullable => quote!(#field: #krate::Nullable::Absent),
         }
     });
     let extra = s.extra.as_ref().map(|e| {
@@ -164,7 +165,6 @@ fn doc_lines(name: &str, parameters: &[&Field], has_optional: bool) -> Vec<Strin
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use serde_json::json;
 
@@ -188,10 +188,7 @@ mod tests {
             plan_name: "test".to_owned(),
             items: Vec::new(),
         };
-        let emitter = Emitter {
-            space: &space,
-            checked: BTreeMap::new(),
-        };
+        let emitter = Emitter::new(&space, &crate::facade_path::default_path());
         constructor(&emitter, &s).to_string()
     }
 
@@ -251,7 +248,7 @@ mod tests {
         for init in [
             "total : :: std :: option :: Option :: None",
             "order_id : :: std :: convert :: Into :: into (order_id)",
-            "note : :: trackplan :: event :: Nullable :: Absent",
+            "note : :: trackplan :: Nullable :: Absent",
             ", products ,",
         ] {
             assert!(text.contains(init), "{init} in {text}");

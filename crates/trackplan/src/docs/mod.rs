@@ -1,4 +1,4 @@
 //! Guides that go with the API reference.
 
-#[doc = include_str!("derive.md")]
-pub mod derive {}
+#[doc = include_str!("derives.md")]
+pub mod derives {}

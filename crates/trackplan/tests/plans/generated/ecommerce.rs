@@ -28,7 +28,7 @@ impl ::trackplan::Properties for ProductsSearched {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"query\":", &self.query)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -46,14 +46,14 @@ impl ::trackplan::Properties for ProductsSearched {
 pub enum ProductsSearchedQuery {
     String(::std::string::String),
     Object(
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     ),
 }
 impl ::trackplan::PropertyValue for ProductsSearchedQuery {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -106,7 +106,7 @@ impl ::trackplan::Properties for ProductListViewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"category\":", &self.category)?;
         w.field("\"list_id\":", &self.list_id)?;
         w.field("\"products\":", &self.products)?;
@@ -210,7 +210,7 @@ impl ::trackplan::Properties for Product {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -233,59 +233,80 @@ impl ::trackplan::Properties for Product {
     }
 }
 impl ::trackplan::PropertyValue for Product {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.brand;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("brand", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("brand", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.category;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("category", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "category",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.coupon;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("coupon", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "coupon",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.image_url;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("image_url", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "image_url",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.name;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("name", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("name", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.position;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("position", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "position",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.price;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("price", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("price", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.product_id;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("product_id", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "product_id",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.quantity;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("quantity", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "quantity",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         let value = &self.sku;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("sku", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("sku", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.url;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("url", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("url", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.variant;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("variant", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "variant",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         map.end()
     }
@@ -395,7 +416,7 @@ impl ::trackplan::Properties for ProductListFiltered {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"category\":", &self.category)?;
         w.field("\"filters\":", &self.filters)?;
         w.field("\"list_id\":", &self.list_id)?;
@@ -467,7 +488,7 @@ impl ::trackplan::Properties for ProductListFilteredFiltersItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"type\":", &self.type_)?;
         w.field("\"value\":", &self.value)?;
         w.end();
@@ -475,14 +496,17 @@ impl ::trackplan::Properties for ProductListFilteredFiltersItem {
     }
 }
 impl ::trackplan::PropertyValue for ProductListFilteredFiltersItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("type", &::trackplan::event::AsProperty(&self.type_))?;
-        map.serialize_entry("value", &::trackplan::event::AsProperty(&self.value))?;
+        map.serialize_entry("type", &::trackplan::__private01::AsProperty(&self.type_))?;
+        map.serialize_entry(
+            "value",
+            &::trackplan::__private01::AsProperty(&self.value),
+        )?;
         map.end()
     }
     fn write_json(
@@ -518,7 +542,7 @@ impl ::trackplan::Properties for ProductListFilteredSortsItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"type\":", &self.type_)?;
         w.field("\"value\":", &self.value)?;
         w.end();
@@ -526,14 +550,17 @@ impl ::trackplan::Properties for ProductListFilteredSortsItem {
     }
 }
 impl ::trackplan::PropertyValue for ProductListFilteredSortsItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("type", &::trackplan::event::AsProperty(&self.type_))?;
-        map.serialize_entry("value", &::trackplan::event::AsProperty(&self.value))?;
+        map.serialize_entry("type", &::trackplan::__private01::AsProperty(&self.type_))?;
+        map.serialize_entry(
+            "value",
+            &::trackplan::__private01::AsProperty(&self.value),
+        )?;
         map.end()
     }
     fn write_json(
@@ -585,7 +612,7 @@ impl ::trackplan::Properties for PromotionViewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"creative\":", &self.creative)?;
         w.field("\"name\":", &self.name)?;
         w.field("\"position\":", &self.position)?;
@@ -643,7 +670,7 @@ impl ::trackplan::Properties for PromotionClicked {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"creative\":", &self.creative)?;
         w.field("\"name\":", &self.name)?;
         w.field("\"position\":", &self.position)?;
@@ -731,7 +758,7 @@ impl ::trackplan::Properties for ProductClicked {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -896,7 +923,7 @@ impl ::trackplan::Properties for ProductViewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -940,11 +967,11 @@ impl ProductViewed {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -1098,7 +1125,7 @@ impl ::trackplan::Properties for ProductAdded {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"category\":", &self.category)?;
@@ -1257,7 +1284,7 @@ impl ::trackplan::Properties for ProductRemoved {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"category\":", &self.category)?;
@@ -1377,7 +1404,7 @@ impl ::trackplan::Properties for CartViewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"products\":", &self.products)?;
         w.end();
@@ -1492,7 +1519,7 @@ impl ::trackplan::Properties for CheckoutStarted {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"affiliation\":", &self.affiliation)?;
         w.field("\"coupon\":", &self.coupon)?;
         w.field("\"currency\":", &self.currency)?;
@@ -1532,11 +1559,11 @@ impl CheckoutStarted {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -1689,7 +1716,7 @@ impl ::trackplan::Properties for CheckoutStepViewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"checkout_id\":", &self.checkout_id)?;
         w.field("\"payment_method\":", &self.payment_method)?;
         w.field("\"shipping_method\":", &self.shipping_method)?;
@@ -1779,7 +1806,7 @@ impl ::trackplan::Properties for CheckoutStepCompleted {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"checkout_id\":", &self.checkout_id)?;
         w.field("\"payment_method\":", &self.payment_method)?;
         w.field("\"shipping_method\":", &self.shipping_method)?;
@@ -1875,7 +1902,7 @@ impl ::trackplan::Properties for PaymentInfoEntered {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"checkout_id\":", &self.checkout_id)?;
         w.field("\"order_id\":", &self.order_id)?;
         w.field("\"payment_method\":", &self.payment_method)?;
@@ -1993,7 +2020,7 @@ impl ::trackplan::Properties for OrderUpdated {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"affiliation\":", &self.affiliation)?;
         w.field("\"coupon\":", &self.coupon)?;
         w.field("\"currency\":", &self.currency)?;
@@ -2033,11 +2060,11 @@ impl OrderUpdated {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -2228,7 +2255,7 @@ impl ::trackplan::Properties for OrderCompleted {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"affiliation\":", &self.affiliation)?;
         w.field("\"checkout_id\":", &self.checkout_id)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -2270,11 +2297,11 @@ impl OrderCompleted {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -2444,7 +2471,7 @@ impl ::trackplan::Properties for OrderRefunded {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"currency\":", &self.currency)?;
         w.field("\"order_id\":", &self.order_id)?;
         w.field("\"products\":", &self.products)?;
@@ -2478,11 +2505,11 @@ impl OrderRefunded {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -2602,7 +2629,7 @@ impl ::trackplan::Properties for OrderCancelled {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"affiliation\":", &self.affiliation)?;
         w.field("\"coupon\":", &self.coupon)?;
         w.field("\"currency\":", &self.currency)?;
@@ -2642,11 +2669,11 @@ impl OrderCancelled {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new("^[A-Z]{3}$")
+                            ::trackplan::__private01::regress::Regex::new("^[A-Z]{3}$")
                                 .ok()
                         })
                     {
@@ -2793,7 +2820,7 @@ impl ::trackplan::Properties for CouponEntered {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"coupon_id\":", &self.coupon_id)?;
         w.field("\"order_id\":", &self.order_id)?;
@@ -2855,7 +2882,7 @@ impl ::trackplan::Properties for CouponApplied {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"coupon_id\":", &self.coupon_id)?;
         w.field("\"coupon_name\":", &self.coupon_name)?;
@@ -2949,7 +2976,7 @@ impl ::trackplan::Properties for CouponDenied {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"coupon_id\":", &self.coupon_id)?;
         w.field("\"coupon_name\":", &self.coupon_name)?;
@@ -3013,7 +3040,7 @@ impl ::trackplan::Properties for CouponRemoved {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"coupon_id\":", &self.coupon_id)?;
         w.field("\"coupon_name\":", &self.coupon_name)?;
@@ -3140,7 +3167,7 @@ impl ::trackplan::Properties for ProductAddedToWishlist {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -3306,7 +3333,7 @@ impl ::trackplan::Properties for ProductRemovedFromWishlist {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"coupon\":", &self.coupon)?;
@@ -3476,7 +3503,7 @@ impl ::trackplan::Properties for WishlistProductAddedToCart {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"category\":", &self.category)?;
@@ -3633,7 +3660,7 @@ impl ::trackplan::Properties for ProductShared {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"brand\":", &self.brand)?;
         w.field("\"category\":", &self.category)?;
         w.field("\"image_url\":", &self.image_url)?;
@@ -3735,7 +3762,7 @@ impl ::trackplan::Properties for CartShared {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"cart_id\":", &self.cart_id)?;
         w.field("\"products\":", &self.products)?;
         w.field("\"recipient\":", &self.recipient)?;
@@ -3770,22 +3797,22 @@ impl ::trackplan::Properties for CartSharedProductsItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"product_id\":", &self.product_id)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for CartSharedProductsItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "product_id",
-            &::trackplan::event::AsProperty(&self.product_id),
+            &::trackplan::__private01::AsProperty(&self.product_id),
         )?;
         map.end()
     }
@@ -3842,7 +3869,7 @@ impl ::trackplan::Properties for ProductReviewed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"product_id\":", &self.product_id)?;
         w.field("\"rating\":", &self.rating)?;
         w.field("\"review_body\":", &self.review_body)?;

@@ -6,17 +6,17 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct EverythingOdd {
     /// Sent as an RFC 3339 timestamp with milliseconds, in UTC.
-    pub at: ::trackplan::event::Nullable<::trackplan::__private::time::OffsetDateTime>,
+    pub at: ::trackplan::Nullable<::trackplan::__private01::time::OffsetDateTime>,
     pub by_day: ::std::option::Option<
         ::std::collections::BTreeMap<
             ::std::string::String,
-            ::std::option::Option<::trackplan::__private::time::OffsetDateTime>,
+            ::std::option::Option<::trackplan::__private01::time::OffsetDateTime>,
         >,
     >,
     /// Must be a valid `email` (checked by `violations()`).
     pub contact: ::std::option::Option<::std::string::String>,
     /// Must be one of `true`, `false` (checked by `violations()`).
-    pub flag: ::trackplan::event::Nullable<bool>,
+    pub flag: ::trackplan::Nullable<bool>,
     /// Must have at least 1 items (checked by `violations()`).
     pub grid: ::std::option::Option<
         ::std::vec::Vec<::std::vec::Vec<::std::option::Option<f64>>>,
@@ -29,7 +29,7 @@ pub struct EverythingOdd {
         ::std::collections::BTreeMap<::std::string::String, i64>,
     >,
     pub seen_at: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::time::OffsetDateTime>,
+        ::std::vec::Vec<::trackplan::__private01::time::OffsetDateTime>,
     >,
     pub tree: Node,
     /// Sent as `type`.
@@ -57,10 +57,10 @@ impl EverythingOdd {
     /// `EverythingOdd { field: Some(value), ..EverythingOdd::new(tree, type_, when) }`.
     pub fn new(tree: Node, type_: EverythingOddType, when: EverythingOddWhen) -> Self {
         Self {
-            at: ::trackplan::event::Nullable::Absent,
+            at: ::trackplan::Nullable::Absent,
             by_day: ::std::option::Option::None,
             contact: ::std::option::Option::None,
-            flag: ::trackplan::event::Nullable::Absent,
+            flag: ::trackplan::Nullable::Absent,
             grid: ::std::option::Option::None,
             level: ::std::option::Option::None,
             price: ::std::option::Option::None,
@@ -78,10 +78,13 @@ impl ::trackplan::Properties for EverythingOdd {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field(
             "\"at\":",
-            &(self.at.as_ref().map(|v| { ::trackplan::format_timestamp(*v) })),
+            &(self
+                .at
+                .as_ref()
+                .map(|v| { ::trackplan::__private01::format_timestamp(*v) })),
         )?;
         w.field(
             "\"by_day\":",
@@ -92,7 +95,9 @@ impl ::trackplan::Properties for EverythingOdd {
                     v.iter()
                         .map(|(k, v)| (
                             k.clone(),
-                            v.as_ref().map(|v| ::trackplan::format_timestamp(*v)),
+                            v
+                                .as_ref()
+                                .map(|v| ::trackplan::__private01::format_timestamp(*v)),
                         ))
                         .collect::<::std::collections::BTreeMap<_, _>>()
                 })),
@@ -110,7 +115,7 @@ impl ::trackplan::Properties for EverythingOdd {
                 .as_ref()
                 .map(|v| {
                     v.iter()
-                        .map(|v| { ::trackplan::format_timestamp(*v) })
+                        .map(|v| { ::trackplan::__private01::format_timestamp(*v) })
                         .collect::<::std::vec::Vec<_>>()
                 })),
         )?;
@@ -145,7 +150,7 @@ impl ::trackplan::Properties for EverythingOdd {
                     ),
                 );
             }
-            let quoted = ::trackplan::__private::serde_json::to_string(key)
+            let quoted = ::trackplan::__private01::serde_json::to_string(key)
                 .map_err(|e| ::trackplan::EncodeError::new("property", e.to_string()))?;
             w.field(&::std::format!("{quoted}:"), &value)?;
         }
@@ -178,11 +183,11 @@ impl EverythingOdd {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "^[^@\\s]+@[^@\\s]+$",
                                 )
                                 .ok()
@@ -201,21 +206,21 @@ impl EverythingOdd {
                 }
             }
         }
-        if let ::trackplan::event::Nullable::Value(v) = &self.flag {
+        if let ::trackplan::Nullable::Value(v) = &self.flag {
             let path = ::std::format!("{}/{}", path, "flag");
             {
                 let path: &str = &path;
                 #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
                 let ok = {
-                    let text = ::trackplan::__private::serde_json::to_string(
-                            &::trackplan::event::AsProperty(v),
+                    let text = ::trackplan::__private01::serde_json::to_string(
+                            &::trackplan::__private01::AsProperty(v),
                         )
                         .unwrap_or_default();
                     ["true", "false"].contains(&text.as_str())
                 };
                 if !ok {
-                    let text = ::trackplan::__private::serde_json::to_string(
-                            &::trackplan::event::AsProperty(v),
+                    let text = ::trackplan::__private01::serde_json::to_string(
+                            &::trackplan::__private01::AsProperty(v),
                         )
                         .unwrap_or_default();
                     out.push(::trackplan::Violation {
@@ -277,8 +282,8 @@ impl EverythingOdd {
                 #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
                 let ok = [1f64, 2f64, 3f64].contains(&(*v as f64));
                 if !ok {
-                    let text = ::trackplan::__private::serde_json::to_string(
-                            &::trackplan::event::AsProperty(v),
+                    let text = ::trackplan::__private01::serde_json::to_string(
+                            &::trackplan::__private01::AsProperty(v),
                         )
                         .unwrap_or_default();
                     out.push(::trackplan::Violation {
@@ -380,7 +385,7 @@ impl ::trackplan::Properties for Node {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"children\":", &self.children)?;
         w.field("\"label\":", &self.label)?;
         w.field("\"parent\":", &self.parent)?;
@@ -394,20 +399,29 @@ impl ::trackplan::Properties for Node {
     }
 }
 impl ::trackplan::PropertyValue for Node {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.children;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("children", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "children",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
-        map.serialize_entry("label", &::trackplan::event::AsProperty(&self.label))?;
+        map.serialize_entry(
+            "label",
+            &::trackplan::__private01::AsProperty(&self.label),
+        )?;
         let value = &self.parent;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("parent", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "parent",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         map.end()
     }
@@ -498,7 +512,7 @@ impl ::std::fmt::Display for EverythingOddType {
     }
 }
 impl ::trackplan::PropertyValue for EverythingOddType {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -517,18 +531,18 @@ impl ::trackplan::StringEnum for EverythingOddType {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub enum EverythingOddWhen {
-    String(::trackplan::__private::time::OffsetDateTime),
+    String(::trackplan::__private01::time::OffsetDateTime),
     Integer(i64),
 }
 impl ::trackplan::PropertyValue for EverythingOddWhen {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             EverythingOddWhen::String(v) => {
                 ::trackplan::PropertyValue::serialize_property(
-                    &{ ::trackplan::format_timestamp(*v) },
+                    &{ ::trackplan::__private01::format_timestamp(*v) },
                     serializer,
                 )
             }
@@ -543,7 +557,7 @@ impl ::trackplan::PropertyValue for EverythingOddWhen {
 pub struct Identify {
     /// Must be a valid `email` (checked by `violations()`).
     pub email: ::std::string::String,
-    pub plan: ::trackplan::event::Nullable<IdentifyPlan>,
+    pub plan: ::trackplan::Nullable<IdentifyPlan>,
 }
 impl Identify {
     /// The rule's name in the plan (empty for traits).
@@ -557,7 +571,7 @@ impl Identify {
     pub fn new(email: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             email: ::std::convert::Into::into(email),
-            plan: ::trackplan::event::Nullable::Absent,
+            plan: ::trackplan::Nullable::Absent,
         }
     }
 }
@@ -566,7 +580,7 @@ impl ::trackplan::Traits for Identify {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"email\":", &self.email)?;
         w.field("\"plan\":", &self.plan)?;
         w.end();
@@ -599,11 +613,11 @@ impl Identify {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "^[^@\\s]+@[^@\\s]+$",
                                 )
                                 .ok()
@@ -648,7 +662,7 @@ impl ::std::fmt::Display for IdentifyPlan {
     }
 }
 impl ::trackplan::PropertyValue for IdentifyPlan {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -689,7 +703,7 @@ impl ::trackplan::Properties for Pricing {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"variant\":", &self.variant)?;
         w.end();
         ::std::result::Result::Ok(())

@@ -7,7 +7,7 @@
 pub struct Identify {
     /// Sent as `Sample property 1`.
     pub sample_property_1: ::std::option::Option<
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
 }
 impl Identify {
@@ -29,7 +29,7 @@ impl ::trackplan::Traits for Identify {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Sample property 1\":", &self.sample_property_1)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -49,7 +49,7 @@ impl ::trackplan::Traits for Identify {
 pub struct Page {
     /// Sent as `Sample property 1`.
     pub sample_property_1: ::std::option::Option<
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
 }
 impl Page {
@@ -71,7 +71,7 @@ impl ::trackplan::Properties for Page {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Sample property 1\":", &self.sample_property_1)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -91,7 +91,7 @@ impl ::trackplan::Properties for Page {
 pub struct Screen {
     /// Sent as `Sample property 1`.
     pub sample_property_1: ::std::option::Option<
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
 }
 impl Screen {
@@ -113,7 +113,7 @@ impl ::trackplan::Properties for Screen {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Sample property 1\":", &self.sample_property_1)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -133,7 +133,7 @@ impl ::trackplan::Properties for Screen {
 pub struct Group {
     /// Sent as `Sample property 1`.
     pub sample_property_1: ::std::option::Option<
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
 }
 impl Group {
@@ -155,7 +155,7 @@ impl ::trackplan::Traits for Group {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Sample property 1\":", &self.sample_property_1)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -177,7 +177,7 @@ pub struct SampleEvent1 {
     ///
     /// Sent as `Sample property 1`.
     pub sample_property_1: ::std::option::Option<
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
 }
 impl SampleEvent1 {
@@ -204,7 +204,7 @@ impl ::trackplan::Properties for SampleEvent1 {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Sample property 1\":", &self.sample_property_1)?;
         w.end();
         ::std::result::Result::Ok(())

@@ -25,7 +25,7 @@ impl ::trackplan::Properties for X42TerribleEventName3 {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -62,7 +62,7 @@ impl ::trackplan::Properties for AnalyticsInstanceMissing {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -99,7 +99,7 @@ impl ::trackplan::Properties for AnalyticsInstanceMissingThrewError {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -144,7 +144,7 @@ impl ::trackplan::Properties for CustomViolationHandler {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"regex property\":", &self.regex_property)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -176,11 +176,11 @@ impl CustomViolationHandler {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Lawyer Morty|Evil Morty",
                                 )
                                 .ok()
@@ -227,7 +227,7 @@ impl ::trackplan::Properties for CustomViolationHandlerCalled {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -272,7 +272,7 @@ impl ::trackplan::Properties for DefaultViolationHandler {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"regex property\":", &self.regex_property)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -304,11 +304,11 @@ impl DefaultViolationHandler {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Lawyer Morty|Evil Morty",
                                 )
                                 .ok()
@@ -355,7 +355,7 @@ impl ::trackplan::Properties for DefaultViolationHandlerCalled {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -392,7 +392,7 @@ impl ::trackplan::Properties for EmptyEvent {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -438,7 +438,7 @@ impl ::trackplan::Properties for EnumTypes {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.raw_field("\"string const\":", "\"Rick Sanchez\"");
         w.field("\"string enum\":", &self.string_enum)?;
         w.end();
@@ -480,7 +480,7 @@ impl ::std::fmt::Display for EnumTypesStringEnum {
     }
 }
 impl ::trackplan::PropertyValue for EnumTypesStringEnum {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -522,7 +522,7 @@ impl ::trackplan::Properties for EventCollided {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -542,17 +542,17 @@ pub struct EveryNullableOptionalType {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
-    pub optional_array: ::trackplan::event::Nullable<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub optional_array: ::trackplan::Nullable<
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional array with properties
     ///
     /// Sent as `optional array with properties`.
-    pub optional_array_with_properties: ::trackplan::event::Nullable<
+    pub optional_array_with_properties: ::trackplan::Nullable<
         ::std::vec::Vec<
             ::std::option::Option<
                 EveryNullableOptionalTypeOptionalArrayWithPropertiesItem,
@@ -562,39 +562,39 @@ pub struct EveryNullableOptionalType {
     /// Optional boolean property
     ///
     /// Sent as `optional boolean`.
-    pub optional_boolean: ::trackplan::event::Nullable<bool>,
+    pub optional_boolean: ::trackplan::Nullable<bool>,
     /// Optional integer property
     ///
     /// Sent as `optional int`.
-    pub optional_int: ::trackplan::event::Nullable<i64>,
+    pub optional_int: ::trackplan::Nullable<i64>,
     /// Optional number property
     ///
     /// Sent as `optional number`.
-    pub optional_number: ::trackplan::event::Nullable<f64>,
+    pub optional_number: ::trackplan::Nullable<f64>,
     /// Optional object property
     ///
     /// Sent as `optional object`.
-    pub optional_object: ::trackplan::event::Nullable<
-        ::trackplan::__private::serde_json::Map<
+    pub optional_object: ::trackplan::Nullable<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional object with properties
     ///
     /// Sent as `optional object with properties`.
-    pub optional_object_with_properties: ::trackplan::event::Nullable<
+    pub optional_object_with_properties: ::trackplan::Nullable<
         EveryNullableOptionalTypeOptionalObjectWithProperties,
     >,
     /// Optional string property
     ///
     /// Sent as `optional string`.
-    pub optional_string: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string: ::trackplan::Nullable<::std::string::String>,
     /// Optional string property with a regex conditional
     ///
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
-    pub optional_string_with_regex: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string_with_regex: ::trackplan::Nullable<::std::string::String>,
 }
 impl EveryNullableOptionalType {
     /// The event name, byte-exact as the plan spells it.
@@ -612,15 +612,15 @@ impl EveryNullableOptionalType {
     pub fn new() -> Self {
         Self {
             optional_any: ::std::option::Option::None,
-            optional_array: ::trackplan::event::Nullable::Absent,
-            optional_array_with_properties: ::trackplan::event::Nullable::Absent,
-            optional_boolean: ::trackplan::event::Nullable::Absent,
-            optional_int: ::trackplan::event::Nullable::Absent,
-            optional_number: ::trackplan::event::Nullable::Absent,
-            optional_object: ::trackplan::event::Nullable::Absent,
-            optional_object_with_properties: ::trackplan::event::Nullable::Absent,
-            optional_string: ::trackplan::event::Nullable::Absent,
-            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+            optional_array: ::trackplan::Nullable::Absent,
+            optional_array_with_properties: ::trackplan::Nullable::Absent,
+            optional_boolean: ::trackplan::Nullable::Absent,
+            optional_int: ::trackplan::Nullable::Absent,
+            optional_number: ::trackplan::Nullable::Absent,
+            optional_object: ::trackplan::Nullable::Absent,
+            optional_object_with_properties: ::trackplan::Nullable::Absent,
+            optional_string: ::trackplan::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::Nullable::Absent,
         }
     }
 }
@@ -629,7 +629,7 @@ impl ::trackplan::Properties for EveryNullableOptionalType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field(
@@ -669,9 +669,7 @@ impl EveryNullableOptionalType {
         path: &str,
         out: &mut ::std::vec::Vec<::trackplan::Violation>,
     ) {
-        if let ::trackplan::event::Nullable::Value(v) = &self
-            .optional_array_with_properties
-        {
+        if let ::trackplan::Nullable::Value(v) = &self.optional_array_with_properties {
             let path = ::std::format!("{}/{}", path, "optional array with properties");
             {
                 let path: &str = &path;
@@ -687,27 +685,24 @@ impl EveryNullableOptionalType {
                 }
             }
         }
-        if let ::trackplan::event::Nullable::Value(v) = &self
-            .optional_object_with_properties
-        {
+        if let ::trackplan::Nullable::Value(v) = &self.optional_object_with_properties {
             let path = ::std::format!("{}/{}", path, "optional object with properties");
             {
                 let path: &str = &path;
                 v.__trackplan_violations(path, out);
             }
         }
-        if let ::trackplan::event::Nullable::Value(v) = &self.optional_string_with_regex
-        {
+        if let ::trackplan::Nullable::Value(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -734,43 +729,43 @@ pub struct EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
-    pub optional_array: ::trackplan::event::Nullable<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub optional_array: ::trackplan::Nullable<
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional boolean property
     ///
     /// Sent as `optional boolean`.
-    pub optional_boolean: ::trackplan::event::Nullable<bool>,
+    pub optional_boolean: ::trackplan::Nullable<bool>,
     /// Optional integer property
     ///
     /// Sent as `optional int`.
-    pub optional_int: ::trackplan::event::Nullable<i64>,
+    pub optional_int: ::trackplan::Nullable<i64>,
     /// Optional number property
     ///
     /// Sent as `optional number`.
-    pub optional_number: ::trackplan::event::Nullable<f64>,
+    pub optional_number: ::trackplan::Nullable<f64>,
     /// Optional object property
     ///
     /// Sent as `optional object`.
-    pub optional_object: ::trackplan::event::Nullable<
-        ::trackplan::__private::serde_json::Map<
+    pub optional_object: ::trackplan::Nullable<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional string property
     ///
     /// Sent as `optional string`.
-    pub optional_string: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string: ::trackplan::Nullable<::std::string::String>,
     /// Optional string property with a regex conditional
     ///
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
-    pub optional_string_with_regex: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string_with_regex: ::trackplan::Nullable<::std::string::String>,
 }
 impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     /// Builds `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem` with every property absent (the plan requires none): the same as `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem::default()`.
@@ -779,13 +774,13 @@ impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     pub fn new() -> Self {
         Self {
             optional_any: ::std::option::Option::None,
-            optional_array: ::trackplan::event::Nullable::Absent,
-            optional_boolean: ::trackplan::event::Nullable::Absent,
-            optional_int: ::trackplan::event::Nullable::Absent,
-            optional_number: ::trackplan::event::Nullable::Absent,
-            optional_object: ::trackplan::event::Nullable::Absent,
-            optional_string: ::trackplan::event::Nullable::Absent,
-            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+            optional_array: ::trackplan::Nullable::Absent,
+            optional_boolean: ::trackplan::Nullable::Absent,
+            optional_int: ::trackplan::Nullable::Absent,
+            optional_number: ::trackplan::Nullable::Absent,
+            optional_object: ::trackplan::Nullable::Absent,
+            optional_string: ::trackplan::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::Nullable::Absent,
         }
     }
 }
@@ -795,7 +790,7 @@ for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field("\"optional boolean\":", &self.optional_boolean)?;
@@ -815,66 +810,66 @@ for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
 }
 impl ::trackplan::PropertyValue
 for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.optional_any;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional any",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_array;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional array",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_boolean;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional boolean",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_int;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional int",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_number;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional number",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_object;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional object",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string_with_regex;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string with regex",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         map.end()
@@ -893,18 +888,17 @@ impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
         path: &str,
         out: &mut ::std::vec::Vec<::trackplan::Violation>,
     ) {
-        if let ::trackplan::event::Nullable::Value(v) = &self.optional_string_with_regex
-        {
+        if let ::trackplan::Nullable::Value(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -932,43 +926,43 @@ pub struct EveryNullableOptionalTypeOptionalObjectWithProperties {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
-    pub optional_array: ::trackplan::event::Nullable<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub optional_array: ::trackplan::Nullable<
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional boolean property
     ///
     /// Sent as `optional boolean`.
-    pub optional_boolean: ::trackplan::event::Nullable<bool>,
+    pub optional_boolean: ::trackplan::Nullable<bool>,
     /// Optional integer property
     ///
     /// Sent as `optional int`.
-    pub optional_int: ::trackplan::event::Nullable<i64>,
+    pub optional_int: ::trackplan::Nullable<i64>,
     /// Optional number property
     ///
     /// Sent as `optional number`.
-    pub optional_number: ::trackplan::event::Nullable<f64>,
+    pub optional_number: ::trackplan::Nullable<f64>,
     /// Optional object property
     ///
     /// Sent as `optional object`.
-    pub optional_object: ::trackplan::event::Nullable<
-        ::trackplan::__private::serde_json::Map<
+    pub optional_object: ::trackplan::Nullable<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional string property
     ///
     /// Sent as `optional string`.
-    pub optional_string: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string: ::trackplan::Nullable<::std::string::String>,
     /// Optional string property with a regex conditional
     ///
     /// Sent as `optional string with regex`.
     /// Must match the pattern `Evil Morty|Lawyer Morty` (checked by `violations()`).
-    pub optional_string_with_regex: ::trackplan::event::Nullable<::std::string::String>,
+    pub optional_string_with_regex: ::trackplan::Nullable<::std::string::String>,
 }
 impl EveryNullableOptionalTypeOptionalObjectWithProperties {
     /// Builds `EveryNullableOptionalTypeOptionalObjectWithProperties` with every property absent (the plan requires none): the same as `EveryNullableOptionalTypeOptionalObjectWithProperties::default()`.
@@ -977,13 +971,13 @@ impl EveryNullableOptionalTypeOptionalObjectWithProperties {
     pub fn new() -> Self {
         Self {
             optional_any: ::std::option::Option::None,
-            optional_array: ::trackplan::event::Nullable::Absent,
-            optional_boolean: ::trackplan::event::Nullable::Absent,
-            optional_int: ::trackplan::event::Nullable::Absent,
-            optional_number: ::trackplan::event::Nullable::Absent,
-            optional_object: ::trackplan::event::Nullable::Absent,
-            optional_string: ::trackplan::event::Nullable::Absent,
-            optional_string_with_regex: ::trackplan::event::Nullable::Absent,
+            optional_array: ::trackplan::Nullable::Absent,
+            optional_boolean: ::trackplan::Nullable::Absent,
+            optional_int: ::trackplan::Nullable::Absent,
+            optional_number: ::trackplan::Nullable::Absent,
+            optional_object: ::trackplan::Nullable::Absent,
+            optional_string: ::trackplan::Nullable::Absent,
+            optional_string_with_regex: ::trackplan::Nullable::Absent,
         }
     }
 }
@@ -992,7 +986,7 @@ impl ::trackplan::Properties for EveryNullableOptionalTypeOptionalObjectWithProp
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field("\"optional boolean\":", &self.optional_boolean)?;
@@ -1012,66 +1006,66 @@ impl ::trackplan::Properties for EveryNullableOptionalTypeOptionalObjectWithProp
 }
 impl ::trackplan::PropertyValue
 for EveryNullableOptionalTypeOptionalObjectWithProperties {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.optional_any;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional any",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_array;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional array",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_boolean;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional boolean",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_int;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional int",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_number;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional number",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_object;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional object",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string_with_regex;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string with regex",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         map.end()
@@ -1090,18 +1084,17 @@ impl EveryNullableOptionalTypeOptionalObjectWithProperties {
         path: &str,
         out: &mut ::std::vec::Vec<::trackplan::Violation>,
     ) {
-        if let ::trackplan::event::Nullable::Value(v) = &self.optional_string_with_regex
-        {
+        if let ::trackplan::Nullable::Value(v) = &self.optional_string_with_regex {
             let path = ::std::format!("{}/{}", path, "optional string with regex");
             {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -1131,12 +1124,12 @@ pub struct EveryNullableRequiredType {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
     pub required_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Required array with properties
     ///
@@ -1164,9 +1157,9 @@ pub struct EveryNullableRequiredType {
     ///
     /// Sent as `required object`.
     pub required_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Required object with properties
@@ -1198,9 +1191,9 @@ impl EveryNullableRequiredType {
     /// Builds `EveryNullableRequiredType` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_array_with_properties` (sent as `required array with properties`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_object_with_properties` (sent as `required object with properties`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
+        required_any: ::trackplan::__private01::serde_json::Value,
         required_array: ::std::option::Option<
-            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+            ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         >,
         required_array_with_properties: ::std::option::Option<
             ::std::vec::Vec<
@@ -1213,9 +1206,9 @@ impl EveryNullableRequiredType {
         required_int: ::std::option::Option<i64>,
         required_number: ::std::option::Option<f64>,
         required_object: ::std::option::Option<
-            ::trackplan::__private::serde_json::Map<
+            ::trackplan::__private01::serde_json::Map<
                 ::std::string::String,
-                ::trackplan::__private::serde_json::Value,
+                ::trackplan::__private01::serde_json::Value,
             >,
         >,
         required_object_with_properties: ::std::option::Option<
@@ -1243,43 +1236,43 @@ impl ::trackplan::Properties for EveryNullableRequiredType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.serde_field(
             "\"required array\":",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         w.serde_field(
             "\"required array with properties\":",
-            &::trackplan::event::AsProperty(&self.required_array_with_properties),
+            &::trackplan::__private01::AsProperty(&self.required_array_with_properties),
         )?;
         w.serde_field(
             "\"required boolean\":",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         w.serde_field(
             "\"required int\":",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         w.serde_field(
             "\"required number\":",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         w.serde_field(
             "\"required object\":",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         w.serde_field(
             "\"required object with properties\":",
-            &::trackplan::event::AsProperty(&self.required_object_with_properties),
+            &::trackplan::__private01::AsProperty(&self.required_object_with_properties),
         )?;
         w.serde_field(
             "\"required string\":",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         w.serde_field(
             "\"required string with regex\":",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         w.end();
         ::std::result::Result::Ok(())
@@ -1333,11 +1326,11 @@ impl EveryNullableRequiredType {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -1364,12 +1357,12 @@ pub struct EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
     pub required_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Required boolean property
     ///
@@ -1387,9 +1380,9 @@ pub struct EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     ///
     /// Sent as `required object`.
     pub required_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Required string property
@@ -1406,17 +1399,17 @@ impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     /// Builds `EveryNullableRequiredTypeRequiredArrayWithPropertiesItem` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
+        required_any: ::trackplan::__private01::serde_json::Value,
         required_array: ::std::option::Option<
-            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+            ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         >,
         required_boolean: ::std::option::Option<bool>,
         required_int: ::std::option::Option<i64>,
         required_number: ::std::option::Option<f64>,
         required_object: ::std::option::Option<
-            ::trackplan::__private::serde_json::Map<
+            ::trackplan::__private01::serde_json::Map<
                 ::std::string::String,
-                ::trackplan::__private::serde_json::Value,
+                ::trackplan::__private01::serde_json::Value,
             >,
         >,
         required_string: ::std::option::Option<::std::string::String>,
@@ -1440,35 +1433,35 @@ for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.serde_field(
             "\"required array\":",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         w.serde_field(
             "\"required boolean\":",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         w.serde_field(
             "\"required int\":",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         w.serde_field(
             "\"required number\":",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         w.serde_field(
             "\"required object\":",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         w.serde_field(
             "\"required string\":",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         w.serde_field(
             "\"required string with regex\":",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         w.end();
         ::std::result::Result::Ok(())
@@ -1481,43 +1474,43 @@ for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
 }
 impl ::trackplan::PropertyValue
 for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "required any",
-            &::trackplan::event::AsProperty(&self.required_any),
+            &::trackplan::__private01::AsProperty(&self.required_any),
         )?;
         map.serialize_entry(
             "required array",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         map.serialize_entry(
             "required boolean",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         map.serialize_entry(
             "required int",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         map.serialize_entry(
             "required number",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         map.serialize_entry(
             "required object",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         map.serialize_entry(
             "required string",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         map.serialize_entry(
             "required string with regex",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
     }
@@ -1541,11 +1534,11 @@ impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -1573,12 +1566,12 @@ pub struct EveryNullableRequiredTypeRequiredObjectWithProperties {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
     pub required_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Required boolean property
     ///
@@ -1596,9 +1589,9 @@ pub struct EveryNullableRequiredTypeRequiredObjectWithProperties {
     ///
     /// Sent as `required object`.
     pub required_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Required string property
@@ -1615,17 +1608,17 @@ impl EveryNullableRequiredTypeRequiredObjectWithProperties {
     /// Builds `EveryNullableRequiredTypeRequiredObjectWithProperties` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
+        required_any: ::trackplan::__private01::serde_json::Value,
         required_array: ::std::option::Option<
-            ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+            ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         >,
         required_boolean: ::std::option::Option<bool>,
         required_int: ::std::option::Option<i64>,
         required_number: ::std::option::Option<f64>,
         required_object: ::std::option::Option<
-            ::trackplan::__private::serde_json::Map<
+            ::trackplan::__private01::serde_json::Map<
                 ::std::string::String,
-                ::trackplan::__private::serde_json::Value,
+                ::trackplan::__private01::serde_json::Value,
             >,
         >,
         required_string: ::std::option::Option<::std::string::String>,
@@ -1648,35 +1641,35 @@ impl ::trackplan::Properties for EveryNullableRequiredTypeRequiredObjectWithProp
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.serde_field(
             "\"required array\":",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         w.serde_field(
             "\"required boolean\":",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         w.serde_field(
             "\"required int\":",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         w.serde_field(
             "\"required number\":",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         w.serde_field(
             "\"required object\":",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         w.serde_field(
             "\"required string\":",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         w.serde_field(
             "\"required string with regex\":",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         w.end();
         ::std::result::Result::Ok(())
@@ -1689,43 +1682,43 @@ impl ::trackplan::Properties for EveryNullableRequiredTypeRequiredObjectWithProp
 }
 impl ::trackplan::PropertyValue
 for EveryNullableRequiredTypeRequiredObjectWithProperties {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "required any",
-            &::trackplan::event::AsProperty(&self.required_any),
+            &::trackplan::__private01::AsProperty(&self.required_any),
         )?;
         map.serialize_entry(
             "required array",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         map.serialize_entry(
             "required boolean",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         map.serialize_entry(
             "required int",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         map.serialize_entry(
             "required number",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         map.serialize_entry(
             "required object",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         map.serialize_entry(
             "required string",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         map.serialize_entry(
             "required string with regex",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
     }
@@ -1749,11 +1742,11 @@ impl EveryNullableRequiredTypeRequiredObjectWithProperties {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -1783,12 +1776,12 @@ pub struct EveryOptionalType {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
     pub optional_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional array with properties
     ///
@@ -1812,9 +1805,9 @@ pub struct EveryOptionalType {
     ///
     /// Sent as `optional object`.
     pub optional_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional object with properties
@@ -1866,7 +1859,7 @@ impl ::trackplan::Properties for EveryOptionalType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field(
@@ -1933,11 +1926,11 @@ impl EveryOptionalType {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -1964,12 +1957,12 @@ pub struct EveryOptionalTypeOptionalArrayWithPropertiesItem {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
     pub optional_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional boolean property
     ///
@@ -1987,9 +1980,9 @@ pub struct EveryOptionalTypeOptionalArrayWithPropertiesItem {
     ///
     /// Sent as `optional object`.
     pub optional_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional string property
@@ -2024,7 +2017,7 @@ impl ::trackplan::Properties for EveryOptionalTypeOptionalArrayWithPropertiesIte
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field("\"optional boolean\":", &self.optional_boolean)?;
@@ -2043,66 +2036,66 @@ impl ::trackplan::Properties for EveryOptionalTypeOptionalArrayWithPropertiesIte
     }
 }
 impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalArrayWithPropertiesItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.optional_any;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional any",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_array;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional array",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_boolean;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional boolean",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_int;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional int",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_number;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional number",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_object;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional object",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string_with_regex;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string with regex",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         map.end()
@@ -2127,11 +2120,11 @@ impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -2159,12 +2152,12 @@ pub struct EveryOptionalTypeOptionalObjectWithProperties {
     /// Optional any property
     ///
     /// Sent as `optional any`.
-    pub optional_any: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub optional_any: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
     /// Optional array property
     ///
     /// Sent as `optional array`.
     pub optional_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Optional boolean property
     ///
@@ -2182,9 +2175,9 @@ pub struct EveryOptionalTypeOptionalObjectWithProperties {
     ///
     /// Sent as `optional object`.
     pub optional_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// Optional string property
@@ -2219,7 +2212,7 @@ impl ::trackplan::Properties for EveryOptionalTypeOptionalObjectWithProperties {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"optional any\":", &self.optional_any)?;
         w.field("\"optional array\":", &self.optional_array)?;
         w.field("\"optional boolean\":", &self.optional_boolean)?;
@@ -2238,66 +2231,66 @@ impl ::trackplan::Properties for EveryOptionalTypeOptionalObjectWithProperties {
     }
 }
 impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalObjectWithProperties {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.optional_any;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional any",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_array;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional array",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_boolean;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional boolean",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_int;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional int",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_number;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional number",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_object;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional object",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.optional_string_with_regex;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "optional string with regex",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         map.end()
@@ -2322,11 +2315,11 @@ impl EveryOptionalTypeOptionalObjectWithProperties {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -2356,11 +2349,11 @@ pub struct EveryRequiredType {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
-    pub required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     /// Required array with properties
     ///
     /// Sent as `required array with properties`.
@@ -2382,9 +2375,9 @@ pub struct EveryRequiredType {
     /// Required object property
     ///
     /// Sent as `required object`.
-    pub required_object: ::trackplan::__private::serde_json::Map<
+    pub required_object: ::trackplan::__private01::serde_json::Map<
         ::std::string::String,
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
     /// Required object with properties
     ///
@@ -2413,17 +2406,17 @@ impl EveryRequiredType {
     /// Builds `EveryRequiredType` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_array_with_properties` (sent as `required array with properties`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_object_with_properties` (sent as `required object with properties`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
-        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_any: ::trackplan::__private01::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         required_array_with_properties: ::std::vec::Vec<
             EveryRequiredTypeRequiredArrayWithPropertiesItem,
         >,
         required_boolean: bool,
         required_int: i64,
         required_number: f64,
-        required_object: ::trackplan::__private::serde_json::Map<
+        required_object: ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
         required_object_with_properties: EveryRequiredTypeRequiredObjectWithProperties,
         required_string: impl ::std::convert::Into<::std::string::String>,
@@ -2450,7 +2443,7 @@ impl ::trackplan::Properties for EveryRequiredType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.field("\"required array\":", &self.required_array)?;
         w.field(
@@ -2520,11 +2513,11 @@ impl EveryRequiredType {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -2551,11 +2544,11 @@ pub struct EveryRequiredTypeRequiredArrayWithPropertiesItem {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
-    pub required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     /// Required boolean property
     ///
     /// Sent as `required boolean`.
@@ -2571,9 +2564,9 @@ pub struct EveryRequiredTypeRequiredArrayWithPropertiesItem {
     /// Required object property
     ///
     /// Sent as `required object`.
-    pub required_object: ::trackplan::__private::serde_json::Map<
+    pub required_object: ::trackplan::__private01::serde_json::Map<
         ::std::string::String,
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
     /// Required string property
     ///
@@ -2589,14 +2582,14 @@ impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
     /// Builds `EveryRequiredTypeRequiredArrayWithPropertiesItem` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
-        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_any: ::trackplan::__private01::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         required_boolean: bool,
         required_int: i64,
         required_number: f64,
-        required_object: ::trackplan::__private::serde_json::Map<
+        required_object: ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
         required_string: impl ::std::convert::Into<::std::string::String>,
         required_string_with_regex: impl ::std::convert::Into<::std::string::String>,
@@ -2620,7 +2613,7 @@ impl ::trackplan::Properties for EveryRequiredTypeRequiredArrayWithPropertiesIte
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.field("\"required array\":", &self.required_array)?;
         w.field("\"required boolean\":", &self.required_boolean)?;
@@ -2639,43 +2632,43 @@ impl ::trackplan::Properties for EveryRequiredTypeRequiredArrayWithPropertiesIte
     }
 }
 impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredArrayWithPropertiesItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "required any",
-            &::trackplan::event::AsProperty(&self.required_any),
+            &::trackplan::__private01::AsProperty(&self.required_any),
         )?;
         map.serialize_entry(
             "required array",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         map.serialize_entry(
             "required boolean",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         map.serialize_entry(
             "required int",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         map.serialize_entry(
             "required number",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         map.serialize_entry(
             "required object",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         map.serialize_entry(
             "required string",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         map.serialize_entry(
             "required string with regex",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
     }
@@ -2700,11 +2693,11 @@ impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -2732,11 +2725,11 @@ pub struct EveryRequiredTypeRequiredObjectWithProperties {
     /// Required any property
     ///
     /// Sent as `required any`.
-    pub required_any: ::trackplan::__private::serde_json::Value,
+    pub required_any: ::trackplan::__private01::serde_json::Value,
     /// Required array property
     ///
     /// Sent as `required array`.
-    pub required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+    pub required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     /// Required boolean property
     ///
     /// Sent as `required boolean`.
@@ -2752,9 +2745,9 @@ pub struct EveryRequiredTypeRequiredObjectWithProperties {
     /// Required object property
     ///
     /// Sent as `required object`.
-    pub required_object: ::trackplan::__private::serde_json::Map<
+    pub required_object: ::trackplan::__private01::serde_json::Map<
         ::std::string::String,
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
     /// Required string property
     ///
@@ -2770,14 +2763,14 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
     /// Builds `EveryRequiredTypeRequiredObjectWithProperties` from the properties the plan requires: `required_any` (sent as `required any`), `required_array` (sent as `required array`), `required_boolean` (sent as `required boolean`), `required_int` (sent as `required int`), `required_number` (sent as `required number`), `required_object` (sent as `required object`), `required_string` (sent as `required string`), `required_string_with_regex` (sent as `required string with regex`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        required_any: ::trackplan::__private::serde_json::Value,
-        required_array: ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        required_any: ::trackplan::__private01::serde_json::Value,
+        required_array: ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
         required_boolean: bool,
         required_int: i64,
         required_number: f64,
-        required_object: ::trackplan::__private::serde_json::Map<
+        required_object: ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
         required_string: impl ::std::convert::Into<::std::string::String>,
         required_string_with_regex: impl ::std::convert::Into<::std::string::String>,
@@ -2801,7 +2794,7 @@ impl ::trackplan::Properties for EveryRequiredTypeRequiredObjectWithProperties {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"required any\":", &self.required_any)?;
         w.field("\"required array\":", &self.required_array)?;
         w.field("\"required boolean\":", &self.required_boolean)?;
@@ -2820,43 +2813,43 @@ impl ::trackplan::Properties for EveryRequiredTypeRequiredObjectWithProperties {
     }
 }
 impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredObjectWithProperties {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "required any",
-            &::trackplan::event::AsProperty(&self.required_any),
+            &::trackplan::__private01::AsProperty(&self.required_any),
         )?;
         map.serialize_entry(
             "required array",
-            &::trackplan::event::AsProperty(&self.required_array),
+            &::trackplan::__private01::AsProperty(&self.required_array),
         )?;
         map.serialize_entry(
             "required boolean",
-            &::trackplan::event::AsProperty(&self.required_boolean),
+            &::trackplan::__private01::AsProperty(&self.required_boolean),
         )?;
         map.serialize_entry(
             "required int",
-            &::trackplan::event::AsProperty(&self.required_int),
+            &::trackplan::__private01::AsProperty(&self.required_int),
         )?;
         map.serialize_entry(
             "required number",
-            &::trackplan::event::AsProperty(&self.required_number),
+            &::trackplan::__private01::AsProperty(&self.required_number),
         )?;
         map.serialize_entry(
             "required object",
-            &::trackplan::event::AsProperty(&self.required_object),
+            &::trackplan::__private01::AsProperty(&self.required_object),
         )?;
         map.serialize_entry(
             "required string",
-            &::trackplan::event::AsProperty(&self.required_string),
+            &::trackplan::__private01::AsProperty(&self.required_string),
         )?;
         map.serialize_entry(
             "required string with regex",
-            &::trackplan::event::AsProperty(&self.required_string_with_regex),
+            &::trackplan::__private01::AsProperty(&self.required_string_with_regex),
         )?;
         map.end()
     }
@@ -2881,11 +2874,11 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
                 let path: &str = &path;
                 {
                     static PATTERN: ::std::sync::OnceLock<
-                        ::std::option::Option<::trackplan::__private::regress::Regex>,
+                        ::std::option::Option<::trackplan::__private01::regress::Regex>,
                     > = ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(re) = PATTERN
                         .get_or_init(|| {
-                            ::trackplan::__private::regress::Regex::new(
+                            ::trackplan::__private01::regress::Regex::new(
                                     "Evil Morty|Lawyer Morty",
                                 )
                                 .ok()
@@ -2913,9 +2906,9 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LargeNumbersEvent {
     /// Sent as `large nullable optional integer`.
-    pub large_nullable_optional_integer: ::trackplan::event::Nullable<i64>,
+    pub large_nullable_optional_integer: ::trackplan::Nullable<i64>,
     /// Sent as `large nullable optional number`.
-    pub large_nullable_optional_number: ::trackplan::event::Nullable<f64>,
+    pub large_nullable_optional_number: ::trackplan::Nullable<f64>,
     /// Sent as `large nullable required integer`.
     pub large_nullable_required_integer: ::std::option::Option<i64>,
     /// Sent as `large nullable required number`.
@@ -2950,8 +2943,8 @@ impl LargeNumbersEvent {
         large_required_number: f64,
     ) -> Self {
         Self {
-            large_nullable_optional_integer: ::trackplan::event::Nullable::Absent,
-            large_nullable_optional_number: ::trackplan::event::Nullable::Absent,
+            large_nullable_optional_integer: ::trackplan::Nullable::Absent,
+            large_nullable_optional_number: ::trackplan::Nullable::Absent,
             large_nullable_required_integer,
             large_nullable_required_number,
             large_optional_integer: ::std::option::Option::None,
@@ -2966,7 +2959,7 @@ impl ::trackplan::Properties for LargeNumbersEvent {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field(
             "\"large nullable optional integer\":",
             &self.large_nullable_optional_integer,
@@ -2977,11 +2970,11 @@ impl ::trackplan::Properties for LargeNumbersEvent {
         )?;
         w.serde_field(
             "\"large nullable required integer\":",
-            &::trackplan::event::AsProperty(&self.large_nullable_required_integer),
+            &::trackplan::__private01::AsProperty(&self.large_nullable_required_integer),
         )?;
         w.serde_field(
             "\"large nullable required number\":",
-            &::trackplan::event::AsProperty(&self.large_nullable_required_number),
+            &::trackplan::__private01::AsProperty(&self.large_nullable_required_number),
         )?;
         w.field("\"large optional integer\":", &self.large_optional_integer)?;
         w.field("\"large optional number\":", &self.large_optional_number)?;
@@ -3034,7 +3027,7 @@ impl ::trackplan::Properties for NestedArrays {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"universeCharacters\":", &self.universe_characters)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -3065,20 +3058,20 @@ impl ::trackplan::Properties for NestedArraysUniverseCharactersItemItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for NestedArraysUniverseCharactersItemItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
+        map.serialize_entry("name", &::trackplan::__private01::AsProperty(&self.name))?;
         map.end()
     }
     fn write_json(
@@ -3115,7 +3108,7 @@ impl ::trackplan::Properties for NestedObjects {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"garage\":", &self.garage)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -3143,20 +3136,23 @@ impl ::trackplan::Properties for NestedObjectsGarage {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"tunnel\":", &self.tunnel)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for NestedObjectsGarage {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("tunnel", &::trackplan::event::AsProperty(&self.tunnel))?;
+        map.serialize_entry(
+            "tunnel",
+            &::trackplan::__private01::AsProperty(&self.tunnel),
+        )?;
         map.end()
     }
     fn write_json(
@@ -3182,22 +3178,22 @@ impl ::trackplan::Properties for NestedObjectsGarageTunnel {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"subterranean lab\":", &self.subterranean_lab)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for NestedObjectsGarageTunnel {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "subterranean lab",
-            &::trackplan::event::AsProperty(&self.subterranean_lab),
+            &::trackplan::__private01::AsProperty(&self.subterranean_lab),
         )?;
         map.end()
     }
@@ -3212,11 +3208,11 @@ impl ::trackplan::PropertyValue for NestedObjectsGarageTunnel {
 pub struct NestedObjectsGarageTunnelSubterraneanLab {
     /// Sent as `jerry\'s memories`.
     pub jerrys_memories: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Sent as `morty\'s memories`.
     pub mortys_memories: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Sent as `summer\'s contingency plan`.
     pub summers_contingency_plan: ::std::option::Option<::std::string::String>,
@@ -3238,7 +3234,7 @@ impl ::trackplan::Properties for NestedObjectsGarageTunnelSubterraneanLab {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"jerry's memories\":", &self.jerrys_memories)?;
         w.field("\"morty's memories\":", &self.mortys_memories)?;
         w.field("\"summer's contingency plan\":", &self.summers_contingency_plan)?;
@@ -3247,31 +3243,31 @@ impl ::trackplan::Properties for NestedObjectsGarageTunnelSubterraneanLab {
     }
 }
 impl ::trackplan::PropertyValue for NestedObjectsGarageTunnelSubterraneanLab {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.jerrys_memories;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "jerry's memories",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.mortys_memories;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "morty's memories",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         let value = &self.summers_contingency_plan;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "summer's contingency plan",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
         map.end()
@@ -3319,7 +3315,7 @@ impl ::trackplan::Properties for PropertiesCollided {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"Property Collided\":", &self.property_collided)?;
         w.field("\"property_collided\":", &self.property_collided_2)?;
         w.end();
@@ -3364,7 +3360,7 @@ impl ::trackplan::Properties for PropertyObjectNameCollision1 {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"universe\":", &self.universe)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -3401,7 +3397,7 @@ impl ::trackplan::Properties for PropertyObjectNameCollision1Universe {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.field("\"occupants\":", &self.occupants)?;
         w.end();
@@ -3409,16 +3405,16 @@ impl ::trackplan::Properties for PropertyObjectNameCollision1Universe {
     }
 }
 impl ::trackplan::PropertyValue for PropertyObjectNameCollision1Universe {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
+        map.serialize_entry("name", &::trackplan::__private01::AsProperty(&self.name))?;
         map.serialize_entry(
             "occupants",
-            &::trackplan::event::AsProperty(&self.occupants),
+            &::trackplan::__private01::AsProperty(&self.occupants),
         )?;
         map.end()
     }
@@ -3447,20 +3443,20 @@ impl ::trackplan::Properties for PropertyObjectNameCollision1UniverseOccupantsIt
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for PropertyObjectNameCollision1UniverseOccupantsItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
+        map.serialize_entry("name", &::trackplan::__private01::AsProperty(&self.name))?;
         map.end()
     }
     fn write_json(
@@ -3501,7 +3497,7 @@ impl ::trackplan::Properties for PropertyObjectNameCollision2 {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"universe\":", &self.universe)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -3538,7 +3534,7 @@ impl ::trackplan::Properties for PropertyObjectNameCollision2Universe {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.field("\"occupants\":", &self.occupants)?;
         w.end();
@@ -3546,16 +3542,16 @@ impl ::trackplan::Properties for PropertyObjectNameCollision2Universe {
     }
 }
 impl ::trackplan::PropertyValue for PropertyObjectNameCollision2Universe {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
+        map.serialize_entry("name", &::trackplan::__private01::AsProperty(&self.name))?;
         map.serialize_entry(
             "occupants",
-            &::trackplan::event::AsProperty(&self.occupants),
+            &::trackplan::__private01::AsProperty(&self.occupants),
         )?;
         map.end()
     }
@@ -3584,20 +3580,20 @@ impl ::trackplan::Properties for PropertyObjectNameCollision2UniverseOccupantsIt
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for PropertyObjectNameCollision2UniverseOccupantsItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("name", &::trackplan::event::AsProperty(&self.name))?;
+        map.serialize_entry("name", &::trackplan::__private01::AsProperty(&self.name))?;
         map.end()
     }
     fn write_json(
@@ -3641,7 +3637,7 @@ impl ::trackplan::Properties for PropertySanitized {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field(
             "\"0000---terrible-property-name~!3\":",
             &self.x0000_terrible_property_name_3,
@@ -3663,7 +3659,7 @@ impl ::trackplan::Properties for PropertySanitized {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SimpleArrayTypes {
     pub any: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     pub boolean: ::std::option::Option<::std::vec::Vec<bool>>,
     pub integer: ::std::option::Option<::std::vec::Vec<i64>>,
@@ -3704,7 +3700,7 @@ impl ::trackplan::Properties for SimpleArrayTypes {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"any\":", &self.any)?;
         w.field("\"boolean\":", &self.boolean)?;
         w.field("\"integer\":", &self.integer)?;
@@ -3742,22 +3738,22 @@ impl ::trackplan::Properties for SimpleArrayTypesObjectItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"name\":", &self.name)?;
         w.end();
         ::std::result::Result::Ok(())
     }
 }
 impl ::trackplan::PropertyValue for SimpleArrayTypesObjectItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.name;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("name", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("name", &::trackplan::__private01::AsProperty(&value))?;
         }
         map.end()
     }
@@ -3795,10 +3791,10 @@ impl ::trackplan::Properties for UnionType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.serde_field(
             "\"universe_name\":",
-            &::trackplan::event::AsProperty(&self.universe_name),
+            &::trackplan::__private01::AsProperty(&self.universe_name),
         )?;
         w.end();
         ::std::result::Result::Ok(())
@@ -3817,7 +3813,7 @@ pub enum UnionTypeUniverseName {
     Integer(i64),
 }
 impl ::trackplan::PropertyValue for UnionTypeUniverseName {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -3856,7 +3852,7 @@ impl ::trackplan::Properties for EventCollided2 {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let w = ::trackplan::ObjectWriter::new(out);
+        let w = ::trackplan::__private01::ObjectWriter::new(out);
         w.end();
         ::std::result::Result::Ok(())
     }
@@ -3898,7 +3894,7 @@ impl ::trackplan::Properties for NoIdType {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"no_id_prop\":", &self.no_id_prop)?;
         w.end();
         ::std::result::Result::Ok(())

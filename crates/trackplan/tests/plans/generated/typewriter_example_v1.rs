@@ -43,7 +43,7 @@ impl ::trackplan::Properties for SignInFailed {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"numAttempts\":", &self.num_attempts)?;
         w.field("\"rememberMe\":", &self.remember_me)?;
@@ -101,7 +101,7 @@ impl ::trackplan::Properties for SignInSubmitted {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"numAttempts\":", &self.num_attempts)?;
         w.field("\"rememberMe\":", &self.remember_me)?;
@@ -159,7 +159,7 @@ impl ::trackplan::Properties for SignInSucceeded {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"numAttempts\":", &self.num_attempts)?;
         w.field("\"rememberMe\":", &self.remember_me)?;
@@ -217,7 +217,7 @@ impl ::trackplan::Properties for UserSignedOut {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"numAttempts\":", &self.num_attempts)?;
         w.field("\"rememberMe\":", &self.remember_me)?;

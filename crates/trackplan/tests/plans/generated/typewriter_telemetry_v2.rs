@@ -56,7 +56,7 @@ impl ::trackplan::Properties for CommandBuild {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"config\":", &self.config)?;
         w.field("\"duration\":", &self.duration)?;
         w.field("\"isCI\":", &self.is_ci)?;
@@ -83,9 +83,9 @@ pub struct CommandBuildConfig {
     ///
     /// Sent as `languageOptions`.
     pub language_options: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// SDK to generate
@@ -123,7 +123,7 @@ impl ::trackplan::Properties for CommandBuildConfig {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"language\":", &self.language)?;
         w.field("\"languageOptions\":", &self.language_options)?;
         w.field("\"sdk\":", &self.sdk)?;
@@ -134,31 +134,34 @@ impl ::trackplan::Properties for CommandBuildConfig {
     }
 }
 impl ::trackplan::PropertyValue for CommandBuildConfig {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "language",
-            &::trackplan::event::AsProperty(&self.language),
+            &::trackplan::__private01::AsProperty(&self.language),
         )?;
         let value = &self.language_options;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "languageOptions",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
-        map.serialize_entry("sdk", &::trackplan::event::AsProperty(&self.sdk))?;
+        map.serialize_entry("sdk", &::trackplan::__private01::AsProperty(&self.sdk))?;
         let value = &self.token_type;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("tokenType", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "tokenType",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         map.serialize_entry(
             "trackingPlans",
-            &::trackplan::event::AsProperty(&self.tracking_plans),
+            &::trackplan::__private01::AsProperty(&self.tracking_plans),
         )?;
         map.end()
     }
@@ -201,7 +204,7 @@ impl ::std::fmt::Display for CommandBuildConfigTokenType {
     }
 }
 impl ::trackplan::PropertyValue for CommandBuildConfigTokenType {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -241,7 +244,7 @@ impl ::trackplan::Properties for CommandBuildConfigTrackingPlansItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"path\":", &self.path)?;
         w.end();
@@ -249,19 +252,19 @@ impl ::trackplan::Properties for CommandBuildConfigTrackingPlansItem {
     }
 }
 impl ::trackplan::PropertyValue for CommandBuildConfigTrackingPlansItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.id;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("id", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("id", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.path;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("path", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("path", &::trackplan::__private01::AsProperty(&value))?;
         }
         map.end()
     }
@@ -300,7 +303,7 @@ impl ::std::fmt::Display for CommandBuildMode {
     }
 }
 impl ::trackplan::PropertyValue for CommandBuildMode {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -323,9 +326,9 @@ pub struct CommandError {
     /// Local Workspace configuration
     pub config: ::std::option::Option<CommandErrorConfig>,
     /// Error Object
-    pub error: ::trackplan::__private::serde_json::Map<
+    pub error: ::trackplan::__private01::serde_json::Map<
         ::std::string::String,
-        ::trackplan::__private::serde_json::Value,
+        ::trackplan::__private01::serde_json::Value,
     >,
     /// Exit code for the error
     ///
@@ -361,9 +364,9 @@ impl CommandError {
     /// Optional properties start absent; set them with struct update syntax:
     /// `CommandError { field: Some(value), ..CommandError::new(error, error_message, is_ci, raw_command) }`.
     pub fn new(
-        error: ::trackplan::__private::serde_json::Map<
+        error: ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
         error_message: impl ::std::convert::Into<::std::string::String>,
         is_ci: impl ::std::convert::Into<::std::string::String>,
@@ -385,7 +388,7 @@ impl ::trackplan::Properties for CommandError {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"config\":", &self.config)?;
         w.field("\"error\":", &self.error)?;
         w.field("\"errorCode\":", &self.error_code)?;
@@ -413,9 +416,9 @@ pub struct CommandErrorConfig {
     ///
     /// Sent as `languageOptions`.
     pub language_options: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// SDK to generate
@@ -453,7 +456,7 @@ impl ::trackplan::Properties for CommandErrorConfig {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"language\":", &self.language)?;
         w.field("\"languageOptions\":", &self.language_options)?;
         w.field("\"sdk\":", &self.sdk)?;
@@ -464,31 +467,34 @@ impl ::trackplan::Properties for CommandErrorConfig {
     }
 }
 impl ::trackplan::PropertyValue for CommandErrorConfig {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "language",
-            &::trackplan::event::AsProperty(&self.language),
+            &::trackplan::__private01::AsProperty(&self.language),
         )?;
         let value = &self.language_options;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "languageOptions",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
-        map.serialize_entry("sdk", &::trackplan::event::AsProperty(&self.sdk))?;
+        map.serialize_entry("sdk", &::trackplan::__private01::AsProperty(&self.sdk))?;
         let value = &self.token_type;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("tokenType", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry(
+                "tokenType",
+                &::trackplan::__private01::AsProperty(&value),
+            )?;
         }
         map.serialize_entry(
             "trackingPlans",
-            &::trackplan::event::AsProperty(&self.tracking_plans),
+            &::trackplan::__private01::AsProperty(&self.tracking_plans),
         )?;
         map.end()
     }
@@ -531,7 +537,7 @@ impl ::std::fmt::Display for CommandErrorConfigTokenType {
     }
 }
 impl ::trackplan::PropertyValue for CommandErrorConfigTokenType {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -571,7 +577,7 @@ impl ::trackplan::Properties for CommandErrorConfigTrackingPlansItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"path\":", &self.path)?;
         w.end();
@@ -579,19 +585,19 @@ impl ::trackplan::Properties for CommandErrorConfigTrackingPlansItem {
     }
 }
 impl ::trackplan::PropertyValue for CommandErrorConfigTrackingPlansItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         let value = &self.id;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("id", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("id", &::trackplan::__private01::AsProperty(&value))?;
         }
         let value = &self.path;
         if !::trackplan::PropertyValue::is_absent(&value) {
-            map.serialize_entry("path", &::trackplan::event::AsProperty(&value))?;
+            map.serialize_entry("path", &::trackplan::__private01::AsProperty(&value))?;
         }
         map.end()
     }
@@ -632,7 +638,7 @@ impl ::trackplan::Properties for CommandHelp {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"rawCommand\":", &self.raw_command)?;
         w.end();
         ::std::result::Result::Ok(())
@@ -695,7 +701,7 @@ impl ::trackplan::Properties for CommandInit {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"config\":", &self.config)?;
         w.field("\"duration\":", &self.duration)?;
         w.field("\"hasConfig\":", &self.has_config)?;
@@ -720,9 +726,9 @@ pub struct CommandInitConfig {
     ///
     /// Sent as `languageOptions`.
     pub language_options: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
     /// SDK to generate
@@ -765,7 +771,7 @@ impl ::trackplan::Properties for CommandInitConfig {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"language\":", &self.language)?;
         w.field("\"languageOptions\":", &self.language_options)?;
         w.field("\"sdk\":", &self.sdk)?;
@@ -777,35 +783,35 @@ impl ::trackplan::Properties for CommandInitConfig {
     }
 }
 impl ::trackplan::PropertyValue for CommandInitConfig {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
         map.serialize_entry(
             "language",
-            &::trackplan::event::AsProperty(&self.language),
+            &::trackplan::__private01::AsProperty(&self.language),
         )?;
         let value = &self.language_options;
         if !::trackplan::PropertyValue::is_absent(&value) {
             map.serialize_entry(
                 "languageOptions",
-                &::trackplan::event::AsProperty(&value),
+                &::trackplan::__private01::AsProperty(&value),
             )?;
         }
-        map.serialize_entry("sdk", &::trackplan::event::AsProperty(&self.sdk))?;
+        map.serialize_entry("sdk", &::trackplan::__private01::AsProperty(&self.sdk))?;
         map.serialize_entry(
             "tokenType",
-            &::trackplan::event::AsProperty(&self.token_type),
+            &::trackplan::__private01::AsProperty(&self.token_type),
         )?;
         map.serialize_entry(
             "trackingPlans",
-            &::trackplan::event::AsProperty(&self.tracking_plans),
+            &::trackplan::__private01::AsProperty(&self.tracking_plans),
         )?;
         map.serialize_entry(
             "workspace",
-            &::trackplan::event::AsProperty(&self.workspace),
+            &::trackplan::__private01::AsProperty(&self.workspace),
         )?;
         map.end()
     }
@@ -848,7 +854,7 @@ impl ::std::fmt::Display for CommandInitConfigTokenType {
     }
 }
 impl ::trackplan::PropertyValue for CommandInitConfigTokenType {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -889,7 +895,7 @@ impl ::trackplan::Properties for CommandInitConfigTrackingPlansItem {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"id\":", &self.id)?;
         w.field("\"path\":", &self.path)?;
         w.end();
@@ -897,14 +903,14 @@ impl ::trackplan::Properties for CommandInitConfigTrackingPlansItem {
     }
 }
 impl ::trackplan::PropertyValue for CommandInitConfigTrackingPlansItem {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::trackplan::__private::serde::ser::SerializeMap as _;
+        use ::trackplan::__private01::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        map.serialize_entry("id", &::trackplan::event::AsProperty(&self.id))?;
-        map.serialize_entry("path", &::trackplan::event::AsProperty(&self.path))?;
+        map.serialize_entry("id", &::trackplan::__private01::AsProperty(&self.id))?;
+        map.serialize_entry("path", &::trackplan::__private01::AsProperty(&self.path))?;
         map.end()
     }
     fn write_json(
@@ -923,14 +929,14 @@ pub struct KitchenSink {
     pub a_boolean: ::std::option::Option<bool>,
     /// Sent as `aDate`.
     /// Sent as an RFC 3339 timestamp with milliseconds, in UTC.
-    pub a_date: ::std::option::Option<::trackplan::__private::time::OffsetDateTime>,
+    pub a_date: ::std::option::Option<::trackplan::__private01::time::OffsetDateTime>,
     /// Sent as `aNumber`.
     pub a_number: ::std::option::Option<f64>,
     /// Sent as `aString`.
     pub a_string: ::std::option::Option<::std::string::String>,
     /// Sent as `anArray`.
     pub an_array: ::std::option::Option<
-        ::std::vec::Vec<::trackplan::__private::serde_json::Value>,
+        ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
     >,
     /// Sent as `anEnum`.
     pub an_enum: ::std::option::Option<KitchenSinkAnEnum>,
@@ -938,12 +944,12 @@ pub struct KitchenSink {
     pub an_integer: ::std::option::Option<i64>,
     /// Sent as `anObject`.
     pub an_object: ::std::option::Option<
-        ::trackplan::__private::serde_json::Map<
+        ::trackplan::__private01::serde_json::Map<
             ::std::string::String,
-            ::trackplan::__private::serde_json::Value,
+            ::trackplan::__private01::serde_json::Value,
         >,
     >,
-    pub anything: ::std::option::Option<::trackplan::__private::serde_json::Value>,
+    pub anything: ::std::option::Option<::trackplan::__private01::serde_json::Value>,
 }
 impl KitchenSink {
     /// The event name, byte-exact as the plan spells it.
@@ -977,11 +983,14 @@ impl ::trackplan::Properties for KitchenSink {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"aBoolean\":", &self.a_boolean)?;
         w.field(
             "\"aDate\":",
-            &(self.a_date.as_ref().map(|v| { ::trackplan::format_timestamp(*v) })),
+            &(self
+                .a_date
+                .as_ref()
+                .map(|v| { ::trackplan::__private01::format_timestamp(*v) })),
         )?;
         w.field("\"aNumber\":", &self.a_number)?;
         w.field("\"aString\":", &self.a_string)?;
@@ -1028,7 +1037,7 @@ impl ::std::fmt::Display for KitchenSinkAnEnum {
     }
 }
 impl ::trackplan::PropertyValue for KitchenSinkAnEnum {
-    fn serialize_property<S: ::trackplan::__private::serde::Serializer>(
+    fn serialize_property<S: ::trackplan::__private01::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -1072,7 +1081,7 @@ impl ::trackplan::Properties for VersionCommand {
         &self,
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
-        let mut w = ::trackplan::ObjectWriter::new(out);
+        let mut w = ::trackplan::__private01::ObjectWriter::new(out);
         w.field("\"version\":", &self.version)?;
         w.end();
         ::std::result::Result::Ok(())
