@@ -9,6 +9,7 @@
 
 mod batch;
 mod client;
+mod concurrency;
 mod error;
 pub mod event;
 mod message;
