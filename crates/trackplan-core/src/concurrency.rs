@@ -6,7 +6,7 @@
 //! The rule is Vector's adaptive request concurrency (a loss- and delay-based AIMD, the kind
 //! Netflix's concurrency-limits recommends for clients) with TCP's slow start in front:
 //!
-//! - Decisions are taken once per window of one smoothed round trip, so a single slow or
+//! - Decisions are taken once per window of one round trip, so a single slow or
 //!   refused request moves the limit at most once, and requests sent before a change do not
 //!   count against the limit that followed it.
 //! - Overload is explicit in Segment's API: a window with a 429, a retryable 5xx, a timeout or a
@@ -130,8 +130,8 @@ impl Smoothed {
 /// What happened during the current window.
 #[derive(Debug, Clone, Copy, Default)]
 struct Window {
-    /// When it closes; `None` until a round trip is known, so the first response decides.
-    ends_at: Option<Instant>,
+    /// When it opened; `None` for the first, which the first response closes.
+    started: Option<Instant>,
     round_trips: Duration,
     samples: u32,
     backlog: bool,
@@ -211,10 +211,25 @@ impl ConcurrencyController {
             Response::Overloaded => self.window.overloaded = true,
             Response::Refused => {}
         }
-        if self.window.ends_at.is_some_and(|end| now < end) {
+        if self.window_open(now) {
             return None;
         }
         self.close_window(now)
+    }
+
+    /// Whether the window runs on at `now`. It lasts one round trip, long enough for the
+    /// requests sent under the last decision to answer: the window's own if shorter than the
+    /// smoothed one, so a slow request (a TLS handshake, a cold server) does not stretch the
+    /// windows after it.
+    fn window_open(&self, now: Instant) -> bool {
+        let (Some(started), Some(smoothed)) = (self.window.started, self.round_trip) else {
+            return false;
+        };
+        let length = self
+            .window
+            .mean_round_trip()
+            .map_or(smoothed.mean, |own| own.min(smoothed.mean));
+        now.saturating_duration_since(started).as_secs_f64() < length
     }
 
     fn close_window(&mut self, now: Instant) -> Option<LimitChange> {
@@ -228,11 +243,7 @@ impl ConcurrencyController {
                 None => self.round_trip = Some(Smoothed::first(sample)),
             }
         }
-        // The next window lasts one round trip: long enough for the requests sent under the new
-        // limit to answer.
-        self.window.ends_at = self
-            .round_trip
-            .map(|s| now + Duration::from_secs_f64(s.mean.max(current.unwrap_or(0.0))));
+        self.window.started = Some(now);
         let (limit, cause) = decision?;
         // Slow start ends at the first decrease (TCP's ssthresh); a signal at the floor of 1
         // takes nothing off and leaves it on.
@@ -504,6 +515,24 @@ mod tests {
                 cause: Cause::Backlog
             })
         );
+    }
+
+    #[test]
+    fn a_slow_first_request_does_not_stretch_the_windows_after_it() {
+        let mut controller = ConcurrencyController::adaptive(64);
+        let start = Instant::now();
+        controller.note_backlog();
+        controller.record(Response::Accepted, Duration::from_secs(3), start);
+        assert_eq!(controller.limit(), 2);
+        // The smoothed round trip is 3 s, but this window's requests take 20 ms: it closes
+        // after 20 ms.
+        controller.note_backlog();
+        assert_eq!(
+            controller.record(Response::Accepted, RTT, start + RTT / 2),
+            None
+        );
+        let change = controller.record(Response::Accepted, RTT, start + RTT);
+        assert_eq!(change.map(|c| c.limit), Some(4));
     }
 
     #[test]

@@ -195,19 +195,20 @@ pub(crate) fn spawn(
     config: WorkerConfig,
     commands: mpsc::UnboundedReceiver<Command>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let concurrency = if config.adaptive_concurrency {
+        ConcurrencyController::adaptive(config.max_in_flight)
+    } else {
+        ConcurrencyController::fixed(config.max_in_flight)
+    };
+    // Published before the thread starts, so metrics never show a limit of 0.
+    shared
+        .counters
+        .in_flight_limit
+        .store(concurrency.limit() as u64, Ordering::Relaxed);
     std::thread::Builder::new()
         .name("trackplan-worker".to_owned())
         .spawn(move || {
             let envelope = Envelope::new(&config.write_key);
-            let concurrency = if config.adaptive_concurrency {
-                ConcurrencyController::adaptive(config.max_in_flight)
-            } else {
-                ConcurrencyController::fixed(config.max_in_flight)
-            };
-            shared
-                .counters
-                .in_flight_limit
-                .store(concurrency.limit() as u64, Ordering::Relaxed);
             let worker = Worker {
                 delivery: Rc::new(Delivery {
                     shared: Arc::clone(&shared),
