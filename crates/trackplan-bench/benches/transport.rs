@@ -85,6 +85,8 @@ struct Run {
     accepted_requests: u64,
     /// The most requests the server handled at once.
     peak_in_flight: u64,
+    /// trackplan's in-flight limit and smoothed round trip once everything was delivered.
+    limit: Option<(u64, Option<Duration>)>,
 }
 
 impl Run {
@@ -160,6 +162,7 @@ impl Bench {
             client.shutdown_blocking(Duration::from_secs(900))
         });
         let elapsed = start.elapsed();
+        let metrics = client.metrics();
         assert_eq!(refused, 0, "trackplan refused messages");
         assert_eq!(report.failed_count(), 0, "undelivered at shutdown");
         assert_eq!(self.server.duplicates(), 0, "a message was accepted twice");
@@ -169,7 +172,10 @@ impl Bench {
             Variant::DeriveNoGzip => "trackplan (derive, no gzip)".to_owned(),
             Variant::Raw => "trackplan (RawEvent)".to_owned(),
         };
-        self.finish(library, events, elapsed, [in_build, in_calls, in_final])
+        Run {
+            limit: Some((metrics.in_flight_limit, metrics.round_trip)),
+            ..self.finish(library, events, elapsed, [in_build, in_calls, in_final])
+        }
     }
 
     fn segment(&self, events: usize) -> Run {
@@ -269,6 +275,7 @@ impl Bench {
             requests: self.server.requests(),
             accepted_requests: self.server.accepted_requests(),
             peak_in_flight: self.server.peak_in_flight(),
+            limit: None,
         }
     }
 
@@ -301,7 +308,7 @@ impl Bench {
             return;
         };
         println!(
-            "  {:<33} {:>9} {:>9} {:>8} {:>11} {:>8} {:>12} {:>9} {:>9} {:>5} {:>9} {:>6}",
+            "  {:<33} {:>9} {:>9} {:>8} {:>11} {:>8} {:>12} {:>9} {:>9} {:>5} {:>9} {:>6} {:>12}",
             "library",
             "events/s",
             "tp faster",
@@ -313,11 +320,12 @@ impl Bench {
             "delivered",
             "dups",
             "requests",
-            "peak"
+            "peak",
+            "limit, rtt"
         );
         for run in &runs {
             println!(
-                "  {:<33} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>8.0} {:>11.2}x {:>9.1} {:>9} {:>5} {:>9} {:>6}",
+                "  {:<33} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>8.0} {:>11.2}x {:>9.1} {:>9} {:>5} {:>9} {:>6} {:>12}",
                 run.library,
                 run.events_per_sec(),
                 base.events_per_sec() / run.events_per_sec(),
@@ -330,6 +338,10 @@ impl Bench {
                 run.duplicates,
                 run.requests,
                 run.peak_in_flight,
+                run.limit.map_or(String::new(), |(limit, rtt)| format!(
+                    "{limit}, {:.0} ms",
+                    rtt.unwrap_or_default().as_secs_f64() * 1e3
+                )),
             );
         }
         let find =

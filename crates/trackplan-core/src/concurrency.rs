@@ -11,14 +11,15 @@
 //!   count against the limit that followed it.
 //! - Overload is explicit in Segment's API: a window with a 429, a retryable 5xx, a timeout or a
 //!   connection error halves the limit (TCP's multiplicative decrease), floor 1.
-//! - A window whose mean round trip rose well above the smoothed one (by 2.5 standard
-//!   deviations, and at least 10 %) takes the limit down by 10 %: a softer, noisier signal
-//!   than a refusal, as in Vector.
 //! - A window in which a ready batch waited for a slot (a backlog) grows the limit: doubled
 //!   until the first decrease (slow start, so a burst to a distant endpoint reaches its pace in
-//!   a few round trips), then by one (additive increase), and only while the round trip stays
-//!   at or below its smoothed value. Without a backlog the limit holds, so a quiet service
-//!   keeps one request at a time.
+//!   a few round trips), then by one (additive increase), as long as its round trip stays near
+//!   the smoothed one (within 2.5 standard deviations, as Vector's guard, and at least 10 %).
+//!   Without a backlog the limit holds, so a quiet service keeps one request at a time.
+//! - A rising round trip only holds the limit; it never lowers it. Vector and Netflix's delay
+//!   limits shrink on it too, but here the round trip grows with the body (a backlog turns
+//!   250-message batches into 500,000-byte ones) and with the sender's own CPU (gzip), which
+//!   more or fewer requests do not fix; the server says when it is overloaded.
 //! - The limit starts at 1 and never exceeds the cap (`ClientBuilder::max_in_flight`).
 //!
 //! Round trips come from accepted requests only: refused requests often return fast and would
@@ -32,8 +33,6 @@ use crate::retry::{classify, Outcome, StatusClass};
 
 /// Multiplier applied to the limit after a window with an explicit overload signal.
 const OVERLOAD_DECREASE: f64 = 0.5;
-/// Multiplier applied to the limit after a window whose round trip rose sharply.
-const LATENCY_DECREASE: f64 = 0.9;
 /// How many smoothed standard deviations above the smoothed round trip count as a rise.
 const RISE_DEVIATIONS: f64 = 2.5;
 /// The smallest rise counted, as a share of the smoothed round trip: the first windows have
@@ -75,8 +74,6 @@ pub(crate) enum Cause {
     Backlog,
     /// The server refused or failed requests, or did not answer.
     Overload,
-    /// The round trip rose sharply.
-    LatencyRise,
 }
 
 impl Cause {
@@ -84,7 +81,6 @@ impl Cause {
         match self {
             Cause::Backlog => "backlog",
             Cause::Overload => "overload",
-            Cause::LatencyRise => "latency rise",
         }
     }
 }
@@ -261,21 +257,14 @@ impl ConcurrencyController {
         if !self.adaptive {
             return None;
         }
-        let shrink = |ratio: f64| ((self.limit as f64 * ratio) as usize).max(1);
         if window.overloaded {
-            return Some((shrink(OVERLOAD_DECREASE), Cause::Overload));
-        }
-        let rose = match (self.round_trip, current) {
-            (Some(smoothed), Some(current)) => smoothed.is_rise(current),
-            _ => false,
-        };
-        if rose {
-            return Some((shrink(LATENCY_DECREASE), Cause::LatencyRise));
+            let halved = ((self.limit as f64 * OVERLOAD_DECREASE) as usize).max(1);
+            return Some((halved, Cause::Overload));
         }
         // No sample (only refusals) says nothing about latency: hold.
         let current = current?;
-        let held = self.round_trip.is_none_or(|s| current <= s.mean);
-        if !window.backlog || self.limit >= self.cap || !(self.slow_start || held) {
+        let rose = self.round_trip.is_some_and(|s| s.is_rise(current));
+        if !window.backlog || rose || self.limit >= self.cap {
             return None;
         }
         let grown = if self.slow_start {
@@ -373,11 +362,13 @@ mod tests {
         assert_eq!(run.window(true, &[(Response::Overloaded, RTT)]), 8);
         assert_eq!(run.accepted(true), 9);
         assert_eq!(run.accepted(true), 10);
-        // Slower than the smoothed round trip, though not a sharp rise: hold.
+        // Slower than the smoothed round trip, within the tolerance: still near it.
         let slower = RTT + RTT / 20;
-        assert_eq!(run.window(true, &[(Response::Accepted, slower)]), 10);
+        assert_eq!(run.window(true, &[(Response::Accepted, slower)]), 11);
+        // A sharp rise: hold.
+        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 2)]), 11);
         // No backlog: hold.
-        assert_eq!(run.accepted(false), 10);
+        assert_eq!(run.accepted(false), 11);
     }
 
     #[test]
@@ -430,22 +421,22 @@ mod tests {
     }
 
     #[test]
-    fn a_sharp_rise_in_round_trip_takes_ten_percent_off() {
+    fn a_sharp_rise_in_round_trip_holds_the_limit_and_never_lowers_it() {
         let mut run = Run::adaptive(64);
         for _ in 0..4 {
             run.accepted(true);
         }
         assert_eq!(run.controller.limit(), 16);
-        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 2)]), 14);
-        // A rise ends slow start: growth is additive afterwards.
-        assert_eq!(run.accepted(true), 15);
+        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 2)]), 16);
+        assert_eq!(run.window(false, &[(Response::Accepted, RTT * 4)]), 16);
+        // Back near the smoothed round trip (now above 20 ms): slow start goes on.
+        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 3)]), 32);
     }
 
     #[test]
     fn noise_within_the_deviation_is_not_a_rise() {
         let mut run = Run::adaptive(64);
-        // Round trips alternating 15 and 25 ms build a deviation of about 5 ms (at limit 1,
-        // the first steps that look like rises cannot take anything off).
+        // Round trips alternating 15 and 25 ms build a deviation of about 5 ms.
         let noisy = |i: u32| {
             (
                 Response::Accepted,
@@ -455,15 +446,13 @@ mod tests {
         for i in 0..40 {
             assert_eq!(run.window(false, &[noisy(i)]), 1);
         }
-        let limits: Vec<usize> = (40..43).map(|i| run.window(true, &[noisy(i)])).collect();
-        assert_eq!(limits, [2, 4, 8], "slow start through the noise");
-        assert_eq!(run.window(false, &[(Response::Overloaded, RTT)]), 4);
-        // Within 2.5 deviations of the ~20 ms mean: held, not shrunk.
+        // Within 2.5 deviations of the ~20 ms mean: near it, so the backlog grows the limit.
         let within = Duration::from_millis(28);
-        assert_eq!(run.window(false, &[(Response::Accepted, within)]), 4);
+        assert_eq!(run.window(true, &[(Response::Accepted, within)]), 2);
         assert_eq!(
-            run.window(false, &[(Response::Accepted, Duration::from_millis(60))]),
-            3
+            run.window(true, &[(Response::Accepted, Duration::from_millis(60))]),
+            2,
+            "a rise holds"
         );
     }
 
