@@ -55,7 +55,8 @@ struct Counters {
     /// Requests being handled now, and the most at once.
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
-    /// When each accepted request arrived, with its message count, in arrival order.
+    /// When each accepted request arrived (before the added latency), with its message count,
+    /// in the order they were accepted.
     arrivals: Mutex<Vec<(Instant, u64)>>,
     /// Accepted messages whose `messageId` had already been accepted.
     duplicates: AtomicU64,
@@ -98,13 +99,14 @@ impl LoopbackServer {
         let handler = move |headers: HeaderMap, body: Bytes| {
             let state = Arc::clone(&state);
             async move {
+                let arrived = Instant::now();
                 let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
                 let latency = state.latency_ms.load(Ordering::SeqCst);
                 if latency > 0 {
                     tokio::time::sleep(Duration::from_millis(latency)).await;
                 }
-                let response = answer(&state, &headers, &body);
+                let response = answer(&state, arrived, &headers, &body);
                 state.in_flight.fetch_sub(1, Ordering::SeqCst);
                 response
             }
@@ -195,7 +197,7 @@ thread_local! {
     static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn answer(counters: &Counters, headers: &HeaderMap, body: &[u8]) -> Response {
+fn answer(counters: &Counters, arrived: Instant, headers: &HeaderMap, body: &[u8]) -> Response {
     let n = counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     match (
         Faults::from_u8(counters.faults.load(Ordering::SeqCst)),
@@ -218,17 +220,17 @@ fn answer(counters: &Counters, headers: &HeaderMap, body: &[u8]) -> Response {
         INFLATED.with_borrow_mut(|json| {
             json.clear();
             match flate2::read::GzDecoder::new(body).read_to_end(json) {
-                Ok(_) => accept(counters, tally(json)),
+                Ok(_) => accept(counters, arrived, tally(json)),
                 Err(_) => (StatusCode::BAD_REQUEST, "bad gzip").into_response(),
             }
         })
     } else {
-        accept(counters, tally(body))
+        accept(counters, arrived, tally(body))
     }
 }
 
 /// Count a body's messages as delivered (and its repeated ids), or refuse a body without any.
-fn accept(counters: &Counters, tally: Tally<'_>) -> Response {
+fn accept(counters: &Counters, arrived: Instant, tally: Tally<'_>) -> Response {
     if tally.messages == 0 {
         return (StatusCode::BAD_REQUEST, "no messages").into_response();
     }
@@ -247,7 +249,7 @@ fn accept(counters: &Counters, tally: Tally<'_>) -> Response {
         .accepted_messages
         .fetch_add(tally.messages, Ordering::SeqCst);
     counters.accepted_requests.fetch_add(1, Ordering::SeqCst);
-    lock(&counters.arrivals).push((Instant::now(), tally.messages));
+    lock(&counters.arrivals).push((arrived, tally.messages));
     (StatusCode::OK, r#"{"success":true}"#).into_response()
 }
 

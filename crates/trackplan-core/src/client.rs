@@ -29,7 +29,7 @@ const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + crate::message::MAX_SLACK_BYT
 
 /// The default cap on requests in flight: where the adaptive limit stops gaining on a 20 and a
 /// 100 ms round trip (BENCHMARKS.md), and at most a few hundred requests a second to Segment.
-const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 /// Segment's data regions (segment-api.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -172,7 +172,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The cap on batches in delivery at once, retries included (default 16, 1 to 64).
+    /// The cap on batches in delivery at once, retries included (default 32, 1 to 64).
     ///
     /// The client adapts the limit below this cap to the server: it starts at 1 request, grows
     /// while batches wait for a slot and the round trip holds (doubling at first, then one at a
