@@ -67,7 +67,7 @@ impl Transport for CountingTransport {
             self.concurrency.lock().unwrap().push(now);
             tokio::time::sleep(self.latency).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            if self.storm.load(Ordering::SeqCst) && n % 2 == 0 {
+            if self.storm.load(Ordering::SeqCst) && n.is_multiple_of(2) {
                 return Ok(TransportResponse::status(429));
             }
             self.accepted
