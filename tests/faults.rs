@@ -4,8 +4,9 @@
 //! message arrives exactly once by messageId; what cannot be delivered is reported, never
 //! dropped silently.
 //!
-//! Intervals, backoffs and timeouts are shortened through the builder, so no test sleeps for
-//! seconds; every wait is bounded.
+//! Retry storms run Segment's own backoff and Retry-After policy on a manual clock that a
+//! [`ClockDriver`] advances whenever the client waits; elsewhere intervals, backoffs and
+//! timeouts are shortened through the builder. No test sleeps for seconds; every wait is bounded.
 
 mod faults_support;
 
@@ -15,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faults_support::{
-    arrivals, closed_loopback_port, eventually, start_collector, tally, ResetProxy, Tally,
-    WRITE_KEY,
+    arrivals, closed_loopback_port, eventually, start_collector, tally, ClockDriver, ResetProxy,
+    Tally, WRITE_KEY,
 };
 use serde_json::json;
 use trackplan::{
@@ -24,6 +25,7 @@ use trackplan::{
     RetryPolicy, User, MAX_BATCH_BYTES,
 };
 use trackplan_collector::{Collector, Failure, Faults};
+use trackplan_core::testing::ManualClock;
 
 /// Room for every message a test sends: the collector's ring must not evict any.
 const MAX_EVENTS: usize = 100_000;
@@ -42,6 +44,14 @@ fn quick_retries() -> RetryPolicy {
         max_retry_after: Duration::from_millis(20),
         ..RetryPolicy::default()
     }
+}
+
+/// [`client_to`] with Segment's retry policy on a manual clock, and the driver that lets its
+/// pauses pass (keep it alive as long as the client).
+fn client_on_driven_clock(url: &str, retry: RetryPolicy) -> (ClientBuilder, ClockDriver) {
+    let clock = ManualClock::new();
+    let driver = ClockDriver::start(&clock);
+    (client_to(url).retry_policy(retry).clock(clock), driver)
 }
 
 fn client_to(url: &str) -> ClientBuilder {
@@ -257,7 +267,14 @@ async fn responses_slower_than_the_timeout_are_retried_and_nothing_is_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_of_500s_then_intermittent_503s_loses_nothing() {
     let collector = start_collector(any_port(), MAX_EVENTS, failure(1, 500, None)).await;
-    let client = client_to(collector.url()).build().unwrap();
+    let (client, _driver) = client_on_driven_clock(
+        collector.url(),
+        RetryPolicy {
+            max_retries: 100,
+            ..RetryPolicy::default()
+        },
+    );
+    let client = client.build().unwrap();
 
     let mut sent = send(&client, 200);
     assert!(
@@ -284,13 +301,14 @@ async fn a_storm_of_429s_with_retry_after_uses_up_no_retries() {
     let rate_limited = failure(1, 429, Some(Duration::from_secs(1)));
     let collector = start_collector(any_port(), MAX_EVENTS, rate_limited).await;
     // Two counted retries per batch: far fewer than the 429s each batch meets.
-    let client = client_to(collector.url())
-        .retry_policy(RetryPolicy {
+    let (client, _driver) = client_on_driven_clock(
+        collector.url(),
+        RetryPolicy {
             max_retries: 2,
-            ..quick_retries()
-        })
-        .build()
-        .unwrap();
+            ..RetryPolicy::default()
+        },
+    );
+    let client = client.build().unwrap();
 
     let sent = send(&client, 100);
     assert!(
@@ -312,7 +330,14 @@ async fn a_storm_of_429s_with_retry_after_uses_up_no_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_endpoint_is_retried_until_it_comes_up() {
     let addr = closed_loopback_port();
-    let client = client_to(&format!("http://{addr}")).build().unwrap();
+    let (client, _driver) = client_on_driven_clock(
+        &format!("http://{addr}"),
+        RetryPolicy {
+            max_retries: 100,
+            ..RetryPolicy::default()
+        },
+    );
+    let client = client.build().unwrap();
 
     let sent = send(&client, 150);
     assert!(
@@ -331,11 +356,14 @@ async fn an_unreachable_endpoint_is_retried_until_it_comes_up() {
 async fn an_endpoint_that_never_comes_up_is_reported_to_the_failure_callback() {
     let failed: Arc<Mutex<Vec<FailedBatch>>> = Arc::default();
     let sink = Arc::clone(&failed);
-    let client = client_to(&format!("http://{}", closed_loopback_port()))
-        .retry_policy(RetryPolicy {
+    let (client, _driver) = client_on_driven_clock(
+        &format!("http://{}", closed_loopback_port()),
+        RetryPolicy {
             max_retries: 3,
-            ..quick_retries()
-        })
+            ..RetryPolicy::default()
+        },
+    );
+    let client = client
         .on_failure(move |batch| sink.lock().unwrap().push(batch))
         .build()
         .unwrap();

@@ -1,12 +1,13 @@
 //! Shared by the fault tests and the soak example: a collector that can be restarted on the same
-//! port, a TCP proxy that resets connections on demand, and delivery accounting by messageId.
+//! port, a TCP proxy that resets connections on demand, delivery accounting by messageId, and a
+//! driver that lets a manual clock's pauses pass at once.
 
 // Each test binary (and the soak example) uses a different subset of these helpers.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use trackplan_collector::{Collector, CollectorConfig, Faults, StartError};
+use trackplan_core::testing::ManualClock;
 
 /// The write key every fault test and the soak use; the collector checks it.
 pub const WRITE_KEY: &str = "faults-write-key";
@@ -117,6 +119,43 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
             return false;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Lets a client's pauses on a [`ManualClock`] pass as soon as it waits on them: a thread that
+/// advances the clock to each deadline the client sleeps until, until dropped. Clock time then
+/// runs as fast as the client uses it, so Segment's real backoff (0.5 s to 60 s) and
+/// Retry-After waits (1 s to 300 s) take no real time. Not for shutdown tests: the shutdown
+/// deadline is on the clock too, and would pass at once.
+pub struct ClockDriver {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ClockDriver {
+    pub fn start(clock: &ManualClock) -> ClockDriver {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (clock, stopped) = (clock.clone(), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                if clock.advance_to_next_wake().is_zero() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        ClockDriver {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ClockDriver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -3,17 +3,18 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
+use crate::clock::{Clock, ManualClock};
+use crate::encode::{keep_spare_buffer, Encoder, MAX_SLACK_BYTES};
 use crate::error::{BuildError, ConfigProblem, EnqueueError};
-use crate::event::{EncodeError, Event, PlanMetadata, Properties, Traits};
-use crate::message::{
-    write_json_str, CallOptions, CallType, Encoder, Message, MessageId, MAX_MESSAGE_BYTES,
-};
+use crate::event::{Event, PlanMetadata, Properties, Traits};
+use crate::json::{write_json_str, EncodeError};
+use crate::message::{CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES};
 use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
 use crate::retry::RetryPolicy;
 use crate::spool::{FsyncPolicy, Recovered, Spool, SpoolError, SpoolOptions};
@@ -25,7 +26,7 @@ use crate::worker::{
 };
 
 /// Room for one largest message with its spare capacity and queue entry.
-const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + crate::message::MAX_SLACK_BYTES + ENTRY_OVERHEAD;
+const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + MAX_SLACK_BYTES + ENTRY_OVERHEAD;
 
 /// The default cap on requests in flight: where the adaptive limit stops gaining on a 20 and a
 /// 100 ms round trip (BENCHMARKS.md), and at most a few hundred requests a second to Segment.
@@ -84,6 +85,7 @@ pub struct ClientBuilder {
     spool_dir: Option<PathBuf>,
     spool_options: Option<SpoolOptions>,
     spool_fsync: Option<FsyncPolicy>,
+    clock: Clock,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -103,6 +105,7 @@ impl fmt::Debug for ClientBuilder {
             .field("custom_transport", &self.transport.is_some())
             .field("validation", &self.validation)
             .field("spool_dir", &self.spool_dir)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +134,7 @@ impl ClientBuilder {
             spool_dir: None,
             spool_options: None,
             spool_fsync: None,
+            clock: Clock::System,
         }
     }
 
@@ -169,6 +173,24 @@ impl ClientBuilder {
     /// Send waiting messages once the oldest has waited this long (default 5 s).
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval;
+        self
+    }
+
+    /// For tests: read and wait on `clock` instead of the system clock, so that flush
+    /// intervals, backoff, Retry-After pauses and shutdown deadlines pass when the test
+    /// [advances](ManualClock::advance) it, not in real time. The request timeout stays real.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use trackplan_core::{testing::ManualClock, Client};
+    /// let clock = ManualClock::new();
+    /// let client = Client::builder("WRITE_KEY").clock(clock.clone()).build()?;
+    /// // ... enqueue, then let the flush interval pass without waiting for it:
+    /// clock.advance(Duration::from_secs(5));
+    /// # Ok::<(), trackplan_core::BuildError>(())
+    /// ```
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Clock::Manual(clock);
         self
     }
 
@@ -456,7 +478,8 @@ impl ClientBuilder {
         let Value::Object(context) = self.context else {
             return Err(BuildError::new(problems));
         };
-        let mut queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES);
+        let mut queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES)
+            .with_clock(self.clock.clone());
         if let Some((spool, recovered)) = spool {
             queue = queue.with_spool(spool);
             replay(&queue, recovered);
@@ -473,6 +496,7 @@ impl ClientBuilder {
             retry: self.retry,
             max_batch_bytes: MAX_BATCH_BYTES,
             on_failure: self.on_failure,
+            clock: self.clock.clone(),
         };
         let handle = worker::spawn(runtime, Arc::clone(&shared), transport, config, receiver)
             .map_err(|e| {
@@ -484,10 +508,11 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 shared,
                 commands,
-                encoder: Encoder::new(context),
+                encoder: Encoder::new(context, self.clock.clone()),
                 validation: self.validation,
                 full_policy: self.full_policy,
                 drop_timeout: self.drop_timeout,
+                clock: self.clock,
                 worker: Mutex::new(Some(handle)),
             }),
         })
@@ -519,6 +544,7 @@ struct Inner {
     validation: ValidationPolicy,
     full_policy: FullPolicy,
     drop_timeout: Duration,
+    clock: Clock,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -847,7 +873,7 @@ impl Client {
             self.inner.shared.wake.notify_one();
         }
         if let Some(buffer) = pushed.spare {
-            crate::message::keep_spare_buffer(buffer);
+            keep_spare_buffer(buffer);
         }
         Ok(())
     }
@@ -928,7 +954,7 @@ impl Inner {
     /// Close the queue and ask the worker to finish. False when the worker is already gone.
     fn request_shutdown(&self, timeout: Duration, done: Option<Completion>) -> bool {
         let up_to = self.shared.queue.close();
-        let deadline = Instant::now() + timeout;
+        let deadline = self.clock.now() + timeout;
         let sent = self
             .commands
             .send(Command::Shutdown {

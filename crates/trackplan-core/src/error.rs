@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::event::{EncodeError, Violation};
+use crate::event::Violation;
+use crate::json::EncodeError;
 use crate::message::CallType;
 use crate::spool::SpoolError;
 

@@ -13,26 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-/// Why a payload could not be written as JSON.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot encode {what}: {reason}")]
-pub struct EncodeError {
-    what: &'static str,
-    reason: String,
-}
-
-impl EncodeError {
-    pub fn new(what: &'static str, reason: impl Into<String>) -> Self {
-        EncodeError {
-            what,
-            reason: reason.into(),
-        }
-    }
-
-    pub(crate) fn json(what: &'static str, err: serde_json::Error) -> Self {
-        EncodeError::new(what, err.to_string())
-    }
-}
+// The JSON helpers payload impls use, where they have always been reachable.
+use crate::json::write_json_str;
+pub use crate::json::{format_timestamp, write_serde_object, EncodeError};
 
 /// A constraint of the tracking plan that a value breaks (a pattern, a bound, a format).
 ///
@@ -254,22 +237,6 @@ impl<'a> ObjectWriter<'a> {
     }
 }
 
-/// Serialise a value that implements `serde::Serialize` as a JSON object onto `out`, refusing
-/// anything that is not an object.
-pub fn write_serde_object<T: Serialize + ?Sized>(
-    what: &'static str,
-    value: &T,
-    out: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    let start = out.len();
-    serde_json::to_writer(&mut *out, value).map_err(|e| EncodeError::json(what, e))?;
-    if out.get(start) != Some(&b'{') {
-        out.truncate(start);
-        return Err(EncodeError::new(what, "must serialise to a JSON object"));
-    }
-    Ok(())
-}
-
 /// An untyped track event: a name and any `serde::Serialize` value that serialises to an object.
 ///
 /// ```
@@ -428,7 +395,7 @@ macro_rules! string_value {
             }
             #[inline]
             fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-                crate::message::write_json_str(out, self);
+                write_json_str(out, self);
                 Ok(())
             }
         }
@@ -655,7 +622,7 @@ fn write_json_map<'a, K: AsRef<str> + 'a, V: PropertyValue + 'a>(
         if i > 0 {
             out.push(b',');
         }
-        crate::message::write_json_str(out, key.as_ref());
+        write_json_str(out, key.as_ref());
         out.push(b':');
         value.write_json(out)?;
     }
@@ -679,39 +646,6 @@ impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_map(self, out)
     }
-}
-
-/// RFC 3339 with milliseconds and `Z`, the form Segment's libraries send: `2026-01-01T12:00:00.123Z`.
-/// Years outside 0..=9999 are clamped to that range (RFC 3339 has four-digit years only).
-pub fn format_timestamp(at: time::OffsetDateTime) -> String {
-    timestamp_text(at)
-        .iter()
-        .map(|&byte| char::from(byte))
-        .collect()
-}
-
-/// The text of [`format_timestamp`] on the stack: it runs on every call, so no `format!`.
-/// Years outside 0..=9999 cannot be written in this form and are clamped, as RFC 3339 requires.
-pub(crate) fn timestamp_text(at: time::OffsetDateTime) -> [u8; 24] {
-    /// `value`'s last `digits.len()` decimal digits, zero-padded.
-    fn put(digits: &mut [u8], mut value: u32) {
-        for digit in digits.iter_mut().rev() {
-            *digit = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    }
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let (year, month, day) = at.to_calendar_date();
-    let (hour, minute, second, milli) = at.to_hms_milli();
-    let mut text = *b"0000-00-00T00:00:00.000Z";
-    put(&mut text[0..4], year.clamp(0, 9999) as u32);
-    put(&mut text[5..7], u8::from(month).into());
-    put(&mut text[8..10], day.into());
-    put(&mut text[11..13], hour.into());
-    put(&mut text[14..16], minute.into());
-    put(&mut text[17..19], second.into());
-    put(&mut text[20..23], milli.into());
-    text
 }
 
 #[cfg(feature = "time")]
@@ -856,23 +790,6 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("JSON object"));
         assert!(out.is_empty());
-    }
-
-    #[test]
-    fn timestamps_have_milliseconds_and_z() {
-        let at = time::macros::datetime!(2026-01-01 12:00:00.123456 +02:00);
-        assert_eq!(format_timestamp(at), "2026-01-01T10:00:00.123Z");
-    }
-
-    #[test]
-    fn timestamps_pad_every_field_and_clamp_years_below_zero() {
-        let early = time::macros::datetime!(0042-03-04 05:06:07.008 UTC);
-        assert_eq!(format_timestamp(early), "0042-03-04T05:06:07.008Z");
-        let before_year_zero = time::macros::datetime!(-0001-12-31 23:59:59.999 UTC);
-        assert_eq!(
-            format_timestamp(before_year_zero),
-            "0000-12-31T23:59:59.999Z"
-        );
     }
 
     proptest::proptest! {

@@ -9,9 +9,12 @@
 
 mod batch;
 mod client;
+mod clock;
 mod concurrency;
+mod encode;
 mod error;
 pub mod event;
+mod json;
 mod message;
 mod queue;
 pub mod retry;
@@ -27,10 +30,10 @@ pub use client::{Client, ClientBuilder, Region};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{
-    format_timestamp, EncodeError, Event, NoProperties, NumericProperty, ObjectWriter,
-    PlanMetadata, Properties, PropertyValue, RawEvent, RawProperties, RawTraits, StringEnum,
-    StringProperty, Traits, Violation,
+    Event, NoProperties, NumericProperty, ObjectWriter, PlanMetadata, Properties, PropertyValue,
+    RawEvent, RawProperties, RawTraits, StringEnum, StringProperty, Traits, Violation,
 };
+pub use json::{format_timestamp, EncodeError};
 pub use message::{
     CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
 };

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::error::EnqueueError;
 use crate::message::Message;
 use crate::spool::{RecordId, RecoveredRecord, Spool, SpoolError};
@@ -73,7 +74,7 @@ const MAX_SPARE_CAPACITY: usize = 4096;
 impl State {
     /// Queue a message at the back under the next sequence number (returned), charging it and
     /// starting the flush timer if it is the front.
-    fn push_back(&mut self, message: Message, record: Option<RecordId>) -> u64 {
+    fn push_back(&mut self, message: Message, record: Option<RecordId>, clock: &Clock) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let item = Queued {
@@ -84,7 +85,7 @@ impl State {
         self.bytes += item.cost();
         self.json_bytes += item.message.len();
         if self.items.is_empty() {
-            self.front_since = Some(Instant::now());
+            self.front_since = Some(clock.now());
         }
         self.items.push_back(item);
         seq
@@ -114,6 +115,8 @@ pub(crate) struct Queue {
     /// encoding without taking the lock on every call.
     closed: AtomicBool,
     spool: Option<SpoolLink>,
+    /// Times the front message's wait (the flush interval), as the worker reads it.
+    clock: Clock,
 }
 
 impl Queue {
@@ -128,7 +131,14 @@ impl Queue {
             full_warned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             spool: None,
+            clock: Clock::System,
         }
+    }
+
+    /// Time the flush interval on `clock` (the worker's).
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Queue {
+        self.clock = clock;
+        self
     }
 
     /// Put `spool` behind the queue: every push is appended to it first.
@@ -220,7 +230,7 @@ impl Queue {
                 }
             };
         }
-        let seq = state.push_back(message, record);
+        let seq = state.push_back(message, record, &self.clock);
         let len = state.items.len();
         let wake_worker = len == 1 || len == self.wake_at_len || {
             let before = state.json_bytes - json_len;
@@ -266,7 +276,7 @@ impl Queue {
                 unusable.push(record.id);
                 continue;
             };
-            state.push_back(Message::from_json(json), Some(record.id));
+            state.push_back(Message::from_json(json), Some(record.id), &self.clock);
         }
         let replayed = state.items.len() - before;
         drop(state);
@@ -368,7 +378,7 @@ impl Queue {
             taken.push(item);
         }
         if !taken.is_empty() {
-            state.front_since = (!state.items.is_empty()).then(Instant::now);
+            state.front_since = (!state.items.is_empty()).then(|| self.clock.now());
             self.full_warned.store(false, Ordering::Relaxed);
             self.space.notify_all();
         }
@@ -675,34 +685,38 @@ mod tests {
 
     #[test]
     fn the_flush_timer_runs_from_the_first_push_and_restarts_for_messages_left_behind() {
-        let queue = Queue::new(1 << 20, 10, 1000);
+        let clock = crate::clock::ManualClock::new();
+        let queue = Queue::new(1 << 20, 10, 1000).with_clock(Clock::Manual(clock.clone()));
         assert!(queue.peek().oldest.is_none());
-        let before_push = Instant::now();
+        let pushed_at = clock.now();
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         let first = queue
             .peek()
             .oldest
             .expect("a waiting message starts the timer");
-        assert!(first >= before_push);
+        assert_eq!(first, pushed_at);
+        clock.advance(Duration::from_secs(1));
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         assert_eq!(
             queue.peek().oldest,
             Some(first),
             "later pushes keep the front's time"
         );
-        std::thread::sleep(Duration::from_millis(2));
-        let before_take = Instant::now();
+        clock.advance(Duration::from_secs(1));
         assert_eq!(queue.take_while(|_| true).len(), 2);
         assert!(queue.peek().oldest.is_none(), "an empty queue has no timer");
         queue.push(message(10), FullPolicy::Refuse).unwrap();
         queue.push(message(10), FullPolicy::Refuse).unwrap();
+        clock.advance(Duration::from_secs(1));
+        // The one left behind waits from the take, not from its push.
+        let taken_at = clock.now();
         let mut one = 0;
         queue.take_while(|_| std::mem::replace(&mut one, 1) == 0);
         let left = queue
             .peek()
             .oldest
             .expect("the message left behind still waits");
-        assert!(left >= before_take);
+        assert_eq!(left, taken_at);
     }
 
     #[test]

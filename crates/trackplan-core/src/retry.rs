@@ -1,6 +1,7 @@
-//! Segment's retry rules as pure functions: what to do after one attempt, given the answer, the
-//! retries so far and the time. No I/O and no sleeping here, so every rule is tested with plain
-//! `Instant`s and a fixed jitter.
+//! Segment's retry rules (segment-api.md §7, §8): the public [`RetryPolicy`], [`FailureReason`]
+//! and [`parse_retry_after`]; inside the crate, a pure decision of what follows one attempt,
+//! given the answer, the retries so far and the clock's time. No I/O and no sleeping here, so
+//! every rule is unit-tested with plain `Instant`s and a fixed jitter.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -42,9 +43,27 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// How long a 429 whose `Retry-After` asks for `requested` pauses sending: at least
+    /// [`min_retry_after`](Self::min_retry_after), at most [`max_retry_after`](Self::max_retry_after).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use trackplan_core::RetryPolicy;
+    /// let segment = RetryPolicy::default();
+    /// assert_eq!(segment.retry_after_wait(Duration::ZERO), Duration::from_secs(1));
+    /// assert_eq!(segment.retry_after_wait(Duration::from_secs(86_400)), Duration::from_secs(300));
+    /// ```
+    pub fn retry_after_wait(&self, requested: Duration) -> Duration {
+        requested
+            .max(self.min_retry_after)
+            .min(self.max_retry_after)
+    }
+}
+
 /// What one attempt to send a batch came back with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered. `retry_after` is the parsed `Retry-After` header, if any.
     Status {
         status: u16,
@@ -58,7 +77,7 @@ pub enum Outcome {
 
 /// The next step for a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Delivered: the server accepted the batch.
     Done,
     /// Send it again after `after`. `counted` is false for a 429 with `Retry-After`, which does
@@ -87,18 +106,18 @@ pub enum FailureReason {
 
 /// Where a batch stands in its retries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetryState {
+pub(crate) struct RetryState {
     /// Counted retries so far: the `n` of the next backoff and the next `X-Retry-Count` - 1.
-    pub counted: u32,
+    pub(crate) counted: u32,
     /// Attempts after the first, counted or not: the value of `X-Retry-Count` on the next attempt.
-    pub attempts_after_first: u32,
+    pub(crate) attempts_after_first: u32,
     /// When the first failed attempt came back.
-    pub first_failure: Option<Instant>,
+    pub(crate) first_failure: Option<Instant>,
 }
 
 impl RetryState {
     /// Record the step taken after an attempt that came back at `now`.
-    pub fn advance(&mut self, step: &Step, now: Instant) {
+    pub(crate) fn advance(&mut self, step: &Step, now: Instant) {
         if let Step::Retry { counted, .. } = step {
             self.first_failure.get_or_insert(now);
             self.attempts_after_first += 1;
@@ -111,7 +130,7 @@ impl RetryState {
 
 /// How a status code is handled (segment-api.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusClass {
+pub(crate) enum StatusClass {
     Success,
     /// Retry with backoff, counted.
     Retryable,
@@ -122,7 +141,7 @@ pub enum StatusClass {
 }
 
 /// Classify an HTTP status code.
-pub fn classify(status: u16) -> StatusClass {
+pub(crate) fn classify(status: u16) -> StatusClass {
     match status {
         200..=299 => StatusClass::Success,
         429 => StatusClass::RateLimited,
@@ -136,7 +155,7 @@ pub fn classify(status: u16) -> StatusClass {
 /// Decide what follows an attempt that came back at `now` with `outcome`.
 ///
 /// `jitter` is a draw from U\[1, 2): the caller supplies it so this stays deterministic.
-pub fn decide(
+pub(crate) fn decide(
     outcome: &Outcome,
     state: &RetryState,
     policy: &RetryPolicy,
@@ -171,9 +190,8 @@ pub fn decide(
         });
     }
     if let (StatusClass::RateLimited, Some(wait)) = (class, retry_after) {
-        let wait = wait.max(policy.min_retry_after).min(policy.max_retry_after);
         return Step::Retry {
-            after: wait,
+            after: policy.retry_after_wait(wait),
             counted: false,
         };
     }
@@ -190,7 +208,7 @@ pub fn decide(
 }
 
 /// The delay before counted retry `n` (0-based): `base x 2^n x jitter`, capped at `max_backoff`.
-pub fn backoff(n: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
+pub(crate) fn backoff(n: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
     let jitter = if (1.0..2.0).contains(&jitter) {
         jitter
     } else {
@@ -201,7 +219,17 @@ pub fn backoff(n: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
 }
 
 /// Parse a `Retry-After` value: delay seconds or an HTTP date (any of the three forms), relative
-/// to `now`. A date in the past means zero.
+/// to `now`. A date in the past means zero; `None` when the value is neither. The wait a client
+/// actually takes is [`RetryPolicy::retry_after_wait`] of this.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use trackplan_core::retry::parse_retry_after;
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+/// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -212,7 +240,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// A short description of an outcome, for failure reasons and logs.
-pub fn describe(outcome: &Outcome) -> String {
+pub(crate) fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Status { status, .. } => format!("HTTP {status}"),
         Outcome::ConnectionError(message) => format!("connection error: {message}"),

@@ -1,5 +1,6 @@
 //! Test helpers for code that sends analytics: [`Capture`] records the exact wire JSON instead of
-//! sending it.
+//! sending it; [`ManualClock`] drives flush intervals, backoff and Retry-After pauses without
+//! waiting for them.
 //!
 //! ```
 //! use trackplan_core::{testing::Capture, RawEvent, User};
@@ -22,6 +23,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::client::Client;
+pub use crate::clock::ManualClock;
 use crate::retry::RetryPolicy;
 use crate::transport::{BatchRequest, SendFuture, Transport, TransportResponse};
 use crate::validation::ValidationPolicy;

@@ -12,13 +12,15 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::batch::{BatchSizer, Envelope, MAX_BATCH_MESSAGES};
+use crate::clock::Clock;
 use crate::concurrency::{ConcurrencyController, Response};
+use crate::json::format_timestamp;
 use crate::message::Message;
 use crate::queue::Queue;
 use crate::retry::{self, FailureReason, Outcome, RetryPolicy, RetryState, Step};
@@ -185,6 +187,7 @@ pub(crate) struct WorkerConfig {
     pub retry: RetryPolicy,
     pub max_batch_bytes: usize,
     pub on_failure: Option<FailureCallback>,
+    pub clock: Clock,
 }
 
 /// Start the worker thread on `runtime`.
@@ -217,6 +220,7 @@ pub(crate) fn spawn(
                     write_key: config.write_key.clone(),
                     retry: config.retry.clone(),
                     request_timeout: config.request_timeout,
+                    clock: config.clock.clone(),
                     paused_until: Cell::new(None),
                     concurrency: RefCell::new(concurrency),
                 }),
@@ -276,7 +280,7 @@ impl Worker {
     async fn run(mut self) {
         let mut deliveries: FuturesUnordered<DeliveryFuture> = FuturesUnordered::new();
         loop {
-            let now = Instant::now();
+            let now = self.config.clock.now();
             self.start_ready_batches(now, &mut deliveries);
             self.answer_settled_waiters();
             if self.shutdown_deadline.is_some()
@@ -293,11 +297,11 @@ impl Worker {
                 Some((first_seq, result)) = deliveries.next(), if !deliveries.is_empty() => {
                     self.settle(first_seq, result);
                 }
-                _ = sleep_until(timer), if timer.is_some() => {}
+                _ = self.config.clock.sleep_until(timer.unwrap_or(now)), if timer.is_some() => {}
             }
             if self
                 .shutdown_deadline
-                .is_some_and(|deadline| Instant::now() >= deadline)
+                .is_some_and(|deadline| self.config.clock.now() >= deadline)
             {
                 drop(deliveries);
                 self.abandon_everything();
@@ -359,7 +363,8 @@ impl Worker {
                 self.commands_open = false;
                 if self.shutdown_deadline.is_none() {
                     let up_to = self.shared.queue.close();
-                    self.shutdown_deadline = Some(Instant::now() + self.config.request_timeout);
+                    self.shutdown_deadline =
+                        Some(self.config.clock.now() + self.config.request_timeout);
                     self.waiters.push(Waiter {
                         up_to,
                         report: DeliveryReport::default(),
@@ -609,12 +614,6 @@ fn covered(batch: &Batch, up_to: u64) -> &[Message] {
 /// A placeholder of `sentAt`'s length: each attempt stamps the real time over it.
 const UNSTAMPED_SENT_AT: &str = "0000-00-00T00:00:00.000Z";
 
-async fn sleep_until(at: Option<Instant>) {
-    if let Some(at) = at {
-        tokio::time::sleep_until(at.into()).await;
-    }
-}
-
 /// What every delivery shares.
 struct Delivery {
     shared: Arc<Shared>,
@@ -623,6 +622,7 @@ struct Delivery {
     write_key: WriteKey,
     retry: RetryPolicy,
     request_timeout: Duration,
+    clock: Clock,
     /// A 429 with Retry-After pauses the whole client: the limit is per workspace.
     paused_until: Cell<Option<Instant>>,
     concurrency: RefCell<ConcurrencyController>,
@@ -664,12 +664,12 @@ impl Delivery {
         let messages = batch.messages.len();
         loop {
             if let Some(until) = self.paused_until.get() {
-                tokio::time::sleep_until(until.into()).await;
+                self.clock.sleep_until(until).await;
             }
             let outcome = self
                 .attempt(batch, &mut body, state.attempts_after_first)
                 .await;
-            let now = Instant::now();
+            let now = self.clock.now();
             let step = retry::decide(&outcome, &state, &self.retry, now, 1.0 + fastrand::f64());
             match &step {
                 Step::Done => {
@@ -702,14 +702,14 @@ impl Delivery {
                         );
                     }
                     state.advance(&step, now);
-                    tokio::time::sleep(*after).await;
+                    self.clock.sleep_until(now + *after).await;
                 }
             }
         }
     }
 
     async fn attempt(&self, batch: &Batch, body: &mut [u8], retry_count: u32) -> Outcome {
-        let sent_at = crate::format_timestamp(time::OffsetDateTime::now_utc());
+        let sent_at = format_timestamp(self.clock.now_utc().into());
         self.envelope.stamp_sent_at(body, &sent_at);
         let request = BatchRequest {
             body,
@@ -725,11 +725,12 @@ impl Delivery {
                     status: response.status,
                     retry_after: response
                         .retry_after
-                        .and_then(|v| retry::parse_retry_after(&v, SystemTime::now())),
+                        .and_then(|v| retry::parse_retry_after(&v, self.clock.now_utc())),
                 },
                 Ok(Err(error)) if error.kind == TransportErrorKind::Timeout => Outcome::TimedOut,
                 Ok(Err(error)) => Outcome::ConnectionError(error.to_string()),
             };
+        // Round trips are network time: real, like the request timeout, whatever the clock.
         self.observe(&outcome, started.elapsed(), Instant::now());
         tracing::debug!(
             messages = batch.messages.len(),

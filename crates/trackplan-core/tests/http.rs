@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{Answer, Server};
+use support::{driving, Answer, Server};
+use trackplan_core::testing::ManualClock;
 use trackplan_core::{
     Client, ClientBuilder, EnqueueError, FailedBatch, FailureReason, FullPolicy, RawEvent,
     RawProperties, RetryPolicy, User,
@@ -17,7 +18,9 @@ use trackplan_core::{
 
 const KEY: &str = "test_write_key";
 
-/// Test timings: retries after ~1 ms, Retry-After waits capped at 20 ms, 300 ms request timeout.
+/// Test timings for the tests on the real clock: retries after ~1 ms, Retry-After waits capped
+/// at 20 ms, 300 ms request timeout. Tests of the waits themselves use Segment's policy on a
+/// [`ManualClock`] instead.
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         base_backoff: Duration::from_millis(1),
@@ -235,11 +238,17 @@ fn batches_split_by_bytes_and_never_exceed_500_000() {
 #[test]
 fn batches_go_out_after_the_flush_interval_without_a_flush() {
     let server = Server::start();
+    let clock = ManualClock::new();
     let client = client_for(&server)
-        .flush_interval(Duration::from_millis(20))
+        .flush_interval(Duration::from_secs(5))
+        .clock(clock.clone())
         .build()
         .unwrap();
     let ids = send(&client, 3);
+    // The interval runs from the first message: the client's only timer is 5 s away.
+    assert!(eventually(|| clock.next_wake().is_some()), "no flush timer");
+    assert!(server.requests().is_empty(), "sent before the interval");
+    assert_eq!(clock.advance_to_next_wake(), Duration::from_secs(5));
     assert!(
         server.wait_for_delivered(3, Duration::from_secs(10)),
         "interval flush never happened"
@@ -261,13 +270,17 @@ fn faults_are_retried_until_every_message_is_delivered_exactly_once() {
         Answer::RetryAfter(429, "Wed, 21 Oct 2015 07:28:00 GMT"),
         Answer::Status(410),
     ]);
+    // Segment's own backoff and Retry-After bounds, passed on the manual clock.
+    let clock = ManualClock::new();
     let client = client_for(&server)
+        .retry_policy(RetryPolicy::default())
+        .clock(clock.clone())
         .flush_at(10)
         .max_in_flight(2)
         .build()
         .unwrap();
     let ids = send(&client, 50);
-    let report = client.flush_blocking();
+    let report = driving(&clock, || client.flush_blocking());
     assert!(report.is_complete(), "{report:?}");
     assert_exactly_once(&server, &ids);
 
@@ -317,17 +330,37 @@ fn faults_are_retried_until_every_message_is_delivered_exactly_once() {
 fn sent_at_is_fresh_on_every_attempt() {
     let server = Server::start();
     server.script([Answer::Status(500)]);
-    let policy = RetryPolicy {
-        base_backoff: Duration::from_millis(5),
-        ..fast_retries()
-    };
-    let client = client_for(&server).retry_policy(policy).build().unwrap();
+    let clock = ManualClock::new();
+    let client = client_for(&server)
+        .retry_policy(RetryPolicy::default())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     send(&client, 1);
-    client.flush_blocking();
+    driving(&clock, || client.flush_blocking());
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert_ne!(requests[0].body["sentAt"], requests[1].body["sentAt"]);
     assert_eq!(requests[1].header("x-retry-count"), Some("1"));
+    // The only wait was the backoff, 0.5 s x U[1, 2), and the retry's sentAt is that much
+    // later (to the millisecond the text has).
+    let backoff = clock.elapsed();
+    assert!(
+        backoff >= Duration::from_millis(500) && backoff < Duration::from_secs(1),
+        "{backoff:?}"
+    );
+    let sent_at = |request: &support::Recorded| {
+        let text = request.body["sentAt"].as_str().unwrap().to_owned();
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    let gap = Duration::try_from(sent_at(&requests[1]) - sent_at(&requests[0])).unwrap();
+    assert!(
+        gap.abs_diff(backoff) < Duration::from_millis(1),
+        "{gap:?} vs {backoff:?}"
+    );
+    // The event's timestamp is read from the same clock at enqueue, and a retry keeps it.
+    let timestamp = &requests[0].messages()[0]["timestamp"];
+    assert_eq!(timestamp, &requests[0].body["sentAt"]);
+    assert_eq!(&requests[1].messages()[0]["timestamp"], timestamp);
 }
 
 #[test]
@@ -498,14 +531,22 @@ fn an_unreachable_endpoint_is_retried_then_reported() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
+    let clock = ManualClock::new();
     let client = Client::builder(KEY)
         .endpoint(url)
-        .retry_policy(fast_retries())
         .max_retries(2)
+        .flush_interval(Duration::from_secs(3600))
+        .clock(clock.clone())
         .build()
         .unwrap();
     send(&client, 2);
-    let report = client.flush_blocking();
+    let report = driving(&clock, || client.flush_blocking());
+    // Segment's backoff before retries 1 and 2: 0.5 s then 1 s, each x U[1, 2).
+    let waited = clock.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
     assert_eq!(report.failed_count(), 2);
     match &report.failed[0].reason {
         FailureReason::RetriesExhausted { retries: 2, last } => {
@@ -525,10 +566,20 @@ fn retry_after_waits_do_not_use_up_retries() {
         Answer::RetryAfter(429, "0"),
     ]);
     // No counted retries allowed at all: only the uncounted Retry-After path can deliver.
-    let client = client_for(&server).max_retries(0).build().unwrap();
+    let clock = ManualClock::new();
+    let client = client_for(&server)
+        .retry_policy(RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        })
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     let ids = send(&client, 4);
-    let report = client.flush_blocking();
+    let report = driving(&clock, || client.flush_blocking());
     assert!(report.is_complete(), "{report:?}");
+    // 1 s asked; a date long past and 0 s both wait the 1 s minimum.
+    assert_eq!(clock.elapsed(), Duration::from_secs(3));
     assert_exactly_once(&server, &ids);
     let counts: Vec<Option<String>> = server
         .requests()
@@ -547,4 +598,9 @@ fn retry_after_waits_do_not_use_up_retries() {
         client.flush_blocking().failed[0].reason,
         FailureReason::RetriesExhausted { retries: 0, .. }
     ));
+    assert_eq!(
+        clock.elapsed(),
+        Duration::from_secs(3),
+        "no wait without retries"
+    );
 }

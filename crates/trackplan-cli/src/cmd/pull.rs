@@ -4,8 +4,8 @@
 //! Requests: `GET {base}/tracking-plans/{id}` (the plan) and
 //! `GET {base}/tracking-plans/{id}/rules?pagination.count=200&pagination.cursor=...` until
 //! `pagination.next` is null. Responses wrap their payload in `{"data": ...}`; auth is a Bearer
-//! token. A 429 is waited out (its `Retry-After`, at least 1 s, at most [`MAX_RETRY_AFTER`]) a
-//! bounded number of times.
+//! token. A 429 is waited out (its `Retry-After`, bounded as the transport bounds it: 1 s to
+//! 300 s) a bounded number of times.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +15,7 @@ use anyhow::{bail, Context as _};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde_json::{Map, Value};
+use trackplan_core::{retry, RetryPolicy};
 
 /// Segment's Public API, US workspaces.
 pub const US_API: &str = "https://api.segmentapis.com";
@@ -22,8 +23,6 @@ pub const US_API: &str = "https://api.segmentapis.com";
 pub const EU_API: &str = "https://eu1.api.segmentapis.com";
 /// Rules per page (the API's maximum).
 const PAGE_SIZE: &str = "200";
-/// Longest wait a `Retry-After` can impose.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 /// Wait after a 429 that has no usable `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A guard against a server whose cursors never end.
@@ -84,7 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.plan_id
     );
     // What we wrote must be something trackplan reads; say so now rather than at build time.
-    trackplan_codegen::plan::parse(&text, &Default::default()).map_err(|errors| {
+    trackplan_plan::parse(&text, &Default::default()).map_err(|errors| {
         anyhow::anyhow!("the pulled plan was written, but trackplan cannot read it: {errors}")
     })?;
     Ok(ExitCode::SUCCESS)
@@ -242,21 +241,16 @@ fn sort_keys(value: Value) -> Value {
     }
 }
 
-/// How long a 429 asks us to wait: `Retry-After` in seconds or as an HTTP date, at least 1 s
-/// and at most [`MAX_RETRY_AFTER`]; [`DEFAULT_RETRY_AFTER`] when absent or unreadable.
+/// How long a 429 asks us to wait: its `Retry-After` (seconds or an HTTP date) within the
+/// transport's bounds (Segment's rules: 1 s to 300 s); [`DEFAULT_RETRY_AFTER`] when absent or
+/// unreadable.
 fn retry_after(headers: &HeaderMap, now: SystemTime) -> Duration {
-    let value = headers
+    let requested = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    let wait = value.and_then(|text| match text.parse::<u64>() {
-        Ok(seconds) => Some(Duration::from_secs(seconds)),
-        Err(_) => httpdate::parse_http_date(text)
-            .ok()
-            .map(|at| at.duration_since(now).unwrap_or_default()),
-    });
-    wait.unwrap_or(DEFAULT_RETRY_AFTER)
-        .clamp(Duration::from_secs(1), MAX_RETRY_AFTER)
+        .and_then(|text| retry::parse_retry_after(text, now))
+        .unwrap_or(DEFAULT_RETRY_AFTER);
+    RetryPolicy::default().retry_after_wait(requested)
 }
 
 fn network_error(url: &Url, err: &reqwest::Error) -> anyhow::Error {
@@ -339,7 +333,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(retry_after(&headers("7"), now), Duration::from_secs(7));
         assert_eq!(retry_after(&headers("0"), now), Duration::from_secs(1));
-        assert_eq!(retry_after(&headers("86400"), now), MAX_RETRY_AFTER);
+        assert_eq!(
+            retry_after(&headers("86400"), now),
+            Duration::from_secs(300)
+        );
         let in_ten = httpdate::fmt_http_date(now + Duration::from_secs(10));
         assert_eq!(retry_after(&headers(&in_ten), now), Duration::from_secs(10));
         let past = httpdate::fmt_http_date(now - Duration::from_secs(10));

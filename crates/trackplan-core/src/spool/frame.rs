@@ -230,15 +230,8 @@ fn next_frame_start(buf: &[u8], from: usize) -> Option<usize> {
         })
 }
 
-/// Coalesces sorted, distinct sequence numbers into runs.
-///
-/// ```
-/// use trackplan_core::spool::frame::{ranges_of_sorted, SeqRange};
-/// assert_eq!(
-///     ranges_of_sorted(&[3, 4, 5, 9]),
-///     [SeqRange { start: 3, len: 3 }, SeqRange { start: 9, len: 1 }]
-/// );
-/// ```
+/// Coalesces sorted, distinct sequence numbers into runs: `[3, 4, 5, 9]` becomes
+/// `3` (3 long) and `9` (1 long).
 pub fn ranges_of_sorted(seqs: &[u64]) -> Vec<SeqRange> {
     let mut ranges: Vec<SeqRange> = Vec::new();
     for &seq in seqs {

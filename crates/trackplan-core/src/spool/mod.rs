@@ -38,7 +38,7 @@
 //! # On-disk format
 //! The directory holds `LOCK` (the lock file, holding the owner's process id) and segment files
 //! `seg-<N>.log`, where `N` is the next sequence number when the segment was started, as 20
-//! decimal digits ([`segment::file_name`]). A segment is a concatenation of frames ([`frame`]),
+//! decimal digits. A segment is a concatenation of frames,
 //! all integers little-endian:
 //!
 //! ```text
@@ -68,11 +68,11 @@
 
 mod commit;
 mod error;
-pub mod frame;
+mod frame;
 mod ledger;
 mod lock;
 mod recover;
-pub mod segment;
+mod segment;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -651,3 +651,8 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+mod tests;

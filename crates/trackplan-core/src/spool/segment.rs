@@ -9,13 +9,8 @@ const PREFIX: &str = "seg-";
 const SUFFIX: &str = ".log";
 const DIGITS: usize = 20;
 
-/// The file name of the segment started when the next sequence number was `start`.
-///
-/// ```
-/// use trackplan_core::spool::segment::{parse_file_name, file_name};
-/// assert_eq!(file_name(42), "seg-00000000000000000042.log");
-/// assert_eq!(parse_file_name("seg-00000000000000000042.log"), Some(42));
-/// ```
+/// The file name of the segment started when the next sequence number was `start`, such as
+/// `seg-00000000000000000042.log`.
 pub fn file_name(start: u64) -> String {
     format!("{PREFIX}{start:0DIGITS$}{SUFFIX}")
 }
@@ -53,6 +48,7 @@ mod tests {
             assert_eq!(parse_file_name(&file_name(start)), Some(start));
         }
         assert!(file_name(9) < file_name(10));
+        assert_eq!(file_name(42), "seg-00000000000000000042.log");
         assert_eq!(file_name(u64::MAX), "seg-18446744073709551615.log");
     }
 

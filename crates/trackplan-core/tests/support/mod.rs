@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use trackplan_core::testing::ManualClock;
 
 /// How the server answers one request.
 #[derive(Debug, Clone)]
@@ -228,4 +229,28 @@ fn status_response(status: u16, retry_after: Option<&'static str>) -> Response {
             .insert("retry-after", after.parse().unwrap());
     }
     response
+}
+
+/// The longest pause [`driving`] lets pass: Segment's cap on a Retry-After wait (a backoff is at
+/// most 60 s). Clients it drives need a longer flush interval, so that the interval is never
+/// mistaken for a pause.
+pub const LONGEST_PAUSE: Duration = Duration::from_secs(300);
+
+/// Run `wait` (a flush) on its own thread and, while it waits, let the client's backoff and
+/// Retry-After pauses pass at once: advance `clock` to each deadline the client sleeps until.
+pub fn driving<T: Send>(clock: &ManualClock, wait: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(wait);
+        while !waiting.is_finished() {
+            let pause = clock
+                .next_wake()
+                .map(|at| at.saturating_duration_since(clock.now()));
+            if pause.is_none_or(|pause| pause > LONGEST_PAUSE)
+                || clock.advance_to_next_wake().is_zero()
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        waiting.join().expect("the waiting thread panicked")
+    })
 }
