@@ -1,26 +1,31 @@
 //! Transport peer comparison, in one run: the same realistic "Order Completed" events through
-//! trackplan (typed with `#[derive(Event)]` at its defaults, with the `high_volume()` preset
-//! (8 requests in flight), with gzip off, and untyped `RawEvent`), the `segment` crate 0.2.6
+//! trackplan (typed with `#[derive(Event)]` at its defaults, with fixed in-flight limits instead
+//! of the adaptive one, with gzip off, and untyped `RawEvent`), the `segment` crate 0.2.6
 //! (`AutoBatcher`) and `rudderanalytics` 2.0.1, each at its default settings, to the same loopback
 //! server.
 //!
 //! For each library: events/s end to end (first call until everything is delivered), the time
 //! spent inside its per-event calls, the time spent building each event as that library takes
 //! it (the derived struct; a `json!` value for the others), and the final flush/shutdown wait, with ratios against
-//! trackplan (derive). Scenarios: plain loopback, and loopback with 20 ms added to every answer
-//! (a network round trip to a Segment region). Then a fault run (1 request in 5 answered 500,
-//! 1 in 7 answered 429 with `Retry-After: 1`) with the share each library delivered.
+//! trackplan (derive). Scenarios: plain loopback, and loopback with 20 ms and with 100 ms added
+//! to every answer (network round trips to a Segment region), where trackplan's adaptive limit
+//! is also compared with each fixed limit. Then a fault run (1 request in 5 answered 500, 1 in
+//! 7 answered 429 with `Retry-After: 1`) with the share each library delivered; a 429 storm
+//! (every second request 429 without `Retry-After`, 20 ms answers) with the requests each
+//! delivered batch took, adaptive against the fixed 2 in flight trackplan had before; and a
+//! quiet sender (1 event a second) with the most requests in flight and each batch's wait.
 //!
 //! `cargo bench -p trackplan-bench --bench transport`
-//! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000),
-//! `BENCH_SCENARIOS` (comma-separated subset of `loopback,latency,faults`; default all),
-//! `BENCH_RUNS` (comma-separated subset of `derive,high_volume,no_gzip,raw,segment,rudder`;
-//! default all; the first one selected is the base of the ratios).
+//! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000, also the
+//! storm's), `BENCH_QUIET_SECS` (default 12), `BENCH_SCENARIOS` (comma-separated subset of
+//! `loopback,latency,far,faults,storm,quiet`; default all), `BENCH_RUNS` (comma-separated
+//! subset of `derive,fixed,no_gzip,raw,segment,rudder`; default all; the first one selected is
+//! the base of the ratios), `BENCH_FIXED` (the fixed limits compared, default `1,2,4,8,16,32,64`).
 
 use std::time::{Duration, Instant};
 
 use trackplan::{Client, FullPolicy, RawEvent, User, ValidationPolicy};
-use trackplan_bench::{order, LoopbackServer, OrderCompleted, OrderData};
+use trackplan_bench::{order, Faults, LoopbackServer, OrderCompleted, OrderData};
 
 const WRITE_KEY: &str = "bench-write-key";
 
@@ -33,8 +38,10 @@ const POOL: usize = 1_000;
 enum Variant {
     /// `#[derive(Event)]`, default settings.
     Derive,
-    /// `#[derive(Event)]` with the high-volume preset (`high_volume()`: `max_in_flight(8)`).
-    DeriveHighVolume,
+    /// `#[derive(Event)]` with this many requests always allowed in flight
+    /// (`max_in_flight(n).adaptive_concurrency(false)`; 2 was the default before the adaptive
+    /// limit).
+    Fixed(usize),
     /// `#[derive(Event)]` with gzip off (a loopback or LAN collector: no bandwidth to save).
     DeriveNoGzip,
     /// `RawEvent` with a `serde_json::Value`, default settings.
@@ -46,7 +53,7 @@ impl Variant {
     fn key(self) -> &'static str {
         match self {
             Variant::Derive => "derive",
-            Variant::DeriveHighVolume => "high_volume",
+            Variant::Fixed(_) => "fixed",
             Variant::DeriveNoGzip => "no_gzip",
             Variant::Raw => "raw",
         }
@@ -61,7 +68,7 @@ fn selected(key: &str) -> bool {
 
 /// One library's run.
 struct Run {
-    library: &'static str,
+    library: String,
     events: usize,
     elapsed: Duration,
     /// Building each event as the library takes it (the typed struct, or the `json!` value).
@@ -74,6 +81,12 @@ struct Run {
     /// Messages the server accepted more than once (by `messageId`; only trackplan sends ids).
     duplicates: u64,
     requests: u64,
+    /// Requests answered 200.
+    accepted_requests: u64,
+    /// The most requests the server handled at once.
+    peak_in_flight: u64,
+    /// trackplan's in-flight limit and smoothed round trip once everything was delivered.
+    limit: Option<(u64, Option<Duration>)>,
 }
 
 impl Run {
@@ -121,7 +134,7 @@ impl Bench {
             // as the other libraries' callers wait for their sends, instead of refusing.
             .when_full(FullPolicy::Block(Duration::from_secs(120)));
         match variant {
-            Variant::DeriveHighVolume => builder = builder.high_volume(),
+            Variant::Fixed(n) => builder = builder.max_in_flight(n).adaptive_concurrency(false),
             Variant::DeriveNoGzip => builder = builder.gzip(false),
             Variant::Derive | Variant::Raw => {}
         }
@@ -149,16 +162,20 @@ impl Bench {
             client.shutdown_blocking(Duration::from_secs(900))
         });
         let elapsed = start.elapsed();
+        let metrics = client.metrics();
         assert_eq!(refused, 0, "trackplan refused messages");
         assert_eq!(report.failed_count(), 0, "undelivered at shutdown");
         assert_eq!(self.server.duplicates(), 0, "a message was accepted twice");
         let library = match variant {
-            Variant::Derive => "trackplan (derive)",
-            Variant::DeriveHighVolume => "trackplan (derive, 8 in flight)",
-            Variant::DeriveNoGzip => "trackplan (derive, no gzip)",
-            Variant::Raw => "trackplan (RawEvent)",
+            Variant::Derive => "trackplan (derive)".to_owned(),
+            Variant::Fixed(n) => format!("trackplan (fixed {n} in flight)"),
+            Variant::DeriveNoGzip => "trackplan (derive, no gzip)".to_owned(),
+            Variant::Raw => "trackplan (RawEvent)".to_owned(),
         };
-        self.finish(library, events, elapsed, [in_build, in_calls, in_final])
+        Run {
+            limit: Some((metrics.in_flight_limit, metrics.round_trip)),
+            ..self.finish(library, events, elapsed, [in_build, in_calls, in_final])
+        }
     }
 
     fn segment(&self, events: usize) -> Run {
@@ -194,7 +211,7 @@ impl Bench {
             (start.elapsed(), in_build, in_calls, call.elapsed())
         });
         self.finish(
-            "segment 0.2.6",
+            "segment 0.2.6".to_owned(),
             events,
             elapsed,
             [in_build, in_calls, in_final],
@@ -232,7 +249,7 @@ impl Bench {
             }
         }
         self.finish(
-            "rudderanalytics 2.0.1",
+            "rudderanalytics 2.0.1".to_owned(),
             events,
             start.elapsed(),
             [in_build, in_calls, Duration::ZERO],
@@ -241,7 +258,7 @@ impl Bench {
 
     fn finish(
         &self,
-        library: &'static str,
+        library: String,
         events: usize,
         elapsed: Duration,
         [in_build, in_calls, in_final]: [Duration; 3],
@@ -256,36 +273,42 @@ impl Bench {
             delivered: self.server.accepted(),
             duplicates: self.server.duplicates(),
             requests: self.server.requests(),
+            accepted_requests: self.server.accepted_requests(),
+            peak_in_flight: self.server.peak_in_flight(),
+            limit: None,
         }
     }
 
     fn compare(&self, title: &str, events: usize, latency: Duration) {
         println!("{title}: {events} \"Order Completed\" events (10 properties, 2 products)");
-        let mut variants = vec![Variant::Derive, Variant::DeriveHighVolume];
+        let mut variants = vec![Variant::Derive];
         if latency.is_zero() {
             variants.push(Variant::DeriveNoGzip);
+        } else {
+            variants.extend(fixed_limits().into_iter().map(Variant::Fixed));
         }
         variants.push(Variant::Raw);
         let mut runs = Vec::new();
         for variant in variants {
             if selected(variant.key()) {
-                self.server.reset(false, latency);
+                self.server.reset(Faults::None, latency);
                 runs.push(self.trackplan(events, variant));
             }
         }
         if selected("segment") {
-            self.server.reset(false, latency);
+            self.server.reset(Faults::None, latency);
             runs.push(self.segment(events));
         }
-        if selected("rudder") {
-            self.server.reset(false, latency);
+        // One blocking request of 100 events per round trip: minutes at 100 ms.
+        if selected("rudder") && latency <= Duration::from_millis(20) {
+            self.server.reset(Faults::None, latency);
             runs.push(self.rudder(events));
         }
         let Some(base) = runs.first() else {
             return;
         };
         println!(
-            "  {:<31} {:>9} {:>9} {:>8} {:>11} {:>8} {:>12} {:>9} {:>9} {:>5} {:>9}",
+            "  {:<33} {:>9} {:>9} {:>8} {:>11} {:>8} {:>12} {:>9} {:>9} {:>5} {:>9} {:>6} {:>12}",
             "library",
             "events/s",
             "tp faster",
@@ -296,11 +319,13 @@ impl Bench {
             "final ms",
             "delivered",
             "dups",
-            "requests"
+            "requests",
+            "peak",
+            "limit, rtt"
         );
         for run in &runs {
             println!(
-                "  {:<31} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>8.0} {:>11.2}x {:>9.1} {:>9} {:>5} {:>9}",
+                "  {:<33} {:>9.0} {:>8.2}x {:>8.0} {:>10.2}x {:>8.0} {:>11.2}x {:>9.1} {:>9} {:>5} {:>9} {:>6} {:>12}",
                 run.library,
                 run.events_per_sec(),
                 base.events_per_sec() / run.events_per_sec(),
@@ -312,8 +337,108 @@ impl Bench {
                 run.delivered,
                 run.duplicates,
                 run.requests,
+                run.peak_in_flight,
+                run.limit.map_or(String::new(), |(limit, rtt)| format!(
+                    "{limit}, {:.0} ms",
+                    rtt.unwrap_or_default().as_secs_f64() * 1e3
+                )),
             );
         }
+        let find =
+            |prefix: &'static str| runs.iter().filter(move |r| r.library.starts_with(prefix));
+        let defaults = find("trackplan (derive)").next();
+        let best_fixed = find("trackplan (fixed")
+            .max_by(|a, b| a.events_per_sec().total_cmp(&b.events_per_sec()));
+        if let (Some(defaults), Some(best)) = (defaults, best_fixed) {
+            println!(
+                "  defaults at {:.0}% of the best fixed limit ({})",
+                defaults.events_per_sec() * 100.0 / best.events_per_sec(),
+                best.library
+            );
+        }
+        if let (Some(defaults), Some(segment)) = (defaults, find("segment").next()) {
+            println!(
+                "  defaults {:.1}x the segment crate",
+                defaults.events_per_sec() / segment.events_per_sec()
+            );
+        }
+        println!();
+    }
+
+    /// Every second request answered 429 without `Retry-After`, answers after 20 ms: how many
+    /// requests each delivered batch took, adaptive against the fixed 2 in flight trackplan
+    /// had before.
+    fn storm(&self, events: usize) {
+        println!("429 storm: {events} events; every second request answered 429 without Retry-After, 20 ms answers");
+        println!(
+            "  {:<33} {:>10} {:>5} {:>9} {:>9} {:>12} {:>6} {:>9}",
+            "library", "delivered", "dups", "requests", "batches", "req/batch", "peak", "seconds"
+        );
+        for variant in [Variant::Derive, Variant::Fixed(2)] {
+            self.server
+                .reset(Faults::Storm429, Duration::from_millis(20));
+            let run = self.trackplan(events, variant);
+            println!(
+                "  {:<33} {:>10} {:>5} {:>9} {:>9} {:>12.2} {:>6} {:>9.1}",
+                run.library,
+                run.delivered,
+                run.duplicates,
+                run.requests,
+                run.accepted_requests,
+                run.requests as f64 / run.accepted_requests as f64,
+                run.peak_in_flight,
+                run.elapsed.as_secs_f64(),
+            );
+        }
+        println!();
+    }
+
+    /// One event a second for `seconds`, answers after 20 ms, defaults: the most requests in
+    /// flight, and how long each batch's first event waited for its request.
+    fn quiet(&self, seconds: u64) {
+        let flush_interval = Duration::from_secs(5); // the default
+        println!("Quiet sender: 1 event a second for {seconds} s, 20 ms answers, defaults (flush interval {flush_interval:?})");
+        self.server.reset(Faults::None, Duration::from_millis(20));
+        let client = Client::builder(WRITE_KEY)
+            .endpoint(&self.server.url)
+            .validation(ValidationPolicy::Off)
+            .build()
+            .expect("loopback client");
+        let start = Instant::now();
+        let mut tracked = Vec::new();
+        for i in 0..seconds {
+            std::thread::sleep(
+                (start + Duration::from_secs(i)).saturating_duration_since(Instant::now()),
+            );
+            let data = self.order(i as usize);
+            tracked.push(Instant::now());
+            client
+                .track(
+                    &User::id(data.user_id.as_str()),
+                    &OrderCompleted::from(data),
+                )
+                .expect("queued");
+        }
+        // The last batch leaves by its flush interval, not at shutdown.
+        std::thread::sleep(flush_interval + Duration::from_secs(1));
+        let limit = client.metrics().in_flight_limit;
+        assert!(client
+            .shutdown_blocking(Duration::from_secs(10))
+            .is_complete());
+        let arrivals = self.server.arrivals();
+        let mut first = 0;
+        let mut longest_wait = Duration::ZERO;
+        for &(arrived, messages) in &arrivals {
+            longest_wait = longest_wait.max(arrived.saturating_duration_since(tracked[first]));
+            first += messages as usize;
+        }
+        assert_eq!(first, tracked.len(), "every event delivered");
+        println!(
+            "  requests {}, most in flight {}, in-flight limit {limit}, longest wait of a batch's first event {:.2} s",
+            arrivals.len(),
+            self.server.peak_in_flight(),
+            longest_wait.as_secs_f64()
+        );
         println!();
     }
 
@@ -324,7 +449,7 @@ impl Bench {
             "library", "delivered", "% delivered", "dups", "requests", "seconds"
         );
         for library in 0..3 {
-            self.server.reset(true, Duration::ZERO);
+            self.server.reset(Faults::Mixed, Duration::ZERO);
             let run = match library {
                 0 => self.trackplan(events, Variant::Derive),
                 1 => self.segment(events),
@@ -341,6 +466,15 @@ impl Bench {
             );
         }
     }
+}
+
+/// The fixed in-flight limits compared with the adaptive one (`BENCH_FIXED`).
+fn fixed_limits() -> Vec<usize> {
+    std::env::var("BENCH_FIXED")
+        .unwrap_or_else(|_| "1,2,4,8,16,32,64".to_owned())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
 }
 
 fn env_count(name: &str, default: usize) -> usize {
@@ -385,7 +519,24 @@ fn main() {
             Duration::from_millis(20),
         );
     }
+    if wanted("far") {
+        bench.compare(
+            "Loopback + 100 ms per answer",
+            events,
+            Duration::from_millis(100),
+        );
+    }
     if wanted("faults") {
         bench.faults(fault_events);
+    }
+    if wanted("storm") {
+        bench.storm(fault_events);
+    }
+    if wanted("quiet") {
+        bench.quiet(if benching {
+            env_count("BENCH_QUIET_SECS", 12) as u64
+        } else {
+            2
+        });
     }
 }

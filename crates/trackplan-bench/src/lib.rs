@@ -13,34 +13,67 @@ use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use memchr::memmem;
 
+/// Which requests the server answers with an error instead of taking them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Faults {
+    /// Every well-formed request is accepted.
+    None,
+    /// [`fault_for`]: 1 request in 5 answered 500, 1 in 7 of the rest 429 with `Retry-After: 1`.
+    Mixed,
+    /// Every second request answered 429 without `Retry-After`: an API shedding load.
+    Storm429,
+}
+
+impl Faults {
+    fn from_u8(value: u8) -> Faults {
+        match value {
+            1 => Faults::Mixed,
+            2 => Faults::Storm429,
+            _ => Faults::None,
+        }
+    }
+}
+
 /// What the server has seen since the last [`LoopbackServer::reset`].
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicU64,
+    /// Requests answered 200.
+    accepted_requests: AtomicU64,
     accepted_messages: AtomicU64,
+    /// Requests being handled now, and the most at once.
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    /// When each accepted request arrived (before the added latency), with its message count,
+    /// in the order they were accepted.
+    arrivals: Mutex<Vec<(Instant, u64)>>,
     /// Accepted messages whose `messageId` had already been accepted.
     duplicates: AtomicU64,
     /// Hashes of the accepted `messageId`s (sized for a 100,000-event run up front; `clear`
     /// keeps the room).
     ids: Mutex<HashSet<u64, RandomState>>,
     id_hasher: RandomState,
-    faults: AtomicBool,
+    /// A [`Faults`] as its `u8`.
+    faults: AtomicU8,
     /// Added to every response: a network round trip to a real endpoint.
     latency_ms: AtomicU64,
 }
 
 /// A `/v1/batch` (and `/v1/track`) endpoint on 127.0.0.1 that decompresses every body, counts
-/// the messages of the requests it accepts and the `messageId`s accepted more than once, can
-/// delay every answer (to stand for a network round trip), and, in fault mode, answers 1
-/// request in 5 with 500 and 1 in 7 (of the rest) with 429 and `Retry-After: 1`.
+/// the messages of the requests it accepts and the `messageId`s accepted more than once, counts
+/// the requests in flight at once, can delay every answer (to stand for a network round trip),
+/// and can answer some requests with errors ([`Faults`]).
 pub struct LoopbackServer {
     pub url: String,
     counters: Arc<Counters>,
@@ -66,11 +99,16 @@ impl LoopbackServer {
         let handler = move |headers: HeaderMap, body: Bytes| {
             let state = Arc::clone(&state);
             async move {
+                let arrived = Instant::now();
+                let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
                 let latency = state.latency_ms.load(Ordering::SeqCst);
                 if latency > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+                    tokio::time::sleep(Duration::from_millis(latency)).await;
                 }
-                answer(&state, &headers, &body)
+                let response = answer(&state, arrived, &headers, &body);
+                state.in_flight.fetch_sub(1, Ordering::SeqCst);
+                response
             }
         };
         let app = axum::Router::new()
@@ -84,14 +122,17 @@ impl LoopbackServer {
         })
     }
 
-    /// Zero the counters, switch fault injection on or off, and set the latency added to
-    /// every answer.
-    pub fn reset(&self, faults: bool, latency: std::time::Duration) {
+    /// Zero the counters, choose which requests fail, and set the latency added to every
+    /// answer.
+    pub fn reset(&self, faults: Faults, latency: Duration) {
         self.counters.requests.store(0, Ordering::SeqCst);
+        self.counters.accepted_requests.store(0, Ordering::SeqCst);
         self.counters.accepted_messages.store(0, Ordering::SeqCst);
         self.counters.duplicates.store(0, Ordering::SeqCst);
+        self.counters.peak_in_flight.store(0, Ordering::SeqCst);
         lock(&self.counters.ids).clear();
-        self.counters.faults.store(faults, Ordering::SeqCst);
+        lock(&self.counters.arrivals).clear();
+        self.counters.faults.store(faults as u8, Ordering::SeqCst);
         self.counters
             .latency_ms
             .store(latency.as_millis() as u64, Ordering::SeqCst);
@@ -117,6 +158,21 @@ impl LoopbackServer {
     pub fn requests(&self) -> u64 {
         self.counters.requests.load(Ordering::SeqCst)
     }
+
+    /// Requests answered 200 (delivered batches) since the last reset.
+    pub fn accepted_requests(&self) -> u64 {
+        self.counters.accepted_requests.load(Ordering::SeqCst)
+    }
+
+    /// The most requests the server was handling at once since the last reset.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.counters.peak_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// When each accepted request arrived and how many messages it held, since the last reset.
+    pub fn arrivals(&self) -> Vec<(Instant, u64)> {
+        lock(&self.counters.arrivals).clone()
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -141,36 +197,40 @@ thread_local! {
     static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn answer(counters: &Counters, headers: &HeaderMap, body: &[u8]) -> Response {
+fn answer(counters: &Counters, arrived: Instant, headers: &HeaderMap, body: &[u8]) -> Response {
     let n = counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    if counters.faults.load(Ordering::SeqCst) {
-        match fault_for(n) {
-            Some(429) => {
-                return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "").into_response()
-            }
-            Some(status) => {
-                return StatusCode::from_u16(status)
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-                    .into_response()
-            }
-            None => {}
+    match (
+        Faults::from_u8(counters.faults.load(Ordering::SeqCst)),
+        fault_for(n),
+    ) {
+        (Faults::Mixed, Some(429)) => {
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "").into_response()
         }
+        (Faults::Mixed, Some(status)) => {
+            return StatusCode::from_u16(status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
+        }
+        (Faults::Storm429, _) if n.is_multiple_of(2) => {
+            return StatusCode::TOO_MANY_REQUESTS.into_response()
+        }
+        _ => {}
     }
     if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
         INFLATED.with_borrow_mut(|json| {
             json.clear();
             match flate2::read::GzDecoder::new(body).read_to_end(json) {
-                Ok(_) => accept(counters, tally(json)),
+                Ok(_) => accept(counters, arrived, tally(json)),
                 Err(_) => (StatusCode::BAD_REQUEST, "bad gzip").into_response(),
             }
         })
     } else {
-        accept(counters, tally(body))
+        accept(counters, arrived, tally(body))
     }
 }
 
 /// Count a body's messages as delivered (and its repeated ids), or refuse a body without any.
-fn accept(counters: &Counters, tally: Tally<'_>) -> Response {
+fn accept(counters: &Counters, arrived: Instant, tally: Tally<'_>) -> Response {
     if tally.messages == 0 {
         return (StatusCode::BAD_REQUEST, "no messages").into_response();
     }
@@ -188,6 +248,8 @@ fn accept(counters: &Counters, tally: Tally<'_>) -> Response {
     counters
         .accepted_messages
         .fetch_add(tally.messages, Ordering::SeqCst);
+    counters.accepted_requests.fetch_add(1, Ordering::SeqCst);
+    lock(&counters.arrivals).push((arrived, tally.messages));
     (StatusCode::OK, r#"{"success":true}"#).into_response()
 }
 
@@ -470,7 +532,17 @@ mod tests {
         assert_eq!(server.duplicates(), 2);
         assert_eq!(server.distinct_ids(), 2);
         assert_eq!(server.requests(), 3);
-        server.reset(false, std::time::Duration::ZERO);
+        assert_eq!(server.accepted_requests(), 2);
+        assert_eq!(server.peak_in_flight(), 1, "one request at a time");
+        let counts: Vec<u64> = server.arrivals().iter().map(|&(_, n)| n).collect();
+        assert_eq!(counts, [2, 2]);
+        server.reset(Faults::Storm429, Duration::ZERO);
+        let answers: Vec<bool> = (0..4)
+            .map(|_| post(one).starts_with("HTTP/1.1 429"))
+            .collect();
+        assert_eq!(answers, [false, true, false, true], "every second request");
+        assert_eq!(server.accepted_requests(), 2);
+        server.reset(Faults::None, Duration::ZERO);
         assert_eq!(
             (
                 server.accepted(),

@@ -1,14 +1,15 @@
 //! Whose ingestion API the collector reproduces: Segment's or RudderStack's size limits, and the
 //! status each answers a request over them with.
 //!
-//! Sources (see `reference/segment-api.md` §5 and `reference/segment-more.md` §2):
+//! Sources:
 //! - Segment documents "32 KB per event" and "500 KB per batch request", answers either with a
-//!   400 ("Exceed payload limit" for an event, since Feb 2025), and takes at most 2,500 messages
-//!   per batch. The SDKs read "KB" as KiB: python 2.x refuses a message over 32,768 bytes of
+//!   400 ("Exceed payload limit" for an event, since Feb 2025: segmentio/segment-docs PR #7422),
+//!   and takes at most 2,500 messages per batch
+//!   (<https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size>). The SDKs read "KB" as KiB: python 2.x refuses a message over 32,768 bytes of
 //!   `json.dumps` output, node 3.x and java use 32 × 1024 too, and python's batches grow to
 //!   475,000 bytes plus one message, so 500 KiB (512,000 bytes) is what they rely on.
-//! - RudderStack's gateway refuses a body over `Gateway.maxReqSizeInKB` = 4000 × 1024 bytes with
-//!   413 and has no per-message cap; rudder-sdk-python sends messages and batches up to 4 MiB.
+//! - RudderStack's gateway (rudderlabs/rudder-server `gateway/handle.go`) refuses a body over
+//!   `Gateway.maxReqSizeInKB` = 4000 × 1024 bytes with 413 and has no per-message cap; rudder-sdk-python sends messages and batches up to 4 MiB.
 
 use std::fmt;
 

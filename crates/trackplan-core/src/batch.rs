@@ -57,6 +57,15 @@ impl Envelope {
         out.extend_from_slice(self.key_json.as_bytes());
         out.push(b'}');
     }
+
+    /// Put a fresh `sentAt` into a body written by [`Self::write_body`], in place: a body is
+    /// built once per batch, ahead of its slot, and stamped at each attempt.
+    pub(crate) fn stamp_sent_at(&self, body: &mut [u8], sent_at: &str) {
+        debug_assert_eq!(sent_at.len(), SENT_AT_LEN);
+        let tail = br#"","writeKey":"#.len() + self.key_json.len() + 1;
+        let end = body.len() - tail;
+        body[end - SENT_AT_LEN..end].copy_from_slice(sent_at.as_bytes());
+    }
 }
 
 /// Counts a batch as it grows, refusing the message that would break a limit.
@@ -134,6 +143,11 @@ mod tests {
             r#"{"batch":[{"a":1},{"b":2}],"sentAt":"2026-01-01T00:00:00.000Z","writeKey":"k\"1"}"#
         );
         assert_eq!(body.len(), envelope.overhead() + 7 + 1 + 7);
+        envelope.stamp_sent_at(&mut body, "2026-12-31T23:59:59.999Z");
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            r#"{"batch":[{"a":1},{"b":2}],"sentAt":"2026-12-31T23:59:59.999Z","writeKey":"k\"1"}"#
+        );
         envelope.write_body(&[], "2026-01-01T00:00:00.000Z", &mut body);
         assert_eq!(body.len(), envelope.overhead());
     }

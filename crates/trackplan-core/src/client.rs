@@ -28,6 +28,11 @@ use crate::worker::{
 /// Room for one largest message with its spare capacity and queue entry.
 const MIN_QUEUE_BYTES: usize = MAX_MESSAGE_BYTES + MAX_SLACK_BYTES + ENTRY_OVERHEAD;
 
+/// The default cap on requests in flight: nothing above it gains at a 20 ms round trip and it was
+/// the best fixed limit for a 100,000-event burst at 100 ms (BENCHMARKS.md); each batch in
+/// delivery holds up to 1 MB (messages and body), so a higher default would cost memory.
+const DEFAULT_MAX_IN_FLIGHT: usize = 32;
+
 /// Segment's data regions (<https://segment.com/docs/guides/regional-segment/>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
@@ -67,6 +72,7 @@ pub struct ClientBuilder {
     flush_at: usize,
     flush_interval: Duration,
     max_in_flight: usize,
+    adaptive_concurrency: bool,
     request_timeout: Duration,
     retry: RetryPolicy,
     queue_capacity_bytes: usize,
@@ -92,6 +98,7 @@ impl fmt::Debug for ClientBuilder {
             .field("flush_at", &self.flush_at)
             .field("flush_interval", &self.flush_interval)
             .field("max_in_flight", &self.max_in_flight)
+            .field("adaptive_concurrency", &self.adaptive_concurrency)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("queue_capacity_bytes", &self.queue_capacity_bytes)
@@ -113,7 +120,8 @@ impl ClientBuilder {
             gzip: true,
             flush_at: 250,
             flush_interval: Duration::from_secs(5),
-            max_in_flight: 2,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            adaptive_concurrency: true,
             request_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             queue_capacity_bytes: 64 << 20,
@@ -187,27 +195,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Batches in delivery at once, retries included (default 2, 1 to 64).
+    /// The cap on batches in delivery at once, retries included (default 32, 1 to 64).
+    ///
+    /// The client adapts the limit below this cap to the server: it starts at 1 request, grows
+    /// while batches wait for a slot and the round trip holds (doubling at first, then one at a
+    /// time), and halves on a 429, a 5xx, a timeout or a connection error, so a quiet service
+    /// sends one request at a time and a backfill to a distant endpoint keeps as many full
+    /// requests in flight as the server takes. [`Metrics::in_flight_limit`] shows the limit
+    /// now; each change is logged at debug level. See
+    /// [`adaptive_concurrency`](Self::adaptive_concurrency) to pin it.
     pub fn max_in_flight(mut self, requests: usize) -> Self {
         self.max_in_flight = requests;
         self
     }
 
-    /// The high-volume preset: 8 requests in flight (see [`max_in_flight`](Self::max_in_flight)).
-    ///
-    /// For senders that burst thousands of events a second to a distant endpoint: with a round
-    /// trip of 20 ms, 2 requests in flight cap delivery at about 100 full requests a second,
-    /// and 8 keep the connection busy while adaptive batching (see
-    /// [`flush_at`](Self::flush_at)) fills each request. Light traffic behaves as with the
-    /// defaults. Settings given after it win.
-    ///
-    /// ```
-    /// let client = trackplan_core::Client::builder("WRITE_KEY").high_volume().build()?;
-    /// # drop(client);
-    /// # Ok::<(), trackplan_core::BuildError>(())
-    /// ```
-    pub fn high_volume(self) -> Self {
-        self.max_in_flight(8)
+    /// Adapt the in-flight limit to the server (default true); with false, `max_in_flight`
+    /// batches are always allowed in delivery, whatever the server answers.
+    pub fn adaptive_concurrency(mut self, adaptive: bool) -> Self {
+        self.adaptive_concurrency = adaptive;
+        self
     }
 
     /// Whole-request timeout per attempt (default 10 s).
@@ -231,8 +237,10 @@ impl ClientBuilder {
     /// Cap on the memory queued messages hold (default 64 MiB; at least 32,576).
     ///
     /// Batches being sent or retried have left the queue, so the client's message memory peaks at
-    /// this cap plus `max_in_flight` batches of at most 500,000 bytes each (and up to 2 MiB of
-    /// delivered messages' buffers kept for reuse by the next calls).
+    /// this cap plus `max_in_flight` + 1 batches (those in delivery and the next one, prepared
+    /// while every slot is busy), each at most 500,000 bytes held twice, as messages and as the
+    /// request body (and up to 2 MiB of delivered messages' buffers kept for reuse by the next
+    /// calls).
     pub fn queue_capacity_bytes(mut self, bytes: usize) -> Self {
         self.queue_capacity_bytes = bytes;
         self
@@ -484,6 +492,7 @@ impl ClientBuilder {
             flush_at: self.flush_at,
             flush_interval: self.flush_interval,
             max_in_flight: self.max_in_flight,
+            adaptive_concurrency: self.adaptive_concurrency,
             request_timeout: self.request_timeout,
             retry: self.retry,
             max_batch_bytes: MAX_BATCH_BYTES,

@@ -10,6 +10,7 @@
 mod batch;
 mod client;
 mod clock;
+mod concurrency;
 mod encode;
 mod error;
 pub mod event;

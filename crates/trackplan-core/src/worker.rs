@@ -1,9 +1,10 @@
 //! The background worker: one std::thread running a current-thread tokio runtime, so callers
 //! need no runtime of their own. It cuts batches from the queue (by count, bytes and age), keeps
-//! at most `max_in_flight` batches in delivery, retries them by [`retry::decide`], and answers
+//! as many in delivery as the [`ConcurrencyController`] allows (at most `max_in_flight`), has the
+//! next full body ready while every slot is busy, retries them by [`retry::decide`], and answers
 //! flush and shutdown requests once every message they cover is delivered or reported.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -18,6 +19,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::batch::{BatchSizer, Envelope, MAX_BATCH_MESSAGES};
 use crate::clock::Clock;
+use crate::concurrency::{ConcurrencyController, Response};
 use crate::json::format_timestamp;
 use crate::message::Message;
 use crate::queue::Queue;
@@ -86,8 +88,14 @@ pub struct Metrics {
     /// Memory the queued messages hold now, the figure the queue's byte cap
     /// ([`queue_capacity_bytes`](crate::ClientBuilder::queue_capacity_bytes)) bounds.
     pub queued_bytes: u64,
-    /// Messages in batches being sent or retried now (they have left the queue).
+    /// Messages in batches being sent or retried now, or prepared to go next (they have left
+    /// the queue).
     pub in_flight: u64,
+    /// Batches allowed in delivery at once now: adapted to the server between 1 and
+    /// [`max_in_flight`](crate::ClientBuilder::max_in_flight).
+    pub in_flight_limit: u64,
+    /// The smoothed round trip of accepted requests (gzip included), once one was measured.
+    pub round_trip: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -96,6 +104,9 @@ pub(crate) struct Counters {
     retried: AtomicU64,
     failed: AtomicU64,
     in_flight: AtomicU64,
+    in_flight_limit: AtomicU64,
+    /// Microseconds; 0 until a round trip is measured.
+    round_trip_us: AtomicU64,
 }
 
 /// State shared by the client handles and the worker.
@@ -127,6 +138,11 @@ impl Shared {
             queued: queued as u64,
             queued_bytes: queued_bytes as u64,
             in_flight: self.counters.in_flight.load(Ordering::Relaxed),
+            in_flight_limit: self.counters.in_flight_limit.load(Ordering::Relaxed),
+            round_trip: match self.counters.round_trip_us.load(Ordering::Relaxed) {
+                0 => None,
+                us => Some(Duration::from_micros(us)),
+            },
         }
     }
 }
@@ -165,6 +181,8 @@ pub(crate) struct WorkerConfig {
     pub flush_at: usize,
     pub flush_interval: Duration,
     pub max_in_flight: usize,
+    /// Adapt the in-flight limit (else it stays at `max_in_flight`).
+    pub adaptive_concurrency: bool,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub max_batch_bytes: usize,
@@ -180,6 +198,16 @@ pub(crate) fn spawn(
     config: WorkerConfig,
     commands: mpsc::UnboundedReceiver<Command>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let concurrency = if config.adaptive_concurrency {
+        ConcurrencyController::adaptive(config.max_in_flight)
+    } else {
+        ConcurrencyController::fixed(config.max_in_flight)
+    };
+    // Published before the thread starts, so metrics never show a limit of 0.
+    shared
+        .counters
+        .in_flight_limit
+        .store(concurrency.limit() as u64, Ordering::Relaxed);
     std::thread::Builder::new()
         .name("trackplan-worker".to_owned())
         .spawn(move || {
@@ -194,6 +222,7 @@ pub(crate) fn spawn(
                     request_timeout: config.request_timeout,
                     clock: config.clock.clone(),
                     paused_until: Cell::new(None),
+                    concurrency: RefCell::new(concurrency),
                 }),
                 shared,
                 config,
@@ -201,6 +230,7 @@ pub(crate) fn spawn(
                 commands_open: true,
                 waiters: Vec::new(),
                 in_flight: BTreeMap::new(),
+                next: None,
                 shutdown_deadline: None,
             };
             runtime.block_on(worker.run());
@@ -213,6 +243,12 @@ struct Batch {
     messages: Vec<Message>,
     /// The messages' spool records (empty without a spool).
     records: Vec<RecordId>,
+}
+
+/// A batch cut from the queue with its body, built once and stamped with `sentAt` per attempt.
+struct Prepared {
+    batch: Rc<Batch>,
+    body: Vec<u8>,
 }
 
 /// A flush or shutdown waiting for the messages below `up_to`.
@@ -235,6 +271,8 @@ struct Worker {
     waiters: Vec<Waiter>,
     /// Batches in delivery, by first sequence number.
     in_flight: BTreeMap<u64, Rc<Batch>>,
+    /// The next batch, cut full while every slot was busy, so it leaves the moment one frees.
+    next: Option<Prepared>,
     shutdown_deadline: Option<Instant>,
 }
 
@@ -247,6 +285,7 @@ impl Worker {
             self.answer_settled_waiters();
             if self.shutdown_deadline.is_some()
                 && self.in_flight.is_empty()
+                && self.next.is_none()
                 && self.shared.queue.peek().len == 0
             {
                 break;
@@ -374,36 +413,70 @@ impl Worker {
         )
     }
 
+    /// Start batches while the limit allows, then, with every slot busy, prepare the next full
+    /// body and tell the controller a batch is waiting.
     fn start_ready_batches(
         &mut self,
         now: Instant,
         deliveries: &mut FuturesUnordered<DeliveryFuture>,
     ) {
-        while self.in_flight.len() < self.config.max_in_flight
-            && !self.paused(now)
-            && self.batch_ready(now)
-        {
-            let mut sizer = self.new_sizer();
-            let taken = self.shared.queue.take_while(|len| sizer.try_add(len));
-            let Some(first) = taken.first() else { break };
-            let first_seq = first.seq;
-            let records = taken.iter().filter_map(|q| q.record).collect();
-            let batch = Rc::new(Batch {
-                first_seq,
-                messages: taken.into_iter().map(|q| q.message).collect(),
-                records,
-            });
-            self.shared
-                .counters
-                .in_flight
-                .fetch_add(batch.messages.len() as u64, Ordering::Relaxed);
-            self.in_flight.insert(batch.first_seq, Rc::clone(&batch));
+        if self.paused(now) {
+            return;
+        }
+        while self.in_flight.len() < self.delivery.limit() {
+            let Some(prepared) = self.next.take().or_else(|| self.cut(now, false)) else {
+                return;
+            };
+            self.in_flight
+                .insert(prepared.batch.first_seq, Rc::clone(&prepared.batch));
             let delivery = Rc::clone(&self.delivery);
             deliveries.push(Box::pin(async move {
-                let result = delivery.deliver(&batch).await;
+                let Prepared { batch, body } = prepared;
+                let result = delivery.deliver(&batch, body).await;
                 (batch.first_seq, result)
             }));
         }
+        if self.next.is_none() {
+            self.next = self.cut(now, true);
+        }
+        if self.next.is_some() || self.batch_ready(now) {
+            self.delivery.concurrency.borrow_mut().note_backlog();
+        }
+    }
+
+    /// Take the next batch from the queue and build its body, if a batch is ready (with
+    /// `only_full`, if the queue holds a full one).
+    fn cut(&self, now: Instant, only_full: bool) -> Option<Prepared> {
+        let ready = if only_full {
+            let head = self.shared.queue.peek();
+            self.new_sizer().is_full_with(head.len, head.json_bytes)
+        } else {
+            self.batch_ready(now)
+        };
+        if !ready {
+            return None;
+        }
+        let mut sizer = self.new_sizer();
+        let taken = self.shared.queue.take_while(|len| sizer.try_add(len));
+        let first_seq = taken.first()?.seq;
+        let records = taken.iter().filter_map(|q| q.record).collect();
+        let messages: Vec<Message> = taken.into_iter().map(|q| q.message).collect();
+        let envelope = &self.delivery.envelope;
+        let size = messages.iter().map(|m| m.len() + 1).sum::<usize>() + envelope.overhead();
+        let mut body = Vec::with_capacity(size);
+        envelope.write_body(&messages, UNSTAMPED_SENT_AT, &mut body);
+        self.shared
+            .counters
+            .in_flight
+            .fetch_add(messages.len() as u64, Ordering::Relaxed);
+        Some(Prepared {
+            batch: Rc::new(Batch {
+                first_seq,
+                messages,
+                records,
+            }),
+            body,
+        })
     }
 
     /// When to look at the queue again without being woken: the oldest message's flush time,
@@ -418,7 +491,7 @@ impl Worker {
             .filter(|&until| until > now)
         {
             earliest(until);
-        } else if self.in_flight.len() < self.config.max_in_flight {
+        } else if self.in_flight.len() < self.delivery.limit() {
             if let Some(oldest) = self.shared.queue.peek().oldest {
                 earliest(oldest + self.config.flush_interval);
             }
@@ -487,6 +560,9 @@ impl Worker {
         for batch in in_flight.values() {
             self.fail(batch, FailureReason::ShutdownDeadline);
         }
+        if let Some(next) = self.next.take() {
+            self.fail(&next.batch, FailureReason::ShutdownDeadline);
+        }
         let rest = self.shared.queue.drain();
         if let Some(first) = rest.first() {
             let batch = Batch {
@@ -506,6 +582,7 @@ impl Worker {
             .next()
             .copied()
             .unwrap_or(u64::MAX)
+            .min(self.next.as_ref().map_or(u64::MAX, |n| n.batch.first_seq))
             .min(self.shared.queue.peek().first_seq);
         let mut i = 0;
         while i < self.waiters.len() {
@@ -534,6 +611,9 @@ fn covered(batch: &Batch, up_to: u64) -> &[Message] {
     &batch.messages[..n]
 }
 
+/// A placeholder of `sentAt`'s length: each attempt stamps the real time over it.
+const UNSTAMPED_SENT_AT: &str = "0000-00-00T00:00:00.000Z";
+
 /// What every delivery shares.
 struct Delivery {
     shared: Arc<Shared>,
@@ -545,18 +625,50 @@ struct Delivery {
     clock: Clock,
     /// A 429 with Retry-After pauses the whole client: the limit is per workspace.
     paused_until: Cell<Option<Instant>>,
+    concurrency: RefCell<ConcurrencyController>,
 }
 
 impl Delivery {
+    /// Batches allowed in delivery now.
+    fn limit(&self) -> usize {
+        self.concurrency.borrow().limit()
+    }
+
+    /// Feed one attempt to the concurrency controller; publish and log what it decides.
+    fn observe(&self, outcome: &Outcome, round_trip: Duration, now: Instant) {
+        let mut concurrency = self.concurrency.borrow_mut();
+        let change = concurrency.record(Response::of(outcome), round_trip, now);
+        let counters = &self.shared.counters;
+        if let Some(smoothed) = concurrency.round_trip() {
+            counters
+                .round_trip_us
+                .store((smoothed.as_micros() as u64).max(1), Ordering::Relaxed);
+        }
+        if let Some(change) = change {
+            counters
+                .in_flight_limit
+                .store(change.limit as u64, Ordering::Relaxed);
+            tracing::debug!(
+                limit = change.limit,
+                previous = change.previous,
+                cause = change.cause.as_str(),
+                round_trip_ms = concurrency.round_trip().map_or(0, |r| r.as_millis() as u64),
+                "trackplan in-flight limit changed"
+            );
+        }
+    }
+
     /// Send one batch until it is delivered or given up.
-    async fn deliver(&self, batch: &Batch) -> Result<(), FailureReason> {
+    async fn deliver(&self, batch: &Batch, mut body: Vec<u8>) -> Result<(), FailureReason> {
         let mut state = RetryState::default();
         let messages = batch.messages.len();
         loop {
             if let Some(until) = self.paused_until.get() {
                 self.clock.sleep_until(until).await;
             }
-            let outcome = self.attempt(batch, state.attempts_after_first).await;
+            let outcome = self
+                .attempt(batch, &mut body, state.attempts_after_first)
+                .await;
             let now = self.clock.now();
             let step = retry::decide(&outcome, &state, &self.retry, now, 1.0 + fastrand::f64());
             match &step {
@@ -596,15 +708,11 @@ impl Delivery {
         }
     }
 
-    async fn attempt(&self, batch: &Batch, retry_count: u32) -> Outcome {
+    async fn attempt(&self, batch: &Batch, body: &mut [u8], retry_count: u32) -> Outcome {
         let sent_at = format_timestamp(self.clock.now_utc().into());
-        let size =
-            batch.messages.iter().map(|m| m.len() + 1).sum::<usize>() + self.envelope.overhead();
-        let mut body = Vec::with_capacity(size);
-        self.envelope
-            .write_body(&batch.messages, &sent_at, &mut body);
+        self.envelope.stamp_sent_at(body, &sent_at);
         let request = BatchRequest {
-            body: &body,
+            body,
             write_key: &self.write_key,
             retry_count,
             message_count: batch.messages.len(),
@@ -622,6 +730,8 @@ impl Delivery {
                 Ok(Err(error)) if error.kind == TransportErrorKind::Timeout => Outcome::TimedOut,
                 Ok(Err(error)) => Outcome::ConnectionError(error.to_string()),
             };
+        // Round trips are network time: real, like the request timeout, whatever the clock.
+        self.observe(&outcome, started.elapsed(), Instant::now());
         tracing::debug!(
             messages = batch.messages.len(),
             bytes = body.len(),

@@ -130,23 +130,13 @@ proptest! {
 }
 
 #[test]
-fn the_high_volume_preset_allows_eight_requests_in_flight_and_later_settings_win() {
-    let preset = format!("{:?}", Client::builder("key").high_volume());
-    assert!(preset.contains("max_in_flight: 8"), "{preset}");
-    let overridden = format!(
-        "{:?}",
-        Client::builder("key").high_volume().max_in_flight(3)
-    );
-    assert!(overridden.contains("max_in_flight: 3"), "{overridden}");
-}
-
-#[test]
-fn the_high_volume_preset_keeps_eight_batches_in_delivery() {
+fn a_fixed_limit_keeps_max_in_flight_batches_in_delivery() {
     let transport = GatedTransport::closed();
     let client = Client::builder("key")
         .transport(transport.clone())
         .flush_at(1)
-        .high_volume()
+        .max_in_flight(8)
+        .adaptive_concurrency(false)
         .build()
         .unwrap();
     // With every slot held, each message queued while a slot is free leaves at once.

@@ -9,6 +9,10 @@
 //! 401/403/404) before anything was delivered, it stops reading: a backfill of a million lines
 //! to a wrong endpoint or with a wrong key ends at once instead of failing batch after batch.
 //!
+//! Requests in flight follow the client's adaptive limit: one at first, more while lines wait
+//! and the endpoint keeps its round trip, half as many after a 429 or a 5xx. The progress bar
+//! shows the bytes read and the messages delivered per second.
+//!
 //! With `--spool DIR` every message is first written to a crash-safe spool in `DIR`; what a run
 //! cannot deliver (the endpoint is down, the process is killed) stays there and is sent, with
 //! its original messageId, first thing by the next `trackplan send --spool DIR`.
@@ -18,7 +22,7 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::Value;
@@ -148,6 +152,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (Box::new(file), size)
     };
     let progress = progress_bar(size);
+    let started = Instant::now();
+    let mut next_rate = started;
     let mut counts = Counts::default();
     // Stop reading once a batch failed for good in a way the others would share and nothing
     // has been delivered: the rest of the input would fail the same way.
@@ -168,7 +174,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         |line, reason| {
             progress.suspend(|| eprintln!("{label}:{line}: {reason}; not sent"));
         },
-        |bytes| progress.inc(bytes),
+        |bytes| {
+            progress.inc(bytes);
+            let now = Instant::now();
+            if now >= next_rate {
+                next_rate = now + RATE_EVERY;
+                let delivered = client.metrics().delivered;
+                progress.set_message(events_per_sec(delivered, now - started));
+            }
+        },
         give_up,
     )
     .with_context(|| format!("cannot read {label}"))?;
@@ -228,6 +242,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// How often the progress bar's delivery rate is refreshed.
+const RATE_EVERY: Duration = Duration::from_millis(250);
+
+/// The progress bar's delivery rate: messages the server accepted per second since the start.
+fn events_per_sec(delivered: u64, elapsed: Duration) -> String {
+    let rate = delivered as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    format!("{rate:.0} events/s")
+}
+
 fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     if !io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -235,11 +258,14 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     let bar = match size {
         Some(size) => indicatif::ProgressBar::new(size).with_style(
             indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg} {eta}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         ),
-        None => indicatif::ProgressBar::new_spinner(),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        ),
     };
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar
@@ -414,6 +440,15 @@ mod tests {
         );
         client.flush_blocking();
         assert_eq!(capture.identifies().len(), 4);
+    }
+
+    #[test]
+    fn the_rate_is_delivered_messages_per_second() {
+        assert_eq!(events_per_sec(0, Duration::ZERO), "0 events/s");
+        assert_eq!(
+            events_per_sec(90_000, Duration::from_millis(1_500)),
+            "60000 events/s"
+        );
     }
 
     #[test]
