@@ -172,8 +172,8 @@ const ISO_8601: &[BorrowedFormatItem<'_>] = format_description!(
        [optional [[first [Z] [z] [[offset_hour sign:mandatory][optional [[optional [:]][offset_minute]]]]]]]]]"
 );
 
-/// Whether `text` is a date or date-time in one of the [`ISO_8601`] forms, and a real one
-/// (no February 30th, no hour 24).
+/// Whether `text` is a date or date-time in one of the ISO-8601 forms Segment reads (listed in
+/// the README's `trackplan serve` section), and a real one (no February 30th, no hour 24).
 pub fn is_iso_8601(text: &str) -> bool {
     let mut parsed = Parsed::new();
     matches!(parsed.parse_items(text.as_bytes(), ISO_8601), Ok(rest) if rest.is_empty())

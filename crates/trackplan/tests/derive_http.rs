@@ -1,12 +1,11 @@
-//! A derived event over real HTTP: the batch body that reaches a server on 127.0.0.1 holds the
-//! derived properties byte for byte (the typed path is not re-serialised on the way).
+//! A derived event over real HTTP: the batch body that reaches the local collector (in
+//! process, on 127.0.0.1) holds the derived properties byte for byte (the typed path is not
+//! re-serialised on the way).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use trackplan::{Client, Properties as _, User};
+use trackplan_collector::{Collector, CollectorConfig};
 
 #[derive(trackplan::Event)]
 #[event(name = "Order Completed")]
@@ -30,56 +29,29 @@ enum Tier {
     Pro,
 }
 
-/// A minimal HTTP/1.1 server: answers every request 200 and hands its body over.
-fn serve(listener: TcpListener, bodies: mpsc::Sender<Vec<u8>>) {
-    for stream in listener.incoming().flatten() {
-        let bodies = bodies.clone();
-        std::thread::spawn(move || {
-            let _ = answer(stream, &bodies);
-        });
-    }
-}
-
-fn answer(stream: TcpStream, bodies: &mpsc::Sender<Vec<u8>>) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut content_length = 0;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body)?;
-        let _ = bodies.send(body);
-        writer.write_all(
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"success\":true}",
-        )?;
-    }
-}
-
-#[test]
-fn the_batch_body_carries_the_derived_bytes() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().expect("local address");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || serve(listener, tx));
-
-    let client = Client::builder("write-key")
-        .endpoint(format!("http://{addr}"))
+/// A client sending to `collector` over plain HTTP on 127.0.0.1.
+fn client_to(collector: &Collector) -> Client {
+    Client::builder("write-key")
+        .endpoint(collector.url())
+        .allow_insecure_http(true)
         .gzip(false)
         .flush_interval(Duration::from_millis(10))
         .build()
-        .expect("client");
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_body_carries_the_derived_bytes() {
+    // The collector's recording keeps each message's text as it arrived in the request body.
+    let recording = std::env::temp_dir().join(format!(
+        "trackplan-derive-http-{}.ndjson",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&recording);
+    let collector = Collector::start(CollectorConfig::new().record(&recording))
+        .await
+        .expect("a collector on 127.0.0.1");
+    let client = client_to(&collector);
     let order = OrderCompleted {
         order_id: "o-1".into(),
         total: 27.5,
@@ -92,12 +64,12 @@ fn the_batch_body_carries_the_derived_bytes() {
         }],
     };
     client.track(&User::id("u1"), &order).expect("enqueued");
-    client.flush_blocking();
+    let report =
+        tokio::task::spawn_blocking(move || client.shutdown_blocking(Duration::from_secs(10)))
+            .await
+            .expect("shutdown");
+    assert!(report.is_complete(), "{report:?}");
 
-    let body = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("a batch request");
-    let body = String::from_utf8(body).expect("UTF-8 body");
     let mut derived = Vec::new();
     order.write_properties(&mut derived).expect("encodes");
     let derived = String::from_utf8(derived).expect("UTF-8");
@@ -105,13 +77,19 @@ fn the_batch_body_carries_the_derived_bytes() {
         derived,
         r#"{"order_id":"o-1","total":27.5,"tier":"pro","products":[{"product_id":"p-1","price":27.5,"quantity":1}]}"#
     );
+    let recorded = std::fs::read_to_string(&recording).expect("the recording");
+    let _ = std::fs::remove_file(&recording);
+    let lines: Vec<&str> = recorded.lines().collect();
+    assert_eq!(lines.len(), 1, "{recorded}");
     assert!(
-        body.contains(&format!(r#""properties":{derived}"#)),
-        "{body}"
+        lines[0].contains(&format!(r#""properties":{derived}"#)),
+        "{recorded}"
     );
 
-    let batch: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
-    let message = &batch["batch"][0];
+    let events = collector.events();
+    assert_eq!(events.len(), 1);
+    let message = &events[0].message;
+    assert!(events[0].valid, "{:?}", events[0].violations);
     assert_eq!(message["type"], "track");
     assert_eq!(message["event"], "Order Completed");
     assert_eq!(message["userId"], "u1");
