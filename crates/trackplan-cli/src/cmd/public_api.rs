@@ -457,7 +457,7 @@ mod tests {
         headers
     }
 
-    fn api(base: &str) -> anyhow::Result<Api> {
+    fn client(base: &str) -> anyhow::Result<Api> {
         Api::new(base, "t".to_owned(), 0, Access::Read)
     }
 
@@ -520,7 +520,7 @@ mod tests {
 
     #[test]
     fn urls_keep_the_base_path_and_encode_the_cursor() {
-        let api = api("http://127.0.0.1:9/prefix/").unwrap_or_else(|e| panic!("{e}"));
+        let api = client("http://127.0.0.1:9/prefix/").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             api.url(&["tracking-plans", "tp_1"]).as_str(),
             "http://127.0.0.1:9/prefix/tracking-plans/tp_1"
@@ -529,7 +529,7 @@ mod tests {
             api.rules_page_url("tp 1", Some("MQ==")).as_str(),
             "http://127.0.0.1:9/prefix/tracking-plans/tp%201/rules?pagination.count=200&pagination.cursor=MQ%3D%3D"
         );
-        assert!(api("ftp://example.com").is_err());
-        assert!(api("not a url").is_err());
+        assert!(client("ftp://example.com").is_err());
+        assert!(client("not a url").is_err());
     }
 }
