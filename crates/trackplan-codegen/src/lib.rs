@@ -7,10 +7,11 @@
 //! - [`derive`]: the expansion of trackplan's derives.
 //! - [`plan_check`]: hand-written derives checked against a plan.
 //! - [`plan_macro`]: the expansion of `plan!`; [`plan_path`]: where a plan named in a macro lives.
-//! - [`lint`], [`diff`]: plan lifecycle checks for CI.
+//! - [`lint`], [`diff`]: plan lifecycle checks for CI; [`coverage`]: which rules messages exercise.
 
 pub mod build;
 pub mod conventions;
+pub mod coverage;
 pub mod derive;
 pub mod diff;
 pub mod emit;
