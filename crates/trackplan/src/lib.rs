@@ -8,7 +8,18 @@ pub use trackplan_core::*;
 
 pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
+#[cfg(feature = "coverage")]
+pub mod coverage;
 pub mod docs;
+
+/// Test helpers: [`testing::Capture`] records the wire JSON instead of sending it; with the
+/// `coverage` feature, [`testing::CaptureCoverage`] measures a plan's coverage by it.
+pub mod testing {
+    pub use trackplan_core::testing::*;
+
+    #[cfg(feature = "coverage")]
+    pub use crate::coverage::CaptureCoverage;
+}
 
 /// Implementation details of the generated code. Not public API: no semver guarantees.
 #[doc(hidden)]
