@@ -36,6 +36,7 @@ use tokio::task::JoinHandle;
 use trackplan_codegen::plan::Plan;
 
 mod auth;
+mod coverage;
 mod faults;
 pub mod ingest;
 pub mod segment_rules;
@@ -45,6 +46,7 @@ mod validate;
 mod violation;
 mod web;
 
+pub use coverage::RuleCoverageStats;
 pub use faults::{Failure, Faults};
 pub use store::{EventQuery, EventStats, ReceivedEvent, Stats, DEFAULT_EVENT_LIMIT};
 pub use validate::{SchemaErrors, Validator, UNKNOWN_EVENT_RULE};
@@ -246,6 +248,7 @@ impl Collector {
         let state = Arc::new(server::AppState {
             store,
             validator,
+            coverage: coverage::PlanCoverage::new(&config.plans),
             write_key: config.write_key,
             faults: RwLock::new(config.faults),
             shutdown: shutdown.clone(),
@@ -293,12 +296,12 @@ impl Collector {
 
     /// Counts since start or the last [`clear`](Collector::clear).
     pub fn stats(&self) -> Stats {
-        self.state.store.stats()
+        self.state.stats()
     }
 
     /// Forgets the stored messages and the counts.
     pub fn clear(&self) {
-        self.state.store.clear();
+        self.state.clear();
     }
 
     /// Replaces the injected faults from the next request on.

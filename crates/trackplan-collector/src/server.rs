@@ -19,24 +19,39 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 
 use crate::auth::is_authorized;
+use crate::coverage::PlanCoverage;
 use crate::faults::{Failure, FaultAction, Faults};
 use crate::ingest::{
     decode_body, parse_each, too_large_body, Endpoint, IngestError, MAX_BODY_BYTES,
 };
 use crate::store::StoredEvent;
-use crate::store::{EventQuery, Judged, Store};
+use crate::store::{EventQuery, Judged, Stats, Store};
 use crate::{web, Validator};
 
 /// What every handler shares.
 pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) validator: Validator,
+    pub(crate) coverage: PlanCoverage,
     pub(crate) write_key: Option<String>,
     pub(crate) faults: RwLock<Faults>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
 impl AppState {
+    /// The store's counts with the plans' per-rule coverage.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.store.stats();
+        stats.coverage = self.coverage.rules();
+        stats
+    }
+
+    /// Forget every message and count.
+    pub(crate) fn clear(&self) {
+        self.store.clear();
+        self.coverage.clear();
+    }
+
     fn faults(&self) -> Faults {
         self.faults
             .read()
@@ -143,6 +158,7 @@ async fn accept(state: &AppState, endpoint: Endpoint, request: Request) -> Resul
         |body_key: Option<&str>| is_authorized(state.write_key.as_deref(), authorization, body_key);
     let judged = parse_each(endpoint, &body, authorize, |message, text| {
         let violations = state.validator.validate(&message);
+        state.coverage.record(&message, violations.is_empty());
         Judged::new(&message, text, violations)
     })?;
     state.store.push(&now(), judged);
@@ -197,12 +213,12 @@ struct EventList<'a> {
 }
 
 async fn clear_events(State(state): State<Arc<AppState>>) -> Response {
-    state.store.clear();
+    state.clear();
     Json(json!({"success": true})).into_response()
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> Response {
-    Json(state.store.stats()).into_response()
+    Json(state.stats()).into_response()
 }
 
 /// Server-sent events: one `message` per received message (its JSON as in `/api/events`), and
