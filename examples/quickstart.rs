@@ -32,7 +32,7 @@ const WRITE_KEY: &str = "quickstart-write-key";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let plan = trackplan_codegen::plan::parse(PLAN, &Default::default())?;
+    let plan = trackplan_plan::parse(PLAN, &Default::default())?;
     let collector =
         Collector::start(CollectorConfig::new().plan(plan).write_key(WRITE_KEY)).await?;
     println!("collector listening on {}", collector.url());

@@ -19,8 +19,8 @@ pub fn plan_and_generate(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let options = trackplan_codegen::plan::LoadOptions::default().file_name("fuzz.json");
-    let plan = match trackplan_codegen::plan::parse(text, &options) {
+    let options = trackplan_plan::LoadOptions::default().file_name("fuzz.json");
+    let plan = match trackplan_plan::parse(text, &options) {
         Ok(plan) => plan,
         Err(errors) => {
             assert!(!errors.to_string().is_empty(), "a refusal explains itself");
@@ -118,9 +118,9 @@ pub fn ndjson_enqueue(data: &[u8]) {
 fn validator() -> &'static trackplan_collector::Validator {
     static VALIDATOR: OnceLock<trackplan_collector::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let plan = trackplan_codegen::plan::parse(
+        let plan = trackplan_plan::parse(
             include_str!("../../schemas/ecommerce.json"),
-            &trackplan_codegen::plan::LoadOptions::default(),
+            &trackplan_plan::LoadOptions::default(),
         )
         .expect("the e-commerce plan reads");
         trackplan_collector::Validator::new(&[plan]).expect("the e-commerce plan compiles")

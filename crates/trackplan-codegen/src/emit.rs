@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
-use crate::plan::Call;
 use crate::schema::ir::*;
+use trackplan_plan::Call;
 
 mod ctor;
 

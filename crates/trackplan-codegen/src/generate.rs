@@ -5,8 +5,8 @@ use std::path::Path;
 
 use proc_macro2::TokenStream;
 
-use crate::plan::{self, LoadOptions, Plan, PlanError, PlanErrors};
 use crate::schema::{self, LowerOptions};
+use trackplan_plan::{self as plan, LoadOptions, Plan, PlanError, PlanErrors};
 
 /// How to read the plan and shape the code: one set of options for all three doors.
 #[derive(Debug, Clone, Default)]

@@ -15,8 +15,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
 use crate::generate::{generate_file, GenerateOptions};
-use crate::plan::parse_pin;
 use crate::plan_path::{plan_errors_to_syn, PlanPath};
+use trackplan_plan::parse_pin;
 
 /// `"path" (, option)*`.
 struct MacroInput {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote_spanned;
 
-use crate::plan::PlanErrors;
+use trackplan_plan::PlanErrors;
 
 /// A plan file named by a string literal.
 pub struct PlanPath {

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use serde_json::Value;
-use trackplan_codegen::plan::{self, LoadOptions};
+use trackplan_plan::{self as plan, LoadOptions};
 
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![

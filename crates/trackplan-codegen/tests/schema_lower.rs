@@ -1,9 +1,9 @@
 //! JSON Schema → IR decisions, one rule at a time.
 
 use serde_json::{json, Value};
-use trackplan_codegen::plan::{self, LoadOptions};
 use trackplan_codegen::schema::ir::{Field, Kind, Presence, StructDef, TypeDef};
 use trackplan_codegen::schema::{lower, Lowered};
+use trackplan_plan::{self as plan, LoadOptions};
 
 /// A Config API plan with one track event per (name, payload).
 fn lowered(events: &[(&str, Value)]) -> Lowered {

@@ -25,8 +25,7 @@ fn main() {
     let server = runtime("collector");
     let client = runtime("client");
     let plan_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
-    let plan =
-        trackplan_codegen::plan::load(&plan_path).unwrap_or_else(|errors| panic!("{errors}"));
+    let plan = trackplan_plan::load(&plan_path).unwrap_or_else(|errors| panic!("{errors}"));
 
     let bodies = Arc::new(batches(MESSAGES));
     let bytes: usize = bodies.iter().map(Vec::len).sum();
@@ -130,7 +129,7 @@ fn thread_cpu(name: &str) -> Duration {
 }
 
 /// The work of each request without HTTP, on one thread: parse, validate, drop.
-fn in_process(plan: &trackplan_codegen::plan::Plan, bodies: &[Vec<u8>]) {
+fn in_process(plan: &trackplan_plan::Plan, bodies: &[Vec<u8>]) {
     use trackplan_collector::ingest::{parse_messages, Endpoint};
     let validator = trackplan_collector::Validator::new(std::slice::from_ref(plan)).expect("plan");
     let (mut parse, mut validate) = (Duration::ZERO, Duration::ZERO);

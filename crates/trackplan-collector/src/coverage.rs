@@ -5,8 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use trackplan_codegen::coverage::Coverage;
-use trackplan_codegen::plan::Plan;
+use trackplan_plan::coverage::Coverage;
+use trackplan_plan::Plan;
 
 /// How one plan rule was exercised since start (or the last clear).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@
 //! use trackplan_collector::{Collector, CollectorConfig};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let plan = trackplan_codegen::plan::load("schemas/ecommerce.json")?;
+//! let plan = trackplan_plan::load("schemas/ecommerce.json")?;
 //! let collector = Collector::start(CollectorConfig::new().plan(plan)).await?;
 //! // Point the client under test at `collector.url()`, send, then:
 //! collector.wait_for_events(1, Duration::from_secs(5)).await?;
@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
-use trackplan_codegen::plan::Plan;
+use trackplan_plan::Plan;
 
 mod auth;
 mod coverage;

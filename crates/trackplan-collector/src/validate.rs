@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::Value;
-use trackplan_codegen::plan::{closest_name, Call, Plan, Rule};
+use trackplan_plan::conventions::closest_name;
+use trackplan_plan::{Call, Plan, Rule};
 
 use crate::segment_rules::check_message;
 use crate::Violation;
@@ -216,7 +217,7 @@ fn compile(rule: &Rule) -> Result<CompiledRule, String> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use trackplan_codegen::plan::PlanShape;
+    use trackplan_plan::PlanShape;
 
     use serde_json::Map;
 

@@ -27,7 +27,7 @@ fn sent_events_appear_on_the_page() {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let plan = trackplan_codegen::plan::load(
+    let plan = trackplan_plan::load(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json"),
     )
     .unwrap();

@@ -9,9 +9,9 @@ use common::{batch, get, post, track};
 use serde_json::{json, Value};
 use trackplan_collector::{Collector, CollectorConfig, RuleCoverageStats};
 
-fn ecommerce() -> trackplan_codegen::plan::Plan {
+fn ecommerce() -> trackplan_plan::Plan {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
-    trackplan_codegen::plan::load(&path).unwrap_or_else(|errors| panic!("{errors}"))
+    trackplan_plan::load(&path).unwrap_or_else(|errors| panic!("{errors}"))
 }
 
 fn rule<'a>(coverage: &'a [Value], name: &str) -> &'a Value {

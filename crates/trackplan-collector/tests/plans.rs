@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use common::{batch, post, track};
 use serde_json::{json, Value};
-use trackplan_codegen::plan::{self, Plan};
 use trackplan_collector::{Collector, CollectorConfig, Validator, Violation};
+use trackplan_plan::{self as plan, Plan};
 
 fn fixture(name: &str) -> Plan {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

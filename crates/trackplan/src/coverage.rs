@@ -21,14 +21,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use trackplan_codegen::coverage::Coverage;
-pub use trackplan_codegen::coverage::{CoverageReport, RuleCoverage, Unplanned, Unreadable};
-pub use trackplan_codegen::plan::{
-    load as load_plan, parse as parse_plan, LoadOptions, Plan, PlanErrors,
-};
 pub use trackplan_collector::SchemaErrors;
 use trackplan_collector::Validator;
 use trackplan_core::testing::Capture;
+use trackplan_plan::coverage::Coverage;
+pub use trackplan_plan::coverage::{CoverageReport, RuleCoverage, Unplanned, Unreadable};
+pub use trackplan_plan::{load as load_plan, parse as parse_plan, LoadOptions, Plan, PlanErrors};
 
 /// `capture.coverage(&plan)`: which rules and properties of `plan` the captured messages
 /// exercise. An extension trait because [`Capture`] lives in a crate that knows no plans.

@@ -409,6 +409,35 @@ fn events_without_properties_send_an_empty_object() {
 }
 
 #[derive(trackplan::Event)]
+struct ProductAddedToWishlist;
+
+#[derive(trackplan::Event)]
+struct ProductRemovedFromWishlist;
+
+#[derive(trackplan::Event)]
+struct WishlistProductAddedToCart;
+
+#[derive(trackplan::Event)]
+struct ProductsSearched;
+
+#[test]
+fn default_event_names_are_the_ecommerce_spec_wire_names() {
+    assert_eq!(
+        ProductAddedToWishlist.event_name(),
+        "Product Added to Wishlist"
+    );
+    assert_eq!(
+        ProductRemovedFromWishlist.event_name(),
+        "Product Removed from Wishlist"
+    );
+    assert_eq!(
+        WishlistProductAddedToCart.event_name(),
+        "Wishlist Product Added to Cart"
+    );
+    assert_eq!(ProductsSearched.event_name(), "Products Searched");
+}
+
+#[derive(trackplan::Event)]
 #[event(name = "signup_v2", allow_name)]
 struct LegacySignup {
     r#type: String,

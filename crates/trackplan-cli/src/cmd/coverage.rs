@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use trackplan_codegen::coverage::{Coverage, CoverageReport};
 use trackplan_collector::Validator;
+use trackplan_plan::coverage::{Coverage, CoverageReport};
 
 use super::ndjson;
 

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trackplan_codegen::diff;
-use trackplan_codegen::plan::{self, Plan, PlanErrors};
+use trackplan_plan::diff;
+use trackplan_plan::{self as plan, Plan, PlanErrors};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use trackplan_codegen::generate::{generate_source, GenerateError, GenerateOptions};
-use trackplan_codegen::plan::{Call, LoadOptions};
+use trackplan_plan::{Call, LoadOptions};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// `track:Order Completed=2` → (Track, "Order Completed", 2).
 fn parse_pin(pin: &str) -> anyhow::Result<(Call, String, u64)> {
-    trackplan_codegen::plan::parse_pin(pin).map_err(|message| anyhow::anyhow!("--pin: {message}"))
+    trackplan_plan::parse_pin(pin).map_err(|message| anyhow::anyhow!("--pin: {message}"))
 }
 
 #[cfg(test)]

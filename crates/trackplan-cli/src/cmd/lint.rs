@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use trackplan_codegen::lint::{self, LintConfig};
-use trackplan_codegen::plan;
+use trackplan_plan as plan;
+use trackplan_plan::lint::{self, LintConfig};
 
 /// The config file `lint` reads from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "trackplan-lint.json";

@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     eprintln!("pulled {rules} rules of tracking plan {plan_id} to {destination}");
     // What we wrote must be something trackplan reads; say so now rather than at build time.
-    trackplan_codegen::plan::parse(&text, &Default::default()).map_err(|errors| {
+    trackplan_plan::parse(&text, &Default::default()).map_err(|errors| {
         anyhow::anyhow!("the pulled plan was written, but trackplan cannot read it: {errors}")
     })?;
     Ok(ExitCode::SUCCESS)

@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use trackplan_codegen::diff::{self, Change, Compatibility, PlanDiff};
-use trackplan_codegen::plan::{self, LoadOptions, Plan};
+use trackplan_plan::diff::{self, Change, Compatibility, PlanDiff};
+use trackplan_plan::{self as plan, LoadOptions, Plan};
 
 use super::public_api::{self, Access, Api, ApiError, Connection, MAX_RULES_PER_WRITE};
 use rules::{RuleDelta, RuleInput};

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use trackplan_codegen::plan::Plan;
 use trackplan_collector::{Collector, CollectorConfig, DEFAULT_MAX_EVENTS};
+use trackplan_plan::Plan;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -114,7 +114,7 @@ pub(crate) fn load_plans(paths: &[PathBuf]) -> anyhow::Result<Vec<Plan>> {
     let mut plans = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        match trackplan_codegen::plan::load(path) {
+        match trackplan_plan::load(path) {
             Ok(plan) => plans.push(plan),
             Err(errors) => problems.push(errors.to_string()),
         }

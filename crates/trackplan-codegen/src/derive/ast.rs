@@ -7,9 +7,9 @@ use syn::ext::IdentExt;
 use syn::{Data as SynData, DeriveInput, Fields, Generics, Ident, LitStr, Type};
 
 use super::attr;
-use super::case::{self, Case};
 use super::ctxt::Ctxt;
 use super::Derive;
+use trackplan_plan::conventions::{self, Case};
 
 pub struct Container<'a> {
     pub derive: Derive,
@@ -111,7 +111,7 @@ impl<'a> Container<'a> {
         // An item that cannot be an event at all gets no name to check.
         let event_name = (derive == Derive::Event && data.is_some()).then(|| {
             WireName::new(
-                case::default_event_name(&input.ident.unraw().to_string()),
+                conventions::default_event_name(&input.ident.unraw().to_string()),
                 &input.ident,
                 attrs.name.as_ref(),
             )

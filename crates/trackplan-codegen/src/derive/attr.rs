@@ -11,11 +11,11 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
 
-use super::case::Case;
 use super::ctxt::Ctxt;
 use super::symbol::*;
 use super::Derive;
-use crate::plan::Call;
+use trackplan_plan::conventions::Case;
+use trackplan_plan::Call;
 
 /// Options of the derived item.
 #[derive(Default)]

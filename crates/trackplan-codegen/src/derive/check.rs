@@ -13,9 +13,9 @@
 use std::collections::HashSet;
 
 use super::ast::{Container, Data, WireName};
-use super::case::{self, Case};
 use super::ctxt::Ctxt;
 use super::Derive;
+use trackplan_plan::conventions::{self, Case};
 
 pub fn check(cx: &Ctxt, container: &Container<'_>) {
     let names_from_plan = container.attrs.plan.is_some();
@@ -58,7 +58,7 @@ fn check_event_name(cx: &Ctxt, name: &WireName, allow_name: bool) {
         );
         return;
     }
-    if allow_name || case::is_title_case_event(&name.value) {
+    if allow_name || conventions::is_title_case_event(&name.value) {
         return;
     }
     let origin = if name.explicit {
@@ -66,7 +66,7 @@ fn check_event_name(cx: &Ctxt, name: &WireName, allow_name: bool) {
     } else {
         " (from the struct name)"
     };
-    let fix = match (case::suggest_event_name(&name.value), name.explicit) {
+    let fix = match (conventions::suggest_event_name(&name.value), name.explicit) {
         (Some(suggestion), _) => format!("write `#[event(name = \"{suggestion}\")]`"),
         (None, true) => "name the object and the action, as in `Order Completed`".to_owned(),
         (None, false) => "name the event with `#[event(name = \"Object Action\")]`".to_owned(),
@@ -91,7 +91,7 @@ fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName, a
     }
     if any_case
         || case.matches(&name.value)
-        || (derive == Derive::Traits && case::is_reserved_trait(&name.value))
+        || (derive == Derive::Traits && conventions::is_reserved_trait(&name.value))
     {
         return;
     }

@@ -11,8 +11,8 @@ use syn::spanned::Spanned;
 use syn::{parse_quote, Type, WhereClause};
 
 use super::ast::{Container, Field};
+use super::plan_check::PlanChecked;
 use super::Derive;
-use crate::plan_check::PlanChecked;
 
 /// The expansion of a container that passed every check; `extra` (the plan check's tokens) is
 /// spliced in as is.

@@ -4,8 +4,8 @@
 //!
 //! - [`attr`] parses the attributes (names in [`symbol`]) and [`ast`] builds the model of the
 //!   item, every node keeping the span it came from;
-//! - [`check`] applies the naming, event-name and duplicate rules ([`case`] holds the
-//!   conventions) and [`plan_hook`] asks the plan check, all errors going to one [`ctxt::Ctxt`];
+//! - [`check`] applies the naming, event-name and duplicate rules (`trackplan_plan::conventions`
+//!   decides names) and [`plan_hook`] asks [`plan_check`], all errors going to one [`ctxt::Ctxt`];
 //! - [`expand`] writes the impls, or, after any error, [`fallback`] writes stub impls next to the
 //!   errors so call sites do not fail too.
 //!
@@ -13,11 +13,11 @@
 
 mod ast;
 mod attr;
-mod case;
 mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod plan_check;
 mod plan_hook;
 mod symbol;
 
@@ -88,14 +88,7 @@ fn expand(derive: Derive, input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let container = ast::Container::from_ast(&cx, derive, input);
     check::check(&cx, &container);
-    let plan = match plan_hook::check_against_plan(&container) {
-        Some(Ok(checked)) => Some(checked),
-        Some(Err(err)) => {
-            cx.syn_error(err);
-            None
-        }
-        None => None,
-    };
+    let plan = plan_hook::check_against_plan(&cx, &container);
     match cx.check() {
         Ok(()) => expand::expand(&container, plan.as_ref()),
         Err(errors) => {

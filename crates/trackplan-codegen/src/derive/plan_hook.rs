@@ -1,14 +1,16 @@
 //! `#[event(plan = "...")]` and `#[traits(plan = "...", call = "group")]`: hand the item's wire
-//! names and types to [`crate::plan_check::check`], which compares them with the plan.
+//! names and types to [`super::plan_check::check`], which compares them with the plan.
+
+use trackplan_plan::Call;
 
 use super::ast::Container;
+use super::ctxt::Ctxt;
+use super::plan_check::{self, PlanCheckField, PlanCheckInput, PlanChecked};
 use super::Derive;
-use crate::plan::Call;
-use crate::plan_check::{self, PlanCheckField, PlanCheckInput, PlanChecked};
 
-/// The plan check's result (what the expansion adds) or its errors; `None` when the item names
-/// no plan.
-pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecked, syn::Error>> {
+/// What the plan check adds to the expansion; `None` when the item names no plan or the check
+/// failed (its errors are in `cx`).
+pub fn check_against_plan(cx: &Ctxt, container: &Container<'_>) -> Option<PlanChecked> {
     let plan_path = container.attrs.plan.as_ref()?;
     let call = match container.derive {
         Derive::Event => Call::Track,
@@ -39,5 +41,5 @@ pub fn check_against_plan(container: &Container<'_>) -> Option<Result<PlanChecke
         krate: &krate,
         version: container.attrs.version.map(|(version, _)| version),
     };
-    Some(plan_check::check(&input))
+    plan_check::check(cx, &input)
 }

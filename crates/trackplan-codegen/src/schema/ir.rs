@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::plan::Call;
+use trackplan_plan::Call;
 
 /// All the Rust items one plan becomes.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use trackplan_plan::schema::{self as json_schema, RefError};
+use trackplan_plan::{pointer_push, Call, Plan, PlanError, Rule};
+
 use super::ir::*;
 use crate::names::{self, Namespace, Suffix};
-use crate::plan::{pointer_push, Call, Plan, PlanError, Rule};
 
 /// Keywords we cannot map to Rust types, with what to write instead.
 const UNSUPPORTED: &[(&str, &str)] = &[
@@ -622,26 +624,27 @@ impl Lowering<'_> {
     fn lower_ref(&mut self, reference: &Value, ptr: &str) -> Lowering1 {
         let ref_ptr = pointer_push(ptr, "$ref");
         let any = Lowering1::of(Ty::plain(Kind::Any));
-        let Some(reference) = reference.as_str() else {
-            self.error(
-                &ref_ptr,
-                "`$ref` must be a string".into(),
-                "write \"#/definitions/NAME\"",
-            );
-            return any;
+        let rule = self.rule;
+        let definitions = &rule.definitions;
+        // A chain of plain `$ref`s must reach a schema: the shared resolver's hop limit and
+        // cycle rule decide (recursion through properties is the lowering's own business).
+        let found =
+            json_schema::definition(reference, definitions).and_then(|(name, definition)| {
+                json_schema::resolve(definition, definitions).map(|_| (name.to_owned(), definition))
+            });
+        let (def_name, definition) = match found {
+            Ok(found) => found,
+            Err(error) => {
+                let hint = match error {
+                    RefError::NotAString => "write \"#/definitions/NAME\"",
+                    RefError::NotLocal(_) => "copy the schema into the plan's `definitions` and refer to it as \"#/definitions/NAME\"",
+                    RefError::Missing(_) => "add it under `definitions` or fix the name",
+                    RefError::Cycle(_) | RefError::TooLong => "make one of the definitions a schema rather than a `$ref`",
+                };
+                self.error(&ref_ptr, error.to_string(), hint);
+                return any;
+            }
         };
-        let Some(def_name) = reference
-            .strip_prefix("#/definitions/")
-            .or_else(|| reference.strip_prefix("#/$defs/"))
-        else {
-            self.error(
-                &ref_ptr,
-                format!("`$ref` to `{reference}` is not supported: only local definitions are"),
-                "copy the schema into the plan's `definitions` and refer to it as \"#/definitions/NAME\"",
-            );
-            return any;
-        };
-        let def_name = def_name.replace("~1", "/").replace("~0", "~");
         match self.refs.get(&def_name) {
             Some(RefState::Done(lowered)) => return lowered.clone(),
             Some(RefState::InProgress(type_name, _)) => {
@@ -652,14 +655,6 @@ impl Lowering<'_> {
             }
             None => {}
         }
-        let Some(definition) = self.rule.definitions.get(&def_name) else {
-            self.error(
-                &ref_ptr,
-                format!("definition `{def_name}` does not exist"),
-                "add it under `definitions` or fix the name",
-            );
-            return any;
-        };
         let key = (def_name.clone(), definition.to_string());
         if let Some(lowered) = self.shared.get(&key) {
             return lowered.clone();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{json, Map, Value};
-use trackplan_codegen::plan::{Plan, PlanShape, Rule};
+use trackplan_plan::{Plan, PlanShape, Rule};
 
 /// The `$schema` of rules converted from other shapes (Segment's own rules use draft-07).
 const DRAFT_07: &str = "http://json-schema.org/draft-07/schema#";
