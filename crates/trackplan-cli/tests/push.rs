@@ -105,6 +105,16 @@ fn a_dry_run_shows_the_changes_and_writes_nothing() {
     assert_eq!(writes(&mock), Vec::<String>::new());
     assert_eq!(remote_keys(&mock).len(), 28);
 
+    let output = push(&base, &plan, &["--format", "markdown"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with(
+            "### :white_check_mark: Tracking plan changes: 0 breaking changes, 1 compatible change"
+        ),
+        "{}",
+        stdout(&output)
+    );
+
     let output = push(&base, &plan, &["--format", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");

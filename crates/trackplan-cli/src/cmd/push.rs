@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use trackplan_plan::diff::{self, Change, Compatibility, PlanDiff};
+use trackplan_plan::diff::{self, Change, Compatibility};
 use trackplan_plan::{self as plan, LoadOptions, Plan};
 
 use super::public_api::{self, Access, Api, ApiError, Connection, MAX_RULES_PER_WRITE};
@@ -90,8 +90,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (remote_plan, remote_rules) = read_remote(&remote_document, plan_id)?;
     let changes = diff::diff(&remote_plan, &local.plan);
     let delta = rules::compare(&local.rules, &remote_rules);
-    if args.format != Format::Json {
-        print!("{}", render(&changes, args.format));
+    // Text and Markdown show the changes before anything is written; JSON reports at the end.
+    match args.format {
+        Format::Text => print!("{}", changes.to_text()),
+        Format::Markdown => print!("{}", changes.to_markdown()),
+        Format::Json => {}
     }
     let breaking: Vec<&Change> = changes
         .changes
@@ -178,13 +181,6 @@ fn listed_rules(document: &Value) -> Vec<RuleInput> {
         .flatten()
         .filter_map(RuleInput::from_public_api)
         .collect()
-}
-
-fn render(changes: &PlanDiff, format: Format) -> String {
-    match format {
-        Format::Markdown => changes.to_markdown(),
-        Format::Text | Format::Json => changes.to_text(),
-    }
 }
 
 fn describe(change: &Change) -> String {
