@@ -33,6 +33,10 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Fetch a tracking plan from Segment's Public API.
     Pull(cmd::pull::Args),
+    /// Make a Segment tracking plan's rules those of a plan file (a dry run unless --yes).
+    Push(cmd::push::Args),
+    /// Report which plan rules and properties recorded messages exercise.
+    Coverage(cmd::coverage::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pull(args) => cmd::pull::run(args),
+        Command::Push(args) => cmd::push::run(args),
+        Command::Coverage(args) => cmd::coverage::run(args),
     };
     match result {
         Ok(code) => code,

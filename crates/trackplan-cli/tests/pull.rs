@@ -2,148 +2,12 @@
 //! and its paginated rules, auth, 404, 429 with Retry-After, network errors. The pulled file is
 //! then read back and diffed against the plan the mock served.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-const TOKEN: &str = "sgp_test_token";
-const RULES_PER_PAGE: usize = 10;
-
-/// What the mock serves and what it saw.
-#[derive(Clone)]
-struct Mock {
-    plan: Value,
-    rules: Vec<Value>,
-    /// Every request as `path?query`.
-    seen: Arc<Mutex<Vec<String>>>,
-    /// 429s still to send, per plan id.
-    throttle: Arc<Mutex<HashMap<String, u32>>>,
-}
-
-fn ecommerce() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
-    let text = std::fs::read_to_string(path).expect("read ecommerce.json");
-    serde_json::from_str(&text).expect("ecommerce.json is JSON")
-}
-
-/// Start the mock on an ephemeral port in a background thread; returns its base URL.
-fn start(mock: Mock) -> String {
-    let (sender, receiver) = std::sync::mpsc::channel::<SocketAddr>();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            sender
-                .send(listener.local_addr().expect("addr"))
-                .expect("send addr");
-            let app = Router::new()
-                .route("/tracking-plans/{id}", get(plan))
-                .route("/tracking-plans/{id}/rules", get(rules))
-                .with_state(mock);
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    let addr = receiver.recv().expect("mock address");
-    format!("http://{addr}")
-}
-
-fn mock() -> Mock {
-    let mut plan = ecommerce();
-    let rules = plan["rules"].as_array().cloned().unwrap_or_default();
-    if let Some(object) = plan.as_object_mut() {
-        object.remove("rules");
-    }
-    Mock {
-        plan,
-        rules,
-        seen: Arc::default(),
-        throttle: Arc::default(),
-    }
-}
-
-/// The checks every endpoint shares: auth, known plan, rate limit.
-fn gate(mock: &Mock, headers: &HeaderMap, id: &str) -> Option<Response> {
-    let authorized = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {TOKEN}"));
-    if !authorized {
-        let body = json!({"errors": [{"type": "unauthorized", "message": "Unauthorized"}]});
-        return Some((StatusCode::UNAUTHORIZED, Json(body)).into_response());
-    }
-    let mut throttle = mock.throttle.lock().expect("lock");
-    if let Some(left) = throttle.get_mut(id).filter(|left| **left > 0) {
-        *left -= 1;
-        return Some(
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("retry-after", "1")],
-                "slow down",
-            )
-                .into_response(),
-        );
-    }
-    if id != mock.plan["id"] {
-        let body = json!({"errors": [{"type": "not-found", "message": "Resource not found"}]});
-        return Some((StatusCode::NOT_FOUND, Json(body)).into_response());
-    }
-    None
-}
-
-async fn plan(State(mock): State<Mock>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    mock.seen
-        .lock()
-        .expect("lock")
-        .push(format!("/tracking-plans/{id}"));
-    if let Some(refused) = gate(&mock, &headers, &id) {
-        return refused;
-    }
-    Json(json!({"data": {"trackingPlan": mock.plan}})).into_response()
-}
-
-async fn rules(
-    State(mock): State<Mock>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut sorted: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    sorted.sort();
-    mock.seen
-        .lock()
-        .expect("lock")
-        .push(format!("/tracking-plans/{id}/rules?{}", sorted.join("&")));
-    if let Some(refused) = gate(&mock, &headers, &id) {
-        return refused;
-    }
-    // Cursors are page numbers, base64-like with `=` so they need encoding.
-    let page: usize = query
-        .get("pagination.cursor")
-        .and_then(|c| c.trim_end_matches('=').parse().ok())
-        .unwrap_or(0);
-    let start = page * RULES_PER_PAGE;
-    let end = (start + RULES_PER_PAGE).min(mock.rules.len());
-    let next = (end < mock.rules.len()).then(|| format!("{}==", page + 1));
-    let body = json!({"data": {
-        "rules": mock.rules.get(start..end).unwrap_or_default(),
-        "pagination": {"current": format!("{page}=="), "next": next, "totalEntries": mock.rules.len()}
-    }});
-    Json(body).into_response()
-}
+mod support;
+use support::mock_api::{ecommerce, mock, repo_file, start, TOKEN};
 
 fn pull(base: &str, args: &[&str], token: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trackplan"));
@@ -161,7 +25,7 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn pulls_every_page_into_a_sorted_file_the_reader_loads() {
-    let mock = mock();
+    let mock = mock(ecommerce());
     let seen = mock.seen.clone();
     let base = start(mock);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -186,10 +50,10 @@ fn pulls_every_page_into_a_sorted_file_the_reader_loads() {
     assert_eq!(
         *seen.lock().expect("lock"),
         [
-            "/tracking-plans/tp_ecommerce_spec_v2",
-            "/tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200",
-            "/tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200&pagination.cursor=1==",
-            "/tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200&pagination.cursor=2==",
+            "GET /tracking-plans/tp_ecommerce_spec_v2",
+            "GET /tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200",
+            "GET /tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200&pagination.cursor=1==",
+            "GET /tracking-plans/tp_ecommerce_spec_v2/rules?pagination.count=200&pagination.cursor=2==",
         ]
     );
 
@@ -219,7 +83,7 @@ fn pulls_every_page_into_a_sorted_file_the_reader_loads() {
     assert_eq!(text, format!("{canonical}\n"));
 
     // Same plan as the one served: no changes.
-    let served = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecommerce.json");
+    let served = repo_file("schemas/ecommerce.json");
     let diff = Command::new(env!("CARGO_BIN_EXE_trackplan"))
         .args([
             "diff",
@@ -234,7 +98,7 @@ fn pulls_every_page_into_a_sorted_file_the_reader_loads() {
 
 #[test]
 fn writes_to_standard_output_without_o() {
-    let base = start(mock());
+    let base = start(mock(ecommerce()));
     let output = pull(&base, &["--plan-id", "tp_ecommerce_spec_v2"], Some(TOKEN));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let pulled: Value = serde_json::from_slice(&output.stdout).expect("plan on stdout");
@@ -243,7 +107,7 @@ fn writes_to_standard_output_without_o() {
 
 #[test]
 fn a_bad_token_is_a_clear_401() {
-    let base = start(mock());
+    let base = start(mock(ecommerce()));
     let output = pull(&base, &["--plan-id", "tp_ecommerce_spec_v2"], Some("wrong"));
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
@@ -256,7 +120,7 @@ fn a_bad_token_is_a_clear_401() {
 
 #[test]
 fn an_unknown_plan_is_a_clear_404() {
-    let base = start(mock());
+    let base = start(mock(ecommerce()));
     let output = pull(&base, &["--plan-id", "tp_nope"], Some(TOKEN));
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
@@ -272,7 +136,7 @@ fn an_unknown_plan_is_a_clear_404() {
 
 #[test]
 fn rate_limits_are_waited_out_then_reported() {
-    let mock = mock();
+    let mock = mock(ecommerce());
     mock.throttle
         .lock()
         .expect("lock")
@@ -290,8 +154,8 @@ fn rate_limits_are_waited_out_then_reported() {
     assert_eq!(
         seen.lock().expect("lock")[..2],
         [
-            "/tracking-plans/tp_ecommerce_spec_v2",
-            "/tracking-plans/tp_ecommerce_spec_v2"
+            "GET /tracking-plans/tp_ecommerce_spec_v2",
+            "GET /tracking-plans/tp_ecommerce_spec_v2"
         ]
     );
 

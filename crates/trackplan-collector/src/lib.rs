@@ -37,6 +37,7 @@ use tokio::task::JoinHandle;
 use trackplan_plan::Plan;
 
 mod auth;
+mod coverage;
 mod faults;
 pub mod ingest;
 mod platform;
@@ -47,6 +48,7 @@ mod validate;
 mod violation;
 mod web;
 
+pub use coverage::RuleCoverageStats;
 pub use faults::{Failure, Faults};
 pub use platform::{Limits, Platform, HARD_CAP_BYTES};
 pub use store::{EventQuery, EventStats, ReceivedEvent, Refusal, Stats, DEFAULT_EVENT_LIMIT};
@@ -258,6 +260,7 @@ impl Collector {
         let state = Arc::new(server::AppState {
             store,
             validator,
+            coverage: coverage::PlanCoverage::new(&config.plans),
             write_key: config.write_key,
             platform: config.platform,
             faults: RwLock::new(config.faults),
@@ -311,12 +314,12 @@ impl Collector {
 
     /// Counts since start or the last [`clear`](Collector::clear).
     pub fn stats(&self) -> Stats {
-        self.state.store.stats()
+        self.state.stats()
     }
 
     /// Forgets the stored messages and the counts.
     pub fn clear(&self) {
-        self.state.store.clear();
+        self.state.clear();
     }
 
     /// Replaces the injected faults from the next request on.

@@ -19,17 +19,19 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 
 use crate::auth::is_authorized;
+use crate::coverage::PlanCoverage;
 use crate::faults::{Failure, FaultAction, Faults};
 use crate::ingest::{decode_body, over_hard_cap, parse_each, Endpoint, IngestError, Parsed};
 use crate::platform::{Platform, HARD_CAP_BYTES};
 use crate::store::StoredEvent;
-use crate::store::{EventQuery, Judged, Refusal, Store};
+use crate::store::{EventQuery, Judged, Refusal, Stats, Store};
 use crate::{web, Validator};
 
 /// What every handler shares.
 pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) validator: Validator,
+    pub(crate) coverage: PlanCoverage,
     pub(crate) write_key: Option<String>,
     pub(crate) platform: Platform,
     pub(crate) faults: RwLock<Faults>,
@@ -37,6 +39,19 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// The store's counts with the plans' per-rule coverage.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.store.stats();
+        stats.coverage = self.coverage.rules();
+        stats
+    }
+
+    /// Forget every message and count.
+    pub(crate) fn clear(&self) {
+        self.store.clear();
+        self.coverage.clear();
+    }
+
     fn faults(&self) -> Faults {
         self.faults
             .read()
@@ -165,6 +180,7 @@ async fn accept(
         authorize,
         |message, text| {
             let violations = state.validator.validate(&message);
+            state.coverage.record(&message, violations.is_empty());
             Judged::new(&message, text, violations)
         },
     )?;
@@ -235,12 +251,12 @@ struct EventList<'a> {
 }
 
 async fn clear_events(State(state): State<Arc<AppState>>) -> Response {
-    state.store.clear();
+    state.clear();
     Json(json!({"success": true})).into_response()
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> Response {
-    Json(state.store.stats()).into_response()
+    Json(state.stats()).into_response()
 }
 
 /// The platform reproduced and its limits, for the page.

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
-use crate::Violation;
+use crate::{RuleCoverageStats, Violation};
 
 /// Messages the live feed holds for a slow subscriber before it reports a gap.
 const FEED_CAPACITY: usize = 4_096;
@@ -238,6 +238,8 @@ pub struct Stats {
     pub rejected_requests: u64,
     /// Counts per (type, name), sorted.
     pub events: Vec<EventStats>,
+    /// Coverage of each rule of the loaded plans, in plan order (empty without a plan).
+    pub coverage: Vec<RuleCoverageStats>,
 }
 
 /// The counts of one event (or one call type, for calls without a name).
@@ -468,6 +470,8 @@ impl Store {
                     refused: counts.refused,
                 })
                 .collect(),
+            // The plans' coverage is not the store's to know: the server adds it.
+            coverage: Vec::new(),
         }
     }
 

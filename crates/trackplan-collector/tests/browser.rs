@@ -83,6 +83,13 @@ fn sent_events_appear_on_the_page() {
     );
     assert_eq!(rows[1]["valid"], "true");
 
+    // Per-rule plan coverage, from /api/stats: two of the plan's rules seen so far.
+    page.wait_until(
+        "document.getElementById('coverage-summary').textContent === 'Plan coverage: 2 of 28 rules seen'",
+    );
+    let unseen = page.eval("document.querySelectorAll('#coverage-rules tr.unseen').length");
+    assert_eq!(unseen, json!(26));
+
     // Sent after the page loaded: it can only arrive through the live stream.
     page.wait_until("document.getElementById('connection').dataset.state === 'live'");
     send(vec![track(

@@ -4,7 +4,8 @@
 //! - [`schema`]: the one view of a rule's JSON Schema (types, `$ref`s, properties) that the
 //!   lint, the diff, the derive's plan check and codegen's schema lowering share.
 //! - [`conventions`]: Segment's naming rules (Title Case events, property cases, "did you mean").
-//! - [`lint`], [`diff`]: plan lifecycle checks for CI.
+//! - [`lint`], [`diff`]: plan lifecycle checks for CI; [`coverage`]: which rules recorded
+//!   messages exercise.
 //!
 //! ```
 //! use trackplan_plan::{Call, LoadOptions};
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod conventions;
+pub mod coverage;
 pub mod diff;
 mod error;
 pub mod lint;

@@ -191,6 +191,8 @@ impl Reader {
             Call::Identify | Call::Group => String::new(),
             _ => match metadata_name.or(key) {
                 Some(name) => name.to_owned(),
+                // An unnamed page or screen rule covers every page (as RudderTyper's do).
+                None if call != Call::Track => String::new(),
                 None => return Err(missing(ptr, "key")),
             },
         };

@@ -371,3 +371,18 @@ fn missing_file_names_the_file() {
     assert_eq!(err.file, "does/not/exist.json");
     assert!(err.to_string().contains("cannot read the file"));
 }
+
+#[test]
+fn a_public_api_page_or_screen_rule_without_a_key_is_unnamed_but_a_track_needs_one() {
+    let plan = parse(json!({"rules": [
+        {"type": "PAGE", "jsonSchema": {}},
+        {"type": "SCREEN", "jsonSchema": {}},
+    ]}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(names(&plan), ["", ""]);
+    assert_eq!(plan.rules[1].call, Call::Screen);
+    let errors = parse(json!({"rules": [{"type": "TRACK", "jsonSchema": {}}]}))
+        .err()
+        .unwrap_or_else(|| panic!("a track rule without a key"));
+    assert_eq!(errors.errors[0].message, "missing `key`");
+}

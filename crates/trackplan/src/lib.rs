@@ -55,6 +55,8 @@ pub use trackplan_core::{
     MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
 };
 
+#[cfg(feature = "coverage")]
+pub mod coverage;
 pub mod docs;
 
 /// The crash-safe spool's settings: [`ClientBuilder::spool_dir`] keeps undelivered messages on
@@ -74,7 +76,8 @@ pub mod spool {
 }
 
 /// Test helpers for code that sends analytics: [`Capture`](testing::Capture) records the exact
-/// wire JSON instead of sending it.
+/// wire JSON instead of sending it; with the `coverage` feature, `testing::CaptureCoverage`
+/// measures a plan's coverage by what it captured.
 ///
 /// ```
 /// use trackplan::{testing::Capture, RawEvent, User};
@@ -89,6 +92,9 @@ pub mod spool {
 /// ```
 pub mod testing {
     pub use trackplan_core::testing::{Capture, CapturedRequest, ManualClock};
+
+    #[cfg(feature = "coverage")]
+    pub use crate::coverage::CaptureCoverage;
 }
 
 /// What generated code (the derives, [`plan!`], `trackplan generate`) calls. Not public API: no

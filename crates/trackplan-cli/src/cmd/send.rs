@@ -62,9 +62,9 @@ pub struct Args {
         value_name = "KEY"
     )]
     write_key: String,
-    /// Segment region (ignored with --endpoint).
-    #[arg(long, value_enum, default_value_t = RegionArg::Us)]
-    region: RegionArg,
+    /// The source is in Segment's EU region (ignored with --endpoint), as `pull` and `push` say it.
+    #[arg(long)]
+    eu: bool,
     /// Send request bodies uncompressed.
     #[arg(long)]
     no_gzip: bool,
@@ -77,12 +77,6 @@ pub struct Args {
     /// run at a time per directory.
     #[arg(long, value_name = "DIR")]
     spool: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RegionArg {
-    Us,
-    Eu,
 }
 
 /// Retries for a command someone is waiting on: few and short.
@@ -113,10 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let endpoint_failure: Arc<OnceLock<String>> = Arc::default();
     let endpoint_failed = Arc::clone(&endpoint_failure);
     let mut builder = Client::builder(args.write_key)
-        .region(match args.region {
-            RegionArg::Us => Region::Us,
-            RegionArg::Eu => Region::Eu,
-        })
+        .region(if args.eu { Region::Eu } else { Region::Us })
         .gzip(!args.no_gzip)
         .retry_policy(cli_retry_policy())
         .request_timeout(timeout.min(Duration::from_secs(10)))

@@ -84,6 +84,33 @@
       received: counts.received, valid: counts.valid, invalid: counts.invalid, refused: counts.refused,
     };
     showCounts();
+    showCoverage(counts.coverage || []);
+  }
+
+  // Per-rule coverage of the loaded plans, from /api/stats (empty without a plan).
+  function showCoverage(rules) {
+    $("coverage").hidden = rules.length === 0;
+    const seen = rules.filter((rule) => rule.seen > 0).length;
+    $("coverage-summary").textContent = `Plan coverage: ${seen} of ${rules.length} rules seen`;
+    $("coverage-rules").replaceChildren(
+      ...rules.map((rule) => {
+        const row = document.createElement("tr");
+        if (rule.seen === 0) row.className = "unseen";
+        const cells = [
+          rule.name ? `${rule.type} "${rule.name}"` : rule.type,
+          rule.seen,
+          rule.valid,
+          rule.invalid,
+          rule.unseenProperties.join(", "),
+        ];
+        for (const text of cells) {
+          const cell = document.createElement("td");
+          cell.textContent = String(text);
+          row.append(cell);
+        }
+        return row;
+      }),
+    );
   }
 
   function showCounts() {
