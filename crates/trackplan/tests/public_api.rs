@@ -47,14 +47,22 @@ fn public_api_matches_the_snapshot() {
 
 /// Build `package`'s rustdoc JSON in the workspace's target directory (cargo has released it
 /// once tests run; the dependencies' metadata is shared with ordinary builds), and return its
-/// path.
+/// path. Every feature is on, so optional API (the date-time impls, `coverage`) is listed too.
 fn rustdoc_json(package: &str) -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is <target>/tmp");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["rustdoc", "--quiet", "--lib", "-p", package, "--target-dir"])
+        .args([
+            "rustdoc",
+            "--quiet",
+            "--lib",
+            "--all-features",
+            "-p",
+            package,
+            "--target-dir",
+        ])
         .arg(target)
         .args(["--", "-Z", "unstable-options", "--output-format", "json"])
         // rustdoc's JSON output is unstable; the toolchain is pinned (rust-toolchain.toml) and
