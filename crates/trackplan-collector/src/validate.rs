@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde_json::Value;
 use trackplan_plan::conventions::closest_name;
+use trackplan_plan::coverage::message_target;
 use trackplan_plan::{Call, Plan, Rule};
 
 use crate::segment_rules::{check_message, field};
@@ -120,17 +121,9 @@ impl Validator {
     }
 
     fn check_plan(&self, message: &Value, out: &mut Vec<Violation>) {
-        let Some(call) = message
-            .get("type")
-            .and_then(Value::as_str)
-            .and_then(call_of)
-        else {
+        // Which rule a message is for is decided once, with coverage.
+        let Some((call, name)) = message_target(message) else {
             return;
-        };
-        let name_key = if call == Call::Track { "event" } else { "name" };
-        let name = match call {
-            Call::Identify | Call::Group => "",
-            _ => message.get(name_key).and_then(Value::as_str).unwrap_or(""),
         };
         let by_name = self.rules.get(&call);
         let rules = by_name.and_then(|rules| rules.get(name).or_else(|| rules.get("")));
@@ -189,17 +182,6 @@ impl CompiledRule {
             }
         }
     }
-}
-
-fn call_of(type_field: &str) -> Option<Call> {
-    Some(match type_field {
-        "track" => Call::Track,
-        "identify" => Call::Identify,
-        "group" => Call::Group,
-        "page" => Call::Page,
-        "screen" => Call::Screen,
-        _ => return None,
-    })
 }
 
 fn compile(rule: &Rule) -> Result<CompiledRule, String> {
