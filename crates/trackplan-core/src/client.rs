@@ -197,9 +197,10 @@ impl ClientBuilder {
 
     /// The cap on batches in delivery at once, retries included (default 32, 1 to 64).
     ///
-    /// The client adapts the limit below this cap to the server: it starts at 1 request, grows
-    /// while batches wait for a slot and the round trip holds (doubling at first, then one at a
-    /// time), and halves on a 429, a 5xx, a timeout or a connection error, so a quiet service
+    /// The client adapts the limit below this cap to the server: it starts at 1 request; batches
+    /// that wait for a slot go out together until the first overload or a sharp rise of the
+    /// round trip, after which it grows by one per round trip while batches wait and the round
+    /// trip holds; it halves on a 429, a 5xx, a timeout or a connection error, so a quiet service
     /// sends one request at a time and a backfill to a distant endpoint keeps as many full
     /// requests in flight as the server takes. [`Metrics::in_flight_limit`] shows the limit
     /// now; each change is logged at debug level. See

@@ -4,18 +4,25 @@
 //! the moments a ready batch waited for a slot, at an injected `Instant`; no I/O, no clock.
 //!
 //! The rule is Vector's adaptive request concurrency (a loss- and delay-based AIMD, the kind
-//! Netflix's concurrency-limits recommends for clients) with TCP's slow start in front:
+//! Netflix's concurrency-limits recommends for clients) with a slow start in front that is sized
+//! by the backlog:
 //!
-//! - Decisions are taken once per window of one round trip, so a single slow or
-//!   refused request moves the limit at most once, and requests sent before a change do not
-//!   count against the limit that followed it.
+//! - Slow start: while no overload was seen, batches waiting for a slot raise the limit at once
+//!   to carry them (the batches in delivery plus the full ones waiting), up to the cap. TCP's
+//!   slow start doubles once per round trip because a sender cannot see the path; this sender
+//!   knows its backlog exactly, and Segment's API says when it is overloaded, so a burst to a
+//!   distant endpoint is in flight in its first round trip instead of its sixth. Slow start
+//!   ends at the first decrease (TCP's ssthresh) or, as Linux's HyStart ends it, when the round
+//!   trip rises sharply (within 2.5 smoothed standard deviations, as Vector's guard, and at
+//!   least 10 %, counts as near).
+//! - Then decisions are taken once per window of one round trip, so a single slow or refused
+//!   request moves the limit at most once, and requests sent before a change do not count
+//!   against the limit that followed it.
 //! - Overload is explicit in Segment's API: a window with a 429, a retryable 5xx, a timeout or a
 //!   connection error halves the limit (TCP's multiplicative decrease), floor 1.
-//! - A window in which a ready batch waited for a slot (a backlog) grows the limit: doubled
-//!   until the first decrease (slow start, so a burst to a distant endpoint reaches its pace in
-//!   a few round trips), then by one (additive increase), as long as its round trip stays near
-//!   the smoothed one (within 2.5 standard deviations, as Vector's guard, and at least 10 %).
-//!   Without a backlog the limit holds, so a quiet service keeps one request at a time.
+//! - A window in which a ready batch waited for a slot (a backlog) and whose round trip stayed
+//!   near the smoothed one grows the limit by one (additive increase). Without a backlog the
+//!   limit holds, so a quiet service keeps one request at a time.
 //! - A rising round trip only holds the limit; it never lowers it. Vector and Netflix's delay
 //!   limits shrink on it too, but here the round trip grows with the body (a backlog turns
 //!   250-message batches into 500,000-byte ones) and with the sender's own CPU (gzip), which
@@ -146,7 +153,7 @@ pub(crate) struct ConcurrencyController {
     cap: usize,
     adaptive: bool,
     limit: usize,
-    /// Doubling on backlog, until the first decrease.
+    /// Following the backlog, until the first decrease or a sharp rise of the round trip.
     slow_start: bool,
     round_trip: Option<Smoothed>,
     window: Window,
@@ -186,9 +193,23 @@ impl ConcurrencyController {
             .map(|s| Duration::from_secs_f64(s.mean.max(0.0)))
     }
 
-    /// A batch was ready while every slot was taken.
-    pub(crate) fn note_backlog(&mut self) {
+    /// Batches were ready while every slot was taken: `waiting` of them, with `in_flight` in
+    /// delivery. In slow start the limit rises at once to carry them all (up to the cap);
+    /// returns that change. Afterwards the backlog only counts when the window closes.
+    pub(crate) fn note_backlog(&mut self, in_flight: usize, waiting: usize) -> Option<LimitChange> {
         self.window.backlog = true;
+        if !self.adaptive || !self.slow_start {
+            return None;
+        }
+        let wanted = (in_flight + waiting).min(self.cap);
+        (wanted > self.limit).then(|| {
+            let previous = std::mem::replace(&mut self.limit, wanted);
+            LimitChange {
+                previous,
+                limit: wanted,
+                cause: Cause::Backlog,
+            }
+        })
     }
 
     /// An attempt that took `round_trip` came back at `now`. Returns the change of the limit,
@@ -232,7 +253,8 @@ impl ConcurrencyController {
         let window = std::mem::take(&mut self.window);
         let current = window.mean_round_trip();
         let previous = self.limit;
-        let decision = self.decide(&window, current);
+        let rose = current.is_some_and(|c| self.round_trip.is_some_and(|s| s.is_rise(c)));
+        let decision = self.decide(&window, current.is_some(), rose);
         if let Some(sample) = current {
             match &mut self.round_trip {
                 Some(smoothed) => smoothed.update(sample),
@@ -240,10 +262,10 @@ impl ConcurrencyController {
             }
         }
         self.window.started = Some(now);
+        // Slow start ends at the first decrease (TCP's ssthresh; a signal at the floor of 1
+        // takes nothing off and leaves it on) or at a sharp rise (HyStart).
+        self.slow_start &= !rose && decision.is_none_or(|(limit, _)| limit >= previous);
         let (limit, cause) = decision?;
-        // Slow start ends at the first decrease (TCP's ssthresh); a signal at the floor of 1
-        // takes nothing off and leaves it on.
-        self.slow_start &= limit >= previous;
         self.limit = limit;
         (limit != previous).then_some(LimitChange {
             previous,
@@ -252,8 +274,9 @@ impl ConcurrencyController {
         })
     }
 
-    /// The new limit for a closed window and why, or `None` to hold it.
-    fn decide(&self, window: &Window, current: Option<f64>) -> Option<(usize, Cause)> {
+    /// The new limit for a closed window and why, or `None` to hold it. `sampled`: the window
+    /// measured a round trip; `rose`: sharply above the smoothed one.
+    fn decide(&self, window: &Window, sampled: bool, rose: bool) -> Option<(usize, Cause)> {
         if !self.adaptive {
             return None;
         }
@@ -261,18 +284,12 @@ impl ConcurrencyController {
             let halved = ((self.limit as f64 * OVERLOAD_DECREASE) as usize).max(1);
             return Some((halved, Cause::Overload));
         }
-        // No sample (only refusals) says nothing about latency: hold.
-        let current = current?;
-        let rose = self.round_trip.is_some_and(|s| s.is_rise(current));
-        if !window.backlog || rose || self.limit >= self.cap {
+        // Slow start grows as batches wait (`note_backlog`); no sample (only refusals) says
+        // nothing about latency.
+        if self.slow_start || !sampled || rose || !window.backlog || self.limit >= self.cap {
             return None;
         }
-        let grown = if self.slow_start {
-            self.limit * 2
-        } else {
-            self.limit + 1
-        };
-        Some((grown.min(self.cap), Cause::Backlog))
+        Some((self.limit + 1, Cause::Backlog))
     }
 }
 
@@ -296,11 +313,23 @@ mod tests {
             }
         }
 
-        /// One window: a backlog or not, then `responses`, each `round_trip` long, the last
-        /// one closing the window. Returns the limit after it.
+        /// Out of slow start at `limit`: a burst to twice that, one round trip, then an
+        /// overloaded window.
+        fn additive(cap: usize, limit: usize) -> Run {
+            let mut run = Run::adaptive(cap);
+            run.accepted(false);
+            run.controller.note_backlog(1, 2 * limit - 1);
+            assert_eq!(run.controller.limit(), 2 * limit);
+            assert_eq!(run.window(false, &[(Response::Overloaded, RTT)]), limit);
+            run
+        }
+
+        /// One window: a backlog of one batch or none, then `responses`, each `round_trip`
+        /// long, the last one closing the window. Returns the limit after it.
         fn window(&mut self, backlog: bool, responses: &[(Response, Duration)]) -> usize {
             if backlog {
-                self.controller.note_backlog();
+                let limit = self.controller.limit();
+                self.controller.note_backlog(limit, 1);
             }
             // Step past the window's end, so the last response closes it.
             self.now += self.controller.round_trip().unwrap_or(RTT) * 2;
@@ -346,20 +375,28 @@ mod tests {
     }
 
     #[test]
-    fn a_backlog_doubles_the_limit_per_window_up_to_the_cap() {
-        let mut run = Run::adaptive(12);
-        let limits: Vec<usize> = (0..6).map(|_| run.accepted(true)).collect();
-        assert_eq!(limits, [2, 4, 8, 12, 12, 12]);
+    fn slow_start_carries_the_backlog_at_once_up_to_the_cap() {
+        let mut controller = ConcurrencyController::adaptive(12);
+        // Before any answer: the batches waiting go out together.
+        assert_eq!(
+            controller.note_backlog(1, 5),
+            Some(LimitChange {
+                previous: 1,
+                limit: 6,
+                cause: Cause::Backlog
+            })
+        );
+        assert_eq!(controller.note_backlog(6, 40).map(|c| c.limit), Some(12));
+        // A smaller backlog never lowers it.
+        assert_eq!(controller.note_backlog(2, 1), None);
+        assert_eq!(controller.limit(), 12);
     }
 
     #[test]
     fn after_a_decrease_growth_is_additive_and_needs_the_round_trip_held() {
-        let mut run = Run::adaptive(64);
-        for _ in 0..4 {
-            run.accepted(true);
-        }
-        assert_eq!(run.controller.limit(), 16);
-        assert_eq!(run.window(true, &[(Response::Overloaded, RTT)]), 8);
+        let mut run = Run::additive(64, 8);
+        // Out of slow start, a large backlog no longer raises the limit at once.
+        assert_eq!(run.controller.note_backlog(8, 50), None);
         assert_eq!(run.accepted(true), 9);
         assert_eq!(run.accepted(true), 10);
         // Slower than the smoothed round trip, within the tolerance: still near it.
@@ -374,9 +411,8 @@ mod tests {
     #[test]
     fn overload_halves_the_limit_once_per_window_and_never_below_one() {
         let mut run = Run::adaptive(64);
-        for _ in 0..5 {
-            run.accepted(true);
-        }
+        run.accepted(false);
+        run.controller.note_backlog(1, 31);
         assert_eq!(run.controller.limit(), 32);
         let storm = [(Response::Overloaded, RTT); 10];
         assert_eq!(run.window(true, &storm), 16);
@@ -385,21 +421,37 @@ mod tests {
             run.window(false, &[(Response::Overloaded, RTT)]);
         }
         assert_eq!(run.controller.limit(), 1);
+        // Slow start is over: the backlog grows the limit by one per window.
+        assert_eq!(run.accepted(true), 2);
     }
 
     #[test]
     fn overload_at_the_floor_leaves_slow_start_on() {
         let mut run = Run::adaptive(64);
         assert_eq!(run.window(false, &[(Response::Overloaded, RTT)]), 1);
-        let limits: Vec<usize> = (0..3).map(|_| run.accepted(true)).collect();
-        assert_eq!(limits, [2, 4, 8]);
+        assert_eq!(run.controller.note_backlog(1, 7).map(|c| c.limit), Some(8));
+    }
+
+    #[test]
+    fn a_sharp_rise_ends_slow_start_and_never_lowers_the_limit() {
+        let mut run = Run::adaptive(64);
+        for _ in 0..3 {
+            run.accepted(false);
+        }
+        run.controller.note_backlog(1, 3);
+        assert_eq!(run.window(false, &[(Response::Accepted, RTT * 3)]), 4);
+        // HyStart: from here a backlog no longer raises the limit at once...
+        assert_eq!(run.controller.note_backlog(4, 20), None);
+        // ...but by one per window near the smoothed round trip (now well above 20 ms).
+        assert_eq!(run.window(false, &[(Response::Accepted, RTT * 4)]), 5);
+        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 3)]), 6);
     }
 
     #[test]
     fn responses_inside_a_window_do_not_decide() {
         let mut run = Run::adaptive(64);
-        run.accepted(true);
-        run.accepted(true);
+        run.accepted(false);
+        run.controller.note_backlog(1, 3);
         assert_eq!(run.controller.limit(), 4);
         let now = run.now + RTT / 2;
         for _ in 0..5 {
@@ -421,21 +473,8 @@ mod tests {
     }
 
     #[test]
-    fn a_sharp_rise_in_round_trip_holds_the_limit_and_never_lowers_it() {
-        let mut run = Run::adaptive(64);
-        for _ in 0..4 {
-            run.accepted(true);
-        }
-        assert_eq!(run.controller.limit(), 16);
-        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 2)]), 16);
-        assert_eq!(run.window(false, &[(Response::Accepted, RTT * 4)]), 16);
-        // Back near the smoothed round trip (now above 20 ms): slow start goes on.
-        assert_eq!(run.window(true, &[(Response::Accepted, RTT * 3)]), 32);
-    }
-
-    #[test]
     fn noise_within_the_deviation_is_not_a_rise() {
-        let mut run = Run::adaptive(64);
+        let mut run = Run::additive(64, 2);
         // Round trips alternating 15 and 25 ms build a deviation of about 5 ms.
         let noisy = |i: u32| {
             (
@@ -444,24 +483,24 @@ mod tests {
             )
         };
         for i in 0..40 {
-            assert_eq!(run.window(false, &[noisy(i)]), 1);
+            assert_eq!(run.window(false, &[noisy(i)]), 2);
         }
         // Within 2.5 deviations of the ~20 ms mean: near it, so the backlog grows the limit.
         let within = Duration::from_millis(28);
-        assert_eq!(run.window(true, &[(Response::Accepted, within)]), 2);
+        assert_eq!(run.window(true, &[(Response::Accepted, within)]), 3);
         assert_eq!(
             run.window(true, &[(Response::Accepted, Duration::from_millis(60))]),
-            2,
+            3,
             "a rise holds"
         );
     }
 
     #[test]
     fn refusals_of_one_batch_carry_no_signal() {
-        let mut run = Run::adaptive(64);
-        run.accepted(true);
-        assert_eq!(run.window(true, &[(Response::Refused, RTT / 10)]), 2);
+        let mut run = Run::additive(64, 4);
+        assert_eq!(run.window(true, &[(Response::Refused, RTT / 10)]), 4);
         assert_eq!(run.controller.round_trip(), Some(RTT));
+        assert_eq!(run.accepted(true), 5);
     }
 
     #[test]
@@ -481,15 +520,11 @@ mod tests {
 
     #[test]
     fn windows_last_one_smoothed_round_trip() {
-        let mut controller = ConcurrencyController::adaptive(64);
-        let start = Instant::now();
-        controller.note_backlog();
-        // The first response decides at once: no round trip was known.
-        controller.record(Response::Accepted, RTT, start);
-        assert_eq!(controller.limit(), 2);
-        controller.note_backlog();
+        let mut run = Run::additive(64, 2);
+        let start = run.now;
+        run.controller.note_backlog(2, 1);
         assert_eq!(
-            controller.record(
+            run.controller.record(
                 Response::Accepted,
                 RTT,
                 start + RTT - Duration::from_millis(1)
@@ -497,10 +532,10 @@ mod tests {
             None
         );
         assert_eq!(
-            controller.record(Response::Accepted, RTT, start + RTT),
+            run.controller.record(Response::Accepted, RTT, start + RTT),
             Some(LimitChange {
                 previous: 2,
-                limit: 4,
+                limit: 3,
                 cause: Cause::Backlog
             })
         );
@@ -510,18 +545,18 @@ mod tests {
     fn a_slow_first_request_does_not_stretch_the_windows_after_it() {
         let mut controller = ConcurrencyController::adaptive(64);
         let start = Instant::now();
-        controller.note_backlog();
+        // The first response decides at once: no round trip was known.
         controller.record(Response::Accepted, Duration::from_secs(3), start);
-        assert_eq!(controller.limit(), 2);
+        controller.note_backlog(1, 3);
+        assert_eq!(controller.limit(), 4);
         // The smoothed round trip is 3 s, but this window's requests take 20 ms: it closes
-        // after 20 ms.
-        controller.note_backlog();
+        // after 20 ms (and its overload halves the limit then).
         assert_eq!(
-            controller.record(Response::Accepted, RTT, start + RTT / 2),
+            controller.record(Response::Overloaded, RTT, start + RTT / 2),
             None
         );
         let change = controller.record(Response::Accepted, RTT, start + RTT);
-        assert_eq!(change.map(|c| c.limit), Some(4));
+        assert_eq!(change.map(|c| c.limit), Some(2));
     }
 
     #[test]
@@ -529,7 +564,7 @@ mod tests {
         let mut controller = ConcurrencyController::fixed(8);
         let mut now = Instant::now();
         for response in [Response::Overloaded, Response::Accepted, Response::Refused] {
-            controller.note_backlog();
+            assert_eq!(controller.note_backlog(1, 20), None);
             now += RTT * 2;
             assert_eq!(controller.record(response, RTT, now), None);
             assert_eq!(controller.limit(), 8);

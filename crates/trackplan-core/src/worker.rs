@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::batch::{BatchSizer, Envelope, MAX_BATCH_MESSAGES};
 use crate::clock::Clock;
-use crate::concurrency::{ConcurrencyController, Response};
+use crate::concurrency::{ConcurrencyController, LimitChange, Response};
 use crate::json::format_timestamp;
 use crate::message::Message;
 use crate::queue::Queue;
@@ -414,7 +414,8 @@ impl Worker {
     }
 
     /// Start batches while the limit allows, then, with every slot busy, prepare the next full
-    /// body and tell the controller a batch is waiting.
+    /// body and tell the controller how many batches wait; in slow start it raises the limit
+    /// to carry them, and they leave at once.
     fn start_ready_batches(
         &mut self,
         now: Instant,
@@ -423,24 +424,39 @@ impl Worker {
         if self.paused(now) {
             return;
         }
-        while self.in_flight.len() < self.delivery.limit() {
-            let Some(prepared) = self.next.take().or_else(|| self.cut(now, false)) else {
+        loop {
+            while self.in_flight.len() < self.delivery.limit() {
+                let Some(prepared) = self.next.take().or_else(|| self.cut(now, false)) else {
+                    return;
+                };
+                self.in_flight
+                    .insert(prepared.batch.first_seq, Rc::clone(&prepared.batch));
+                let delivery = Rc::clone(&self.delivery);
+                deliveries.push(Box::pin(async move {
+                    let Prepared { batch, body } = prepared;
+                    let result = delivery.deliver(&batch, body).await;
+                    (batch.first_seq, result)
+                }));
+            }
+            if self.next.is_none() {
+                self.next = self.cut(now, true);
+            }
+            let waiting = self.waiting_batches(now);
+            if waiting == 0 || !self.delivery.note_backlog(self.in_flight.len(), waiting) {
                 return;
-            };
-            self.in_flight
-                .insert(prepared.batch.first_seq, Rc::clone(&prepared.batch));
-            let delivery = Rc::clone(&self.delivery);
-            deliveries.push(Box::pin(async move {
-                let Prepared { batch, body } = prepared;
-                let result = delivery.deliver(&batch, body).await;
-                (batch.first_seq, result)
-            }));
+            }
         }
-        if self.next.is_none() {
-            self.next = self.cut(now, true);
-        }
-        if self.next.is_some() || self.batch_ready(now) {
-            self.delivery.concurrency.borrow_mut().note_backlog();
+    }
+
+    /// Batches ready while every slot is busy: the prepared next one and the full ones queued
+    /// behind it, or the one a flush trigger makes ready.
+    fn waiting_batches(&self, now: Instant) -> usize {
+        let head = self.shared.queue.peek();
+        let full_queued = (head.json_bytes / self.config.max_batch_bytes.max(1))
+            .max(head.len / MAX_BATCH_MESSAGES);
+        match &self.next {
+            Some(_) => 1 + full_queued,
+            None => full_queued.max(usize::from(self.batch_ready(now))),
         }
     }
 
@@ -634,28 +650,44 @@ impl Delivery {
         self.concurrency.borrow().limit()
     }
 
+    /// Tell the controller `waiting` batches wait with `in_flight` in delivery; whether it
+    /// raised the limit.
+    fn note_backlog(&self, in_flight: usize, waiting: usize) -> bool {
+        let mut concurrency = self.concurrency.borrow_mut();
+        let change = concurrency.note_backlog(in_flight, waiting);
+        self.publish(&concurrency, change);
+        change.is_some()
+    }
+
     /// Feed one attempt to the concurrency controller; publish and log what it decides.
     fn observe(&self, outcome: &Outcome, round_trip: Duration, now: Instant) {
         let mut concurrency = self.concurrency.borrow_mut();
         let change = concurrency.record(Response::of(outcome), round_trip, now);
-        let counters = &self.shared.counters;
         if let Some(smoothed) = concurrency.round_trip() {
-            counters
+            self.shared
+                .counters
                 .round_trip_us
                 .store((smoothed.as_micros() as u64).max(1), Ordering::Relaxed);
         }
-        if let Some(change) = change {
-            counters
-                .in_flight_limit
-                .store(change.limit as u64, Ordering::Relaxed);
-            tracing::debug!(
-                limit = change.limit,
-                previous = change.previous,
-                cause = change.cause.as_str(),
-                round_trip_ms = concurrency.round_trip().map_or(0, |r| r.as_millis() as u64),
-                "trackplan in-flight limit changed"
-            );
-        }
+        self.publish(&concurrency, change);
+    }
+
+    /// Show a change of the limit in `Metrics` and as a `tracing` event.
+    fn publish(&self, concurrency: &ConcurrencyController, change: Option<LimitChange>) {
+        let Some(change) = change else {
+            return;
+        };
+        self.shared
+            .counters
+            .in_flight_limit
+            .store(change.limit as u64, Ordering::Relaxed);
+        tracing::debug!(
+            limit = change.limit,
+            previous = change.previous,
+            cause = change.cause.as_str(),
+            round_trip_ms = concurrency.round_trip().map_or(0, |r| r.as_millis() as u64),
+            "trackplan in-flight limit changed"
+        );
     }
 
     /// Send one batch until it is delivered or given up.
