@@ -19,8 +19,7 @@ use trackplan_core::{
 const KEY: &str = "test_write_key";
 
 /// Test timings for the tests on the real clock: retries after ~1 ms, Retry-After waits capped
-/// at 20 ms, 300 ms request timeout. Tests of the waits themselves use Segment's policy on a
-/// [`ManualClock`] instead.
+/// at 20 ms. Tests of the waits themselves use Segment's policy on a [`ManualClock`] instead.
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         base_backoff: Duration::from_millis(1),
@@ -35,7 +34,10 @@ fn client_for(server: &Server) -> ClientBuilder {
     Client::builder(KEY)
         .endpoint(&server.url)
         .retry_policy(fast_retries())
-        .request_timeout(Duration::from_millis(300))
+        // Generous: on a loaded machine a 500,000-byte request can take a while, and a timed-out
+        // request the server did take would be a duplicate. The test of a hanging server sets
+        // its own short timeout.
+        .request_timeout(Duration::from_secs(10))
         .flush_interval(Duration::from_secs(3600))
 }
 
@@ -275,6 +277,8 @@ fn faults_are_retried_until_every_message_is_delivered_exactly_once() {
     let client = client_for(&server)
         .retry_policy(RetryPolicy::default())
         .clock(clock.clone())
+        // The request timeout runs on the real clock: the hang costs this much.
+        .request_timeout(Duration::from_millis(300))
         .flush_at(10)
         .max_in_flight(2)
         .build()
