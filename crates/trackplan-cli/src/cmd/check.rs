@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use trackplan_collector::{Platform, Validator, Violation};
 
+use super::ndjson;
 use super::serve::PlatformArg;
 
 #[derive(clap::Args)]
@@ -88,13 +87,6 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// A `{"batch": [...]}` line, each message kept as its text to measure it as sent.
-#[derive(Deserialize)]
-struct BatchLine<'a> {
-    #[serde(borrow)]
-    batch: Vec<&'a RawValue>,
-}
-
 /// Validates every line of `input` and applies `platform`'s size limits, writing one line per
 /// violation to `out` as `FILE:LINE: <type> "<name>": <path>: <message> (<rule>)`, and one per
 /// refused message as `FILE:LINE: <type> "<name>": refused (<status>): <reason>`.
@@ -109,44 +101,30 @@ pub(crate) fn check(
     for (index, line) in input.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {label}"))?;
         let at = format!("{label}:{}", index + 1);
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
+        let text_len = line.trim().len();
         // A batch line is measured as the request it was; any other line as one message.
-        let (messages, refusal) = match serde_json::from_str::<BatchLine>(line) {
-            Ok(BatchLine { batch }) => {
-                let sizes: Vec<usize> = batch.iter().map(|raw| raw.get().len()).collect();
-                let refusal = platform.breach(line.len(), &sizes, |item| format!("batch[{item}]"));
-                let messages = batch
-                    .iter()
-                    .enumerate()
-                    .map(|(item, raw)| {
-                        // The text was parsed once already: it is JSON.
-                        let message = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-                        (format!("{at}: batch[{item}]"), message)
-                    })
-                    .collect();
-                (messages, refusal)
+        let line = match ndjson::read_line(&line) {
+            None => continue,
+            Some(Ok(line)) => line,
+            Some(Err(reason)) => {
+                summary.unreadable_lines += 1;
+                writeln!(out, "{at}: {reason}")?;
+                continue;
             }
-            Err(_) => match serde_json::from_str::<Value>(line) {
-                Ok(message @ Value::Object(_)) => {
-                    let refusal =
-                        platform.breach(line.len(), &[line.len()], |_| "the message".to_owned());
-                    (vec![(at, message)], refusal)
-                }
-                Ok(_) => {
-                    summary.unreadable_lines += 1;
-                    writeln!(out, "{at}: not a message: a line must hold one JSON object")?;
-                    continue;
-                }
-                Err(error) => {
-                    summary.unreadable_lines += 1;
-                    writeln!(out, "{at}: not JSON: {error}")?;
-                    continue;
-                }
-            },
         };
+        let (refusal, labels): (_, Vec<String>) = match &line {
+            ndjson::Line::Batch(batch) => {
+                let sizes: Vec<usize> = batch.iter().map(|raw| raw.get().len()).collect();
+                let refusal = platform.breach(text_len, &sizes, |item| format!("batch[{item}]"));
+                let labels = (0..batch.len()).map(|item| format!("{at}: batch[{item}]"));
+                (refusal, labels.collect())
+            }
+            ndjson::Line::Message(_) => {
+                let refusal = platform.breach(text_len, &[text_len], |_| "the message".to_owned());
+                (refusal, vec![at])
+            }
+        };
+        let messages = labels.into_iter().zip(line.messages());
         let status = platform.limits().oversize_status;
         for (at, message) in messages {
             summary.messages += 1;
