@@ -19,8 +19,10 @@
 //! Environment: `BENCH_EVENTS` (default 100000), `BENCH_FAULT_EVENTS` (default 10000, also the
 //! storm's), `BENCH_QUIET_SECS` (default 12), `BENCH_SCENARIOS` (comma-separated subset of
 //! `loopback,latency,far,faults,storm,quiet`; default all), `BENCH_RUNS` (comma-separated
-//! subset of `derive,fixed,no_gzip,raw,segment,rudder`; default all; the first one selected is
-//! the base of the ratios), `BENCH_FIXED` (the fixed limits compared, default `1,2,4,8,16,32,64`).
+//! subset of `derive,fixed,capped,no_gzip,raw,segment,rudder`; default all; the first one
+//! selected is the base of the ratios), `BENCH_FIXED` (the fixed limits compared, default
+//! `1,2,4,8,16,32,64`), `BENCH_CAPS` (caps of further adaptive runs, default `64`). Each adaptive
+//! run is held against the best fixed limit up to its cap.
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +44,9 @@ enum Variant {
     /// (`max_in_flight(n).adaptive_concurrency(false)`; 2 was the default before the adaptive
     /// limit).
     Fixed(usize),
+    /// `#[derive(Event)]`, adaptive with this cap (`max_in_flight(n)`): what a user with a
+    /// distant endpoint gets by raising the cap.
+    Capped(usize),
     /// `#[derive(Event)]` with gzip off (a loopback or LAN collector: no bandwidth to save).
     DeriveNoGzip,
     /// `RawEvent` with a `serde_json::Value`, default settings.
@@ -54,6 +59,7 @@ impl Variant {
         match self {
             Variant::Derive => "derive",
             Variant::Fixed(_) => "fixed",
+            Variant::Capped(_) => "capped",
             Variant::DeriveNoGzip => "no_gzip",
             Variant::Raw => "raw",
         }
@@ -69,6 +75,8 @@ fn selected(key: &str) -> bool {
 /// One library's run.
 struct Run {
     library: String,
+    /// How trackplan was used; `None` for the other libraries.
+    variant: Option<Variant>,
     events: usize,
     elapsed: Duration,
     /// Building each event as the library takes it (the typed struct, or the `json!` value).
@@ -135,6 +143,7 @@ impl Bench {
             .when_full(FullPolicy::Block(Duration::from_secs(120)));
         match variant {
             Variant::Fixed(n) => builder = builder.max_in_flight(n).adaptive_concurrency(false),
+            Variant::Capped(n) => builder = builder.max_in_flight(n),
             Variant::DeriveNoGzip => builder = builder.gzip(false),
             Variant::Derive | Variant::Raw => {}
         }
@@ -169,10 +178,12 @@ impl Bench {
         let library = match variant {
             Variant::Derive => "trackplan (derive)".to_owned(),
             Variant::Fixed(n) => format!("trackplan (fixed {n} in flight)"),
+            Variant::Capped(n) => format!("trackplan (adaptive, cap {n})"),
             Variant::DeriveNoGzip => "trackplan (derive, no gzip)".to_owned(),
             Variant::Raw => "trackplan (RawEvent)".to_owned(),
         };
         Run {
+            variant: Some(variant),
             limit: Some((metrics.in_flight_limit, metrics.round_trip)),
             ..self.finish(library, events, elapsed, [in_build, in_calls, in_final])
         }
@@ -265,6 +276,7 @@ impl Bench {
     ) -> Run {
         Run {
             library,
+            variant: None,
             events,
             elapsed,
             in_build,
@@ -286,6 +298,7 @@ impl Bench {
             variants.push(Variant::DeriveNoGzip);
         } else {
             variants.extend(fixed_limits().into_iter().map(Variant::Fixed));
+            variants.extend(adaptive_caps().into_iter().map(Variant::Capped));
         }
         variants.push(Variant::Raw);
         let mut runs = Vec::new();
@@ -347,14 +360,29 @@ impl Bench {
         let find =
             |prefix: &'static str| runs.iter().filter(move |r| r.library.starts_with(prefix));
         let defaults = find("trackplan (derive)").next();
-        let best_fixed = find("trackplan (fixed")
-            .max_by(|a, b| a.events_per_sec().total_cmp(&b.events_per_sec()));
-        if let (Some(defaults), Some(best)) = (defaults, best_fixed) {
-            println!(
-                "  defaults at {:.0}% of the best fixed limit ({})",
-                defaults.events_per_sec() * 100.0 / best.events_per_sec(),
-                best.library
-            );
+        // An adaptive limit is held against the fixed limits it may reach: those up to its cap.
+        let best_fixed_up_to = |cap: usize| {
+            runs.iter()
+                .filter(|r| matches!(r.variant, Some(Variant::Fixed(n)) if n <= cap))
+                .max_by(|a, b| a.events_per_sec().total_cmp(&b.events_per_sec()))
+        };
+        let adaptive =
+            defaults
+                .map(|d| (d, DEFAULT_CAP))
+                .into_iter()
+                .chain(runs.iter().filter_map(|r| match r.variant {
+                    Some(Variant::Capped(cap)) => Some((r, cap)),
+                    _ => None,
+                }));
+        for (run, cap) in adaptive {
+            if let Some(best) = best_fixed_up_to(cap) {
+                println!(
+                    "  {} at {:.0}% of the best fixed limit up to its cap {cap} ({})",
+                    run.library,
+                    run.events_per_sec() * 100.0 / best.events_per_sec(),
+                    best.library
+                );
+            }
         }
         if let (Some(defaults), Some(segment)) = (defaults, find("segment").next()) {
             println!(
@@ -466,6 +494,18 @@ impl Bench {
             );
         }
     }
+}
+
+/// The default cap on requests in flight, as `ClientBuilder::max_in_flight` documents it.
+const DEFAULT_CAP: usize = 32;
+
+/// The caps of the adaptive runs besides the defaults (`BENCH_CAPS`, default 64).
+fn adaptive_caps() -> Vec<usize> {
+    std::env::var("BENCH_CAPS")
+        .unwrap_or_else(|_| "64".to_owned())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
 }
 
 /// The fixed in-flight limits compared with the adaptive one (`BENCH_FIXED`).

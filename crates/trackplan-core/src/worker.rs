@@ -441,23 +441,25 @@ impl Worker {
             if self.next.is_none() {
                 self.next = self.cut(now, true);
             }
-            let waiting = self.waiting_batches(now);
-            if waiting == 0 || !self.delivery.note_backlog(self.in_flight.len(), waiting) {
+            // Only full batches count for the slow start's size, so a burst leaves in full
+            // bodies; a batch its flush trigger made ready counts as a backlog all the same.
+            let full = self.full_batches_waiting();
+            if full == 0 && !self.batch_ready(now) {
+                return;
+            }
+            if !self.delivery.note_backlog(self.in_flight.len(), full) {
                 return;
             }
         }
     }
 
-    /// Batches ready while every slot is busy: the prepared next one and the full ones queued
-    /// behind it, or the one a flush trigger makes ready.
-    fn waiting_batches(&self, now: Instant) -> usize {
+    /// Full batches waiting while every slot is busy: the prepared next one and those queued
+    /// behind it.
+    fn full_batches_waiting(&self) -> usize {
         let head = self.shared.queue.peek();
-        let full_queued = (head.json_bytes / self.config.max_batch_bytes.max(1))
+        let queued = (head.json_bytes / self.config.max_batch_bytes.max(1))
             .max(head.len / MAX_BATCH_MESSAGES);
-        match &self.next {
-            Some(_) => 1 + full_queued,
-            None => full_queued.max(usize::from(self.batch_ready(now))),
-        }
+        usize::from(self.next.is_some()) + queued
     }
 
     /// Take the next batch from the queue and build its body, if a batch is ready (with

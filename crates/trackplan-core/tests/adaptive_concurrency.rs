@@ -82,10 +82,14 @@ fn client(transport: &CountingTransport, flush_interval: Duration) -> Client {
         .transport(transport.clone())
         .flush_interval(flush_interval)
         .when_full(FullPolicy::Block(Duration::from_secs(30)))
-        // Short backoffs keep the storm quick; the rule under test is the controller's.
+        // Short backoffs keep the storm quick; the rule under test is the controller's. Every
+        // second request is refused, and with few in flight one batch can meet refusal after
+        // refusal: enough retries that none runs out (it would fail before the flush that
+        // reports it is called).
         .retry_policy(RetryPolicy {
             base_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(20),
+            max_retries: 100,
             ..RetryPolicy::default()
         })
         .build()
@@ -142,6 +146,7 @@ fn a_backlog_raises_the_requests_in_flight_and_429s_bring_them_down() {
         "{:?}",
         client.metrics()
     );
+    assert_eq!(client.metrics().failed, 0, "{:?}", client.metrics());
     assert_eq!(transport.accepted.load(Ordering::SeqCst), 30_000);
 }
 
