@@ -501,17 +501,18 @@ const DEFAULT_CAP: usize = 32;
 
 /// The caps of the adaptive runs besides the defaults (`BENCH_CAPS`, default 64).
 fn adaptive_caps() -> Vec<usize> {
-    std::env::var("BENCH_CAPS")
-        .unwrap_or_else(|_| "64".to_owned())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect()
+    env_list("BENCH_CAPS", "64")
 }
 
 /// The fixed in-flight limits compared with the adaptive one (`BENCH_FIXED`).
 fn fixed_limits() -> Vec<usize> {
-    std::env::var("BENCH_FIXED")
-        .unwrap_or_else(|_| "1,2,4,8,16,32,64".to_owned())
+    env_list("BENCH_FIXED", "1,2,4,8,16,32,64")
+}
+
+/// A comma-separated list of counts from the environment variable `name`.
+fn env_list(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect()
