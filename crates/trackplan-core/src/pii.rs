@@ -16,9 +16,10 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
 
+use serde::ser::{Error as _, SerializeMap};
 use sha2::{Digest, Sha256};
 
-use crate::event::{Nullable, PropertyValue};
+use crate::event::{AsProperty, Nullable, PropertyValue};
 use crate::json::EncodeError;
 
 /// What the client does with a property marked as personal data.
@@ -133,22 +134,60 @@ pub(crate) fn effective_policy(field_policy: Option<PiiPolicy>) -> PiiPolicy {
 /// Replace the JSON value in `out[start..]` by the quoted hex SHA-256 of its normalised text
 /// (see [`PiiPolicy::Hash`]).
 pub(crate) fn hash_written_value(out: &mut Vec<u8>, start: usize) -> Result<(), EncodeError> {
-    let written = &out[start..];
-    if written == b"null" {
-        return Ok(());
+    if let Some(digest) = hash_of_json(&out[start..])? {
+        out.truncate(start);
+        // Writing into a `Vec` cannot fail.
+        let _ = write!(out, "\"{digest}\"");
     }
-    let text: Cow<'_, str> = if written.first() == Some(&b'"') {
-        serde_json::from_slice::<Cow<'_, str>>(written)
+    Ok(())
+}
+
+/// The [`PiiPolicy::Hash`] of a JSON value's text; `None` for `null`, which stays as it is.
+fn hash_of_json(json: &[u8]) -> Result<Option<String>, EncodeError> {
+    if json == b"null" {
+        return Ok(None);
+    }
+    let text: Cow<'_, str> = if json.first() == Some(&b'"') {
+        serde_json::from_slice::<Cow<'_, str>>(json)
             .map_err(|e| EncodeError::new("personal data", e.to_string()))?
     } else {
         // Numbers, booleans, arrays and objects: written from Rust values, so UTF-8.
-        String::from_utf8_lossy(written)
+        String::from_utf8_lossy(json)
     };
-    let digest = sha256_hex_of_normalised(&text);
-    out.truncate(start);
-    // Writing into a `Vec` cannot fail.
-    let _ = write!(out, "\"{digest}\"");
-    Ok(())
+    Ok(Some(sha256_hex_of_normalised(&text)))
+}
+
+/// [`ObjectWriter::pii_field`](crate::ObjectWriter::pii_field) inside serde serialisation (a
+/// derived or generated object nested in a serde context): the same policies, as a map entry.
+/// A refusal is the serializer's error.
+pub fn serialize_pii_entry<M, T>(
+    map: &mut M,
+    name: &str,
+    value: &T,
+    field_policy: Option<PiiPolicy>,
+) -> Result<(), M::Error>
+where
+    M: SerializeMap,
+    T: PropertyValue + ?Sized,
+{
+    if value.is_absent() {
+        return Ok(());
+    }
+    match effective_policy(field_policy) {
+        PiiPolicy::Send => map.serialize_entry(name, &AsProperty(value)),
+        PiiPolicy::Hash => {
+            let mut json = Vec::new();
+            value.write_json(&mut json).map_err(M::Error::custom)?;
+            match hash_of_json(&json).map_err(M::Error::custom)? {
+                Some(digest) => map.serialize_entry(name, &digest),
+                None => map.serialize_entry(name, &()),
+            }
+        }
+        PiiPolicy::Redact => Ok(()),
+        PiiPolicy::Refuse => Err(M::Error::custom(format_args!(
+            "`{name}` is personal data and the PII policy is `refuse`"
+        ))),
+    }
 }
 
 /// The lower-case hex SHA-256 of `text` trimmed and lower-cased.
@@ -272,6 +311,36 @@ mod tests {
             write_email(PiiPolicy::Refuse, None, None).unwrap(),
             r#"{"id":1}"#
         );
+    }
+
+    /// `serialize_pii_entry` as a one-entry JSON object.
+    fn serde_entry(client: PiiPolicy, field: Option<PiiPolicy>) -> Result<String, String> {
+        struct Entry(Option<PiiPolicy>);
+        impl serde::Serialize for Entry {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                serialize_pii_entry(&mut map, "email", " Ann@Example.com", self.0)?;
+                map.end()
+            }
+        }
+        let _scope = ClientPolicyScope::enter(client);
+        serde_json::to_string(&Entry(field)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn serde_contexts_apply_the_same_policies() {
+        let digest = sha256_hex_of_normalised("ann@example.com");
+        assert_eq!(
+            serde_entry(PiiPolicy::Send, None).unwrap(),
+            r#"{"email":" Ann@Example.com"}"#
+        );
+        assert_eq!(
+            serde_entry(PiiPolicy::Send, Some(PiiPolicy::Hash)).unwrap(),
+            format!(r#"{{"email":"{digest}"}}"#)
+        );
+        assert_eq!(serde_entry(PiiPolicy::Redact, None).unwrap(), "{}");
+        let refused = serde_entry(PiiPolicy::Refuse, None).unwrap_err();
+        assert!(refused.contains("`email` is personal data"), "{refused}");
     }
 
     #[test]
