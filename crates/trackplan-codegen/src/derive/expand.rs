@@ -178,19 +178,8 @@ impl Generator<'_, '_> {
             let key = quoted_key(&field.wire.value);
             if let Some(pii) = field.attrs.pii {
                 let policy = crate::pii::policy_tokens(krate, private, pii.mark);
-                return match (field.attrs.serde, option_inner(field.ty)) {
-                    (false, _) => {
-                        quote_spanned!(span=> __writer.pii_field(#key, &self.#member, #policy)?;)
-                    }
-                    (true, None) => quote_spanned! {span=>
-                        __writer.pii_field(#key, &#private::SerdeProperty(&self.#member), #policy)?;
-                    },
-                    (true, Some(_)) => quote_spanned! {span=>
-                        if let #private::Some(__value) = &self.#member {
-                            __writer.pii_field(#key, &#private::SerdeProperty(__value), #policy)?;
-                        }
-                    },
-                };
+                let value = self.pii_value(field, &member, span);
+                return quote_spanned!(span=> __writer.pii_field(#key, #value, #policy)?;);
             }
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned!(span=> __writer.field(#key, &self.#member)?;),
@@ -209,6 +198,20 @@ impl Generator<'_, '_> {
             #(#writes)*
             __writer.end();
             #private::Ok(())
+        }
+    }
+
+    /// A personal-data field as the `PropertyValue` reference `pii_field` and
+    /// `serialize_pii_entry` take: `#[property(serde)]` fields through `SerdeProperty` (an
+    /// `Option` one still absent when `None`).
+    fn pii_value(&self, field: &Field<'_>, member: &Ident, span: Span) -> TokenStream {
+        let private = &self.private;
+        match (field.attrs.serde, option_inner(field.ty)) {
+            (false, _) => quote_spanned!(span=> &self.#member),
+            (true, None) => quote_spanned!(span=> &#private::SerdeProperty(&self.#member)),
+            (true, Some(_)) => quote_spanned! {span=>
+                &self.#member.as_ref().map(#private::SerdeProperty)
+            },
         }
     }
 
@@ -237,13 +240,7 @@ impl Generator<'_, '_> {
             let name = &field.wire.value;
             if let Some(pii) = field.attrs.pii {
                 let policy = crate::pii::policy_tokens(krate, private, pii.mark);
-                let value = match (field.attrs.serde, option_inner(field.ty)) {
-                    (false, _) => quote_spanned!(span=> &self.#member),
-                    (true, None) => quote_spanned!(span=> &#private::SerdeProperty(&self.#member)),
-                    (true, Some(_)) => quote_spanned! {span=>
-                        &self.#member.as_ref().map(#private::SerdeProperty)
-                    },
-                };
+                let value = self.pii_value(field, &member, span);
                 return quote_spanned! {span=>
                     #private::serialize_pii_entry(&mut __map, #name, #value, #policy)?;
                 };
