@@ -231,3 +231,41 @@ fn identify_traits_follow_the_policy_too() {
     client.flush_blocking();
     assert_eq!(capture.messages()[0]["traits"], json!({ "plan": "pro" }));
 }
+
+#[test]
+fn serde_fields_take_the_policy_too() {
+    #[derive(serde::Serialize)]
+    struct Contact {
+        email: String,
+    }
+    #[derive(trackplan::Event)]
+    struct ContactAdded {
+        #[property(serde, pii)]
+        primary: Contact,
+        #[property(serde, pii)]
+        backup: Option<Contact>,
+        #[property(serde, pii = "send")]
+        shared: Option<Contact>,
+    }
+    let event = ContactAdded {
+        primary: Contact {
+            email: "a@b.c".into(),
+        },
+        backup: None,
+        shared: Some(Contact {
+            email: "team@b.c".into(),
+        }),
+    };
+    let capture = trackplan::testing::Capture::new();
+    let redacting = capture
+        .client_builder()
+        .pii_policy(PiiPolicy::Redact)
+        .build()
+        .unwrap();
+    redacting.track(&User::id("u-1"), &event).unwrap();
+    redacting.flush_blocking();
+    assert_eq!(
+        capture.messages()[0]["properties"],
+        json!({ "shared": { "email": "team@b.c" } })
+    );
+}
