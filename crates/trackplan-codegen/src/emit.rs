@@ -396,11 +396,16 @@ impl Emitter<'_> {
             }
             let field = ident(&f.ident);
             let value = self.wire_value(f, quote!(self.#field));
-            match f.presence {
-                Presence::RequiredNullable => {
+            match (f.presence, f.pii) {
+                (Presence::RequiredNullable, None) => {
                     quote! { w.serde_field(#key, &#private::AsProperty(&#value))?; }
                 }
-                _ => quote! { w.field(#key, &#value)?; },
+                (_, None) => quote! { w.field(#key, &#value)?; },
+                (presence, Some(mark)) => {
+                    let value = Self::null_kept(presence, private, value);
+                    let policy = crate::pii::policy_tokens(krate, private, mark);
+                    quote! { w.pii_field(#key, #value, #policy)?; }
+                }
             }
         });
         let extra = s.extra.as_ref().map(|e| {
@@ -453,6 +458,11 @@ impl Emitter<'_> {
             }
             let field = ident(&f.ident);
             let value = self.wire_value(f, quote!(self.#field));
+            if let Some(mark) = f.pii {
+                let value = Self::null_kept(f.presence, private, value);
+                let policy = crate::pii::policy_tokens(krate, private, mark);
+                return quote! { #private::serialize_pii_entry(&mut map, #key, #value, #policy)?; };
+            }
             match f.presence {
                 Presence::Required | Presence::RequiredNullable => {
                     quote! { map.serialize_entry(#key, &#private::AsProperty(&#value))?; }
@@ -503,6 +513,17 @@ impl Emitter<'_> {
                     #krate::Properties::write_properties(self, out)
                 }
             }
+        }
+    }
+
+    /// A reference to a personal-data field's value for `pii_field`, which leaves absent values
+    /// out: a required nullable `None` is wrapped so that it is still sent as `null`.
+    fn null_kept(presence: Presence, private: &syn::Path, value: TokenStream) -> TokenStream {
+        match presence {
+            Presence::RequiredNullable => {
+                quote!(&#private::SerdeProperty(&#private::AsProperty(&#value)))
+            }
+            _ => quote!(&#value),
         }
     }
 

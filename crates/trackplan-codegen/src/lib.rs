@@ -15,6 +15,7 @@ pub mod emit;
 pub mod facade_path;
 pub mod generate;
 pub mod names;
+mod pii;
 pub mod plan_macro;
 pub mod plan_path;
 pub mod schema;

@@ -286,3 +286,37 @@ fn extra_properties_are_opt_in_and_respect_closed_objects() {
         "`additionalProperties: false` stays closed"
     );
 }
+
+#[test]
+fn x_pii_marks_fields_and_hash_needs_a_string() {
+    use trackplan_plan::pii::PiiMark;
+    let l = one(json!({ "type": "object", "properties": {
+        "email": { "type": "string", "x-pii": true },
+        "phone": { "type": ["string", "null"], "x-pii": "hash" },
+        "plan": { "type": "string", "x-pii": false },
+        "age": { "type": "integer", "x-pii": "hash" },
+        "ip": { "type": "string", "x-pii": "encrypt" }
+    } }));
+    let s = structure(&l, "E");
+    assert_eq!(field(s, "email").pii, Some(PiiMark::ClientPolicy));
+    assert_eq!(field(s, "phone").pii, Some(PiiMark::Fixed("hash")));
+    assert_eq!(field(s, "plan").pii, None);
+    let errors: Vec<(&str, &str)> = l
+        .errors
+        .iter()
+        .map(|e| (e.pointer.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "/rules/events/0/rules/properties/properties/properties/age/x-pii",
+                "event `E`: `\"x-pii\": \"hash\"` needs a string property"
+            ),
+            (
+                "/rules/events/0/rules/properties/properties/properties/ip/x-pii",
+                "event `E`: unknown `x-pii` policy \"encrypt\"; use true (the client's policy) or one of \"send\", \"hash\", \"redact\", \"refuse\""
+            ),
+        ]
+    );
+}

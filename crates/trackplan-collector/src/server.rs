@@ -182,6 +182,7 @@ async fn accept(
             let violations = state.validator.validate(&message);
             state.coverage.record(&message, violations.is_empty());
             Judged::new(&message, text, violations)
+                .with_personal_data(state.validator.personal_data(&message))
         },
     )?;
     let refusal = refusal.map(|reason| Refusal {

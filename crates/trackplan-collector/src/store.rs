@@ -40,6 +40,10 @@ pub struct ReceivedEvent {
     /// still reported); `None` when it was accepted.
     #[serde(default)]
     pub refused: Option<Refusal>,
+    /// Properties of the message its plan marks as personal data (`"x-pii"`), as paths such as
+    /// `properties.email` (see [`Validator::personal_data`](crate::Validator::personal_data)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal_data: Vec<String>,
     /// The message as received, with the batch's `context` and `integrations` merged in and
     /// `writeKey` removed.
     pub message: Value,
@@ -58,6 +62,7 @@ impl ReceivedEvent {
             valid: violations.is_empty(),
             violations,
             refused: None,
+            personal_data: Vec::new(),
             message,
         }
     }
@@ -122,6 +127,7 @@ pub(crate) struct Judged {
     summary: Summary,
     violations: Vec<Violation>,
     refused: Option<Refusal>,
+    personal_data: Vec<String>,
 }
 
 impl Judged {
@@ -140,6 +146,15 @@ impl Judged {
             summary: Summary::of(message),
             violations,
             refused: None,
+            personal_data: Vec::new(),
+        }
+    }
+
+    /// The same message, with the paths of its personal-data properties.
+    pub(crate) fn with_personal_data(self, personal_data: Vec<String>) -> Judged {
+        Judged {
+            personal_data,
+            ..self
         }
     }
 
@@ -172,6 +187,8 @@ pub(crate) struct StoredEvent {
     valid: bool,
     violations: Vec<Violation>,
     refused: Option<Refusal>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    personal_data: Vec<String>,
     message: Box<RawValue>,
 }
 
@@ -182,6 +199,7 @@ impl StoredEvent {
             summary,
             violations,
             refused,
+            personal_data,
         } = judged;
         StoredEvent {
             seq,
@@ -192,6 +210,7 @@ impl StoredEvent {
             valid: violations.is_empty(),
             violations,
             refused,
+            personal_data,
             message: json,
         }
     }
@@ -211,6 +230,7 @@ impl StoredEvent {
             valid: self.valid,
             violations: self.violations.clone(),
             refused: self.refused.clone(),
+            personal_data: self.personal_data.clone(),
             // Stored text is JSON: it was parsed or serialised on the way in.
             message: serde_json::from_str(self.message.get()).unwrap_or(Value::Null),
         }

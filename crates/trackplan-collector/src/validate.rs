@@ -9,7 +9,7 @@ use std::fmt;
 use serde_json::Value;
 use trackplan_plan::conventions::closest_name;
 use trackplan_plan::coverage::message_target;
-use trackplan_plan::{Call, Plan, Rule};
+use trackplan_plan::{pii, Call, Plan, Rule};
 
 use crate::segment_rules::{check_message, field};
 use crate::Violation;
@@ -39,6 +39,9 @@ struct CompiledRule {
     payload_key: &'static str,
     payload_required: bool,
     schema: jsonschema::Validator,
+    /// Properties the plan marks `"x-pii"`, as paths inside the message
+    /// (`properties.email`, `traits.address.street`, `properties.contacts[].phone`).
+    personal_data: Vec<String>,
 }
 
 impl fmt::Debug for Validator {
@@ -120,14 +123,35 @@ impl Validator {
         violations
     }
 
-    fn check_plan(&self, message: &Value, out: &mut Vec<Violation>) {
+    /// The properties of `message` that its plan rules mark as personal data (`"x-pii"`), as
+    /// paths inside the message such as `properties.email` or `traits.address.street` (`[]`
+    /// for array items), for the page to flag. Empty without a plan or a rule.
+    pub fn personal_data(&self, message: &Value) -> Vec<String> {
+        let mut paths: Vec<String> = self
+            .rules_for(message)
+            .into_iter()
+            .flatten()
+            .flat_map(|rule| rule.personal_data.iter().cloned())
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
+    }
+
+    /// The compiled rules `message` must satisfy, if its plan defines any.
+    fn rules_for(&self, message: &Value) -> Option<&[CompiledRule]> {
         // Which rule a message is for is decided once, with coverage.
+        let (call, name) = message_target(message)?;
+        let rules = self.rules.get(&call)?;
+        rules.get(name).or_else(|| rules.get("")).map(Vec::as_slice)
+    }
+
+    fn check_plan(&self, message: &Value, out: &mut Vec<Violation>) {
         let Some((call, name)) = message_target(message) else {
             return;
         };
         let by_name = self.rules.get(&call);
-        let rules = by_name.and_then(|rules| rules.get(name).or_else(|| rules.get("")));
-        match rules {
+        match self.rules_for(message) {
             Some(rules) => {
                 for rule in rules {
                     rule.check(message, out);
@@ -189,10 +213,15 @@ fn compile(rule: &Rule) -> Result<CompiledRule, String> {
         .with_draft(jsonschema::Draft::Draft7)
         .build(&rule.standalone_schema())
         .map_err(|error| error.to_string())?;
+    let payload_key = rule.call.payload_key();
     Ok(CompiledRule {
-        payload_key: rule.call.payload_key(),
+        payload_key,
         payload_required: rule.payload_required,
         schema,
+        personal_data: pii::marked_paths(rule)
+            .into_iter()
+            .map(|path| format!("{payload_key}.{path}"))
+            .collect(),
     })
 }
 
@@ -322,6 +351,35 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].path, "/traits/email");
         assert_eq!(found[0].rule, "type");
+    }
+
+    #[test]
+    fn properties_marked_x_pii_are_listed_as_message_paths() {
+        let traits = rule(
+            Call::Identify,
+            "",
+            json!({"type": "object", "properties": {
+                "email": {"type": "string", "x-pii": "hash"},
+                "address": {"type": "object", "properties": {"street": {"type": "string", "x-pii": true}}},
+                "plan": {"type": "string"}
+            }}),
+        );
+        let validator = Validator::new(&[plan(vec![traits, order_completed()])]).unwrap();
+        let identify = json!({"type": "identify", "userId": "u", "traits": {"email": "a@b.c"}});
+        assert!(
+            validator.validate(&identify).is_empty(),
+            "`x-pii` is an annotation"
+        );
+        assert_eq!(
+            validator.personal_data(&identify),
+            ["traits.address.street", "traits.email"]
+        );
+        assert!(validator
+            .personal_data(&track("Order Completed", json!({})))
+            .is_empty());
+        assert!(Validator::without_plan()
+            .personal_data(&identify)
+            .is_empty());
     }
 
     #[test]

@@ -179,6 +179,49 @@ fn sent_events_appear_on_the_page() {
     );
 }
 
+#[test]
+fn personal_data_is_flagged_in_the_message_view() {
+    let Some(chromium) = find_chromium() else {
+        eprintln!("\n{}\nSKIPPED personal_data_is_flagged_in_the_message_view: no chromium on PATH (set CHROMIUM or install Debian's `chromium`)\n{}\n", "!".repeat(100), "!".repeat(100));
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // `email`, `phone`, `country` and `address.street` are marked "x-pii".
+    let plan = trackplan_plan::load(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../trackplan/tests/pii/plan.json"),
+    )
+    .unwrap();
+    let collector = runtime
+        .block_on(Collector::start(CollectorConfig::new().plan(plan)))
+        .unwrap();
+    let url = collector.url().to_owned();
+    let message = track(
+        "Account Opened",
+        json!({"account_id": "a-1", "email": "ann@example.com",
+               "address": {"street": "Main St 1", "city": "Utrecht"}}),
+    );
+    let reply = runtime.block_on(common::post(&url, "/v1/batch", batch(vec![message])));
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+
+    let browser = Browser::launch(&chromium);
+    let mut page = browser.page();
+    page.call("Page.navigate", json!({ "url": format!("{url}/") }));
+    page.wait_until("document.querySelectorAll('#events .row').length === 1");
+    page.eval("document.querySelector('#events .row').click()");
+    page.wait_until("document.querySelector('#detail h2').textContent === 'Account Opened'");
+    let flagged = page.eval(
+        "Array.from(document.querySelectorAll('#json .k.pii')).map(k => k.textContent).sort()",
+    );
+    assert_eq!(flagged, json!(["\"email\"", "\"street\""]));
+    let facts = page.eval("document.querySelector('#detail .facts').textContent");
+    assert!(
+        facts.as_str().unwrap().contains(
+            "Plan's personal dataproperties.address.street, properties.country, properties.email, properties.phone"
+        ),
+        "{facts}"
+    );
+}
+
 fn products() -> Value {
     json!([{"product_id": "p-1", "price": 19.0, "quantity": 1}, {"product_id": "p-2", "price": 3.0, "quantity": 2}])
 }

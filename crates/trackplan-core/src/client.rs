@@ -15,6 +15,7 @@ use crate::error::{BuildError, ConfigProblem, EnqueueError};
 use crate::event::{Event, PlanMetadata, Properties, Traits};
 use crate::json::{write_json_str, EncodeError};
 use crate::message::{CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES};
+use crate::pii::{ClientPolicyScope, PiiPolicy};
 use crate::queue::{FullPolicy, Queue, ENTRY_OVERHEAD};
 use crate::retry::RetryPolicy;
 use crate::spool::{FsyncPolicy, Recovered, Spool, SpoolError, SpoolOptions};
@@ -81,6 +82,7 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     context: Value,
     validation: ValidationPolicy,
+    pii_policy: PiiPolicy,
     allow_insecure_http: bool,
     drop_timeout: Duration,
     spool_dir: Option<PathBuf>,
@@ -105,6 +107,7 @@ impl fmt::Debug for ClientBuilder {
             .field("full_policy", &self.full_policy)
             .field("custom_transport", &self.transport.is_some())
             .field("validation", &self.validation)
+            .field("pii_policy", &self.pii_policy)
             .field("spool_dir", &self.spool_dir)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
@@ -130,6 +133,7 @@ impl ClientBuilder {
             transport: None,
             context: Value::Object(Map::new()),
             validation: ValidationPolicy::default(),
+            pii_policy: PiiPolicy::Send,
             allow_insecure_http: false,
             drop_timeout: Duration::from_secs(5),
             spool_dir: None,
@@ -279,6 +283,14 @@ impl ClientBuilder {
     /// off in release builds).
     pub fn validation(mut self, policy: ValidationPolicy) -> Self {
         self.validation = policy;
+        self
+    }
+
+    /// What to do with properties marked as personal data (`#[property(pii)]`, the plan's
+    /// `"x-pii"`) that do not fix their own policy (default [`PiiPolicy::Send`]: sent as they
+    /// are).
+    pub fn pii_policy(mut self, policy: PiiPolicy) -> Self {
+        self.pii_policy = policy;
         self
     }
 
@@ -512,6 +524,7 @@ impl ClientBuilder {
                 commands,
                 encoder: Encoder::new(context, self.clock.clone()),
                 validation: self.validation,
+                pii_policy: self.pii_policy,
                 full_policy: self.full_policy,
                 drop_timeout: self.drop_timeout,
                 clock: self.clock,
@@ -544,6 +557,7 @@ struct Inner {
     commands: mpsc::UnboundedSender<Command>,
     encoder: Encoder,
     validation: ValidationPolicy,
+    pii_policy: PiiPolicy,
     full_policy: FullPolicy,
     drop_timeout: Duration,
     clock: Clock,
@@ -849,10 +863,12 @@ impl Client {
         fields: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<MessageId, EnqueueError> {
         self.ensure_open()?;
-        let (message, id) = self
-            .inner
-            .encoder
-            .encode(call, user, options, plan, fields)?;
+        let (message, id) = {
+            let _pii = ClientPolicyScope::enter(self.inner.pii_policy);
+            self.inner
+                .encoder
+                .encode(call, user, options, plan, fields)?
+        };
         self.push(message)?;
         Ok(id)
     }

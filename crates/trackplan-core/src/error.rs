@@ -40,7 +40,14 @@ pub enum EnqueueError {
     ShutDown,
     /// The payload could not be written as JSON.
     #[error(transparent)]
-    Encode(#[from] EncodeError),
+    Encode(EncodeError),
+    /// The payload holds a personal-data property and the PII policy in force for it is
+    /// [`PiiPolicy::Refuse`](crate::PiiPolicy::Refuse).
+    #[error(
+        "property `{field}` is personal data and the PII policy refuses it; the message was not \
+         queued (leave the value out, or choose another policy for it)"
+    )]
+    PersonalData { field: String },
     /// A field Segment requires for this call is missing or empty.
     #[error("{call} message is missing `{field}`")]
     MissingField { call: CallType, field: &'static str },
@@ -56,6 +63,15 @@ pub enum EnqueueError {
         what: String,
         violations: Vec<Violation>,
     },
+}
+
+impl From<EncodeError> for EnqueueError {
+    fn from(err: EncodeError) -> Self {
+        match err.into_refused_personal_data() {
+            Ok(field) => EnqueueError::PersonalData { field },
+            Err(err) => EnqueueError::Encode(err),
+        }
+    }
 }
 
 fn list(violations: &[Violation]) -> String {

@@ -16,6 +16,7 @@ use serde::{Serialize, Serializer};
 // The JSON helpers payload impls use, where they have always been reachable.
 use crate::json::write_json_str;
 pub use crate::json::{format_timestamp, write_serde_object, EncodeError};
+use crate::pii::{self, PiiPolicy};
 
 /// A constraint of the tracking plan that a value breaks (a pattern, a bound, a format).
 ///
@@ -202,6 +203,37 @@ impl<'a> ObjectWriter<'a> {
         }
         self.key(quoted_key);
         value.write_json(self.out)
+    }
+
+    /// Write a field marked as personal data under the [`PiiPolicy`] in force for it: its own
+    /// `field_policy` when it fixes one, else the client's. Fields that are not personal data
+    /// go through [`field`](Self::field), which never looks at a policy.
+    #[inline]
+    pub fn pii_field<T: PropertyValue + ?Sized>(
+        &mut self,
+        quoted_key: &str,
+        value: &T,
+        field_policy: Option<PiiPolicy>,
+    ) -> Result<(), EncodeError> {
+        if value.is_absent() {
+            return Ok(());
+        }
+        match pii::effective_policy(field_policy) {
+            PiiPolicy::Send => {
+                self.key(quoted_key);
+                value.write_json(self.out)
+            }
+            PiiPolicy::Hash => {
+                self.key(quoted_key);
+                let start = self.out.len();
+                value.write_json(self.out)?;
+                pii::hash_written_value(self.out, start)
+            }
+            PiiPolicy::Redact => Ok(()),
+            PiiPolicy::Refuse => Err(EncodeError::personal_data_refused(pii::key_name(
+                quoted_key,
+            ))),
+        }
     }
 
     /// Write `"key": value` for a field that bypasses [`PropertyValue`] (`#[property(serde)]`).

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct EncodeError {
     what: &'static str,
     reason: String,
+    /// The personal-data field a `Refuse` PII policy stopped at, which the client reports as
+    /// `EnqueueError::PersonalData`.
+    refused_personal_data: Option<String>,
 }
 
 impl EncodeError {
@@ -16,6 +19,24 @@ impl EncodeError {
         EncodeError {
             what,
             reason: reason.into(),
+            refused_personal_data: None,
+        }
+    }
+
+    /// The PII policy `Refuse` met the personal-data property `field`.
+    pub(crate) fn personal_data_refused(field: String) -> Self {
+        EncodeError {
+            what: "personal data",
+            reason: format!("`{field}` is personal data and the PII policy is `refuse`"),
+            refused_personal_data: Some(field),
+        }
+    }
+
+    /// The field of [`personal_data_refused`](Self::personal_data_refused), or the error back.
+    pub(crate) fn into_refused_personal_data(self) -> Result<String, EncodeError> {
+        match self.refused_personal_data {
+            Some(field) => Ok(field),
+            None => Err(self),
         }
     }
 

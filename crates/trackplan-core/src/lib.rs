@@ -16,6 +16,7 @@ mod error;
 pub mod event;
 mod json;
 mod message;
+pub mod pii;
 mod queue;
 pub mod retry;
 pub mod spool;
@@ -37,6 +38,7 @@ pub use json::{format_timestamp, EncodeError};
 pub use message::{
     CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,
 };
+pub use pii::{HashableProperty, PiiPolicy};
 pub use queue::FullPolicy;
 pub use retry::{FailureReason, RetryPolicy};
 pub use transport::{

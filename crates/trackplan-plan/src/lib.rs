@@ -24,6 +24,7 @@ pub mod diff;
 mod error;
 pub mod lint;
 mod model;
+pub mod pii;
 mod read;
 pub mod schema;
 

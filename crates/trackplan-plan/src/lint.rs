@@ -70,11 +70,15 @@ pub enum RuleId {
     /// A property Segment reserves for every event with another type: `revenue` and `value`
     /// are numbers, `currency` a string (destinations such as Google Analytics read them).
     ReservedPropertyType,
+    /// A string property whose name suggests personal data (`email`, `phone`, `ip`, an address,
+    /// a person's name, a birthday, an identity number) is not marked `"x-pii"`, so the client's
+    /// PII policy does not apply to it.
+    UnmarkedPii,
 }
 
 impl RuleId {
     /// Every rule, in documentation order.
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 13] = [
         RuleId::EventNameCase,
         RuleId::EventNameTense,
         RuleId::EventNameCollision,
@@ -87,6 +91,7 @@ impl RuleId {
         RuleId::InconsistentPropertyType,
         RuleId::RequiredUndeclared,
         RuleId::ReservedPropertyType,
+        RuleId::UnmarkedPii,
     ];
 
     /// The stable kebab-case id (`event-name-case`).
@@ -104,6 +109,7 @@ impl RuleId {
             RuleId::InconsistentPropertyType => "inconsistent-property-type",
             RuleId::RequiredUndeclared => "required-undeclared",
             RuleId::ReservedPropertyType => "reserved-property-type",
+            RuleId::UnmarkedPii => "unmarked-pii",
         }
     }
 
@@ -126,7 +132,8 @@ impl RuleId {
             | RuleId::EmptyPropertiesSchema
             | RuleId::InconsistentPropertyType
             | RuleId::RequiredUndeclared
-            | RuleId::ReservedPropertyType => Level::Warning,
+            | RuleId::ReservedPropertyType
+            | RuleId::UnmarkedPii => Level::Warning,
         }
     }
 }

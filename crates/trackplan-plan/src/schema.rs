@@ -309,7 +309,7 @@ pub(crate) fn path_join(path: &str, name: &str) -> String {
 }
 
 /// Annotation keys that never change what a schema accepts.
-const ANNOTATIONS: [&str; 11] = [
+const ANNOTATIONS: [&str; 12] = [
     "description",
     "title",
     "examples",
@@ -321,6 +321,7 @@ const ANNOTATIONS: [&str; 11] = [
     "labels",
     "eventMetadata",
     "default",
+    crate::pii::PII_KEY,
 ];
 
 /// The schema with `$ref`s resolved and annotations removed, for comparing what two schemas

@@ -309,6 +309,49 @@ fn reserved_property_types() {
 }
 
 #[test]
+fn unmarked_personal_data() {
+    let payload = json!({"type": "object", "properties": {
+        "email": {"type": "string"},
+        "phone": {"type": "string", "x-pii": "hash"},
+        "email_verified": {"type": "boolean"},
+        "ipAddress": {"type": ["string", "null"]},
+        "shipping_address": {"type": "object", "x-pii": true, "properties": {
+            "street": {"type": "string"}
+        }},
+        "contacts": {"type": "array", "items": {"type": "object", "properties": {
+            "first_name": {"type": "string"}
+        }}},
+        "product_name": {"type": "string"}
+    }});
+    let report = run(&plan(vec![track("Order Completed", payload)]));
+    let found = findings_of(&report, RuleId::UnmarkedPii);
+    let props: Vec<Option<&str>> = found.iter().map(|f| f.property.as_deref()).collect();
+    assert_eq!(
+        props,
+        [
+            Some("email"),
+            Some("ipAddress"),
+            Some("contacts[].first_name")
+        ],
+        "marked, non-string and covered properties are not reported"
+    );
+    assert_eq!(found[0].severity, Severity::Warning);
+    assert_eq!(
+        found[0].message,
+        "property `email` looks like personal data (an email address) but is not marked `\"x-pii\"`"
+    );
+    assert_eq!(
+        found[0].pointer,
+        "/rules/0/jsonSchema/properties/properties/properties/email"
+    );
+    assert!(
+        found[0].hint.contains(r#""x-pii": true"#),
+        "{}",
+        found[0].hint
+    );
+}
+
+#[test]
 fn shared_definitions_are_reported_once() {
     let definitions: serde_json::Map<String, Value> = json!({
         "Product": {"type": "object", "properties": {"productId": {"type": "string"}}}

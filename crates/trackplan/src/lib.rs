@@ -36,6 +36,9 @@ pub use trackplan_core::{
     PropertyValue, RawEvent, RawProperties, RawTraits, StringEnum, StringProperty, Traits,
     Violation,
 };
+
+// Personal data: `#[property(pii)]`, the plan's `"x-pii"`, and what the client does with them.
+pub use trackplan_core::{HashableProperty, PiiPolicy};
 pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
 // Delivery: policies, reports and errors.
@@ -117,7 +120,8 @@ pub mod __private01 {
     pub use std::vec::Vec;
 
     // ---- `#[derive(Event)]`, `Traits`, `Properties`, `Enum`, and generated types ----
-    pub use trackplan_core::event::AsProperty;
+    pub use trackplan_core::event::{AsProperty, SerdeProperty};
+    pub use trackplan_core::pii::serialize_pii_entry;
     pub use trackplan_core::ObjectWriter;
 
     /// The reserved properties `revenue` and `value`: the derive calls this with the field's type
@@ -128,6 +132,11 @@ pub mod __private01 {
     /// The reserved property `currency` must hold a string; see [`require_numeric`].
     #[inline(always)]
     pub fn require_string<T: crate::StringProperty + ?Sized>() {}
+
+    /// `#[property(pii = "hash")]` needs a string: the derive passes the field spelled with the
+    /// attribute's span, so another type fails with `HashableProperty`'s message there.
+    #[inline(always)]
+    pub fn require_hashable<T: crate::HashableProperty + ?Sized>(_field: &T) {}
 
     // ---- plan-checked derives: enum values against the plan's `enum`, in a `const` ----
     /// The first of `T`'s values that `planned` does not list.

@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
 
 use super::ctxt::Ctxt;
+use super::pii::FieldPii;
 use super::symbol::*;
 use super::Derive;
 use trackplan_plan::conventions::Case;
@@ -46,6 +47,8 @@ pub struct Field {
     pub serde: bool,
     /// `skip`: leave the field out of the payload.
     pub skip: Option<Span>,
+    /// `pii` or `pii = "hash"`: the field holds personal data.
+    pub pii: Option<FieldPii>,
 }
 
 /// Options of one enum variant.
@@ -206,43 +209,71 @@ impl Field {
         let mut rename = Attr::new(cx, PROPERTY, RENAME);
         let mut serde = Attr::new(cx, PROPERTY, SERDE);
         let mut skip = Attr::new(cx, PROPERTY, SKIP);
+        let mut pii = Attr::new(cx, PROPERTY, PII);
 
         for attr in attrs {
             reject_container_attr_on_member(cx, derive, attr, "fields");
             if attr.path() != PROPERTY {
                 continue;
             }
-            parse_nested(cx, attr, PROPERTY, &[RENAME, SERDE, SKIP], |key, meta| {
-                match key {
-                    RENAME => {
-                        if let Some(lit) = string_value(cx, meta, r#"rename = "order_id""#)? {
-                            rename.set(&meta.path, lit);
+            parse_nested(
+                cx,
+                attr,
+                PROPERTY,
+                &[RENAME, SERDE, SKIP, PII],
+                |key, meta| {
+                    match key {
+                        RENAME => {
+                            if let Some(lit) = string_value(cx, meta, r#"rename = "order_id""#)? {
+                                rename.set(&meta.path, lit);
+                            }
                         }
+                        SERDE => {
+                            flag(cx, meta)?;
+                            serde.set(&meta.path, ());
+                        }
+                        SKIP => {
+                            flag(cx, meta)?;
+                            skip.set(&meta.path, meta.path.span());
+                        }
+                        PII => {
+                            // `pii` alone, or `pii = "<policy>"`.
+                            let policy = if meta.input.peek(Token![=]) {
+                                match string_value(cx, meta, r#"pii = "hash""#)? {
+                                    Some(lit) => Some(lit),
+                                    None => return Ok(()),
+                                }
+                            } else {
+                                None
+                            };
+                            if let Some(value) = super::pii::field_pii(cx, &meta.path, policy) {
+                                pii.set(&meta.path, value);
+                            }
+                        }
+                        _ => unreachable_key(cx, meta),
                     }
-                    SERDE => {
-                        flag(cx, meta)?;
-                        serde.set(&meta.path, ());
-                    }
-                    SKIP => {
-                        flag(cx, meta)?;
-                        skip.set(&meta.path, meta.path.span());
-                    }
-                    _ => unreachable_key(cx, meta),
-                }
-                Ok(())
-            });
+                    Ok(())
+                },
+            );
         }
 
         let field = Field {
             rename: rename.get(),
             serde: serde.get().is_some(),
             skip: skip.get(),
+            pii: pii.get(),
         };
         if let Some(span) = field.skip {
             if field.rename.is_some() || field.serde {
                 cx.error_at(
                     span,
                     "a `skip` field is not sent, so `rename` and `serde` do not apply: remove them or `skip`",
+                );
+            }
+            if let Some(pii) = field.pii {
+                cx.error_at(
+                    pii.span,
+                    "a `skip` field is not sent, so no PII policy applies to it: remove `pii` or `skip`",
                 );
             }
         }

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{parse_quote, Type, WhereClause};
 
 use super::ast::{Container, Field};
+use super::pii;
 use super::plan_check::PlanChecked;
 use super::Derive;
 use crate::facade_path;
@@ -161,10 +162,25 @@ impl Generator<'_, '_> {
         } else {
             Vec::new()
         };
+        let krate = self.krate;
+        let hash_requirements = fields.iter().filter_map(|field| {
+            let pii = field.attrs.pii?;
+            let member = member_at(field, pii.span);
+            Some(pii::hash_requirement(
+                private,
+                pii,
+                quote_spanned!(pii.span=> &self.#member),
+            ))
+        });
         let writes = fields.iter().map(|field| {
             let span = field.ty.span();
             let member = member_at(field, span);
             let key = quoted_key(&field.wire.value);
+            if let Some(pii) = field.attrs.pii {
+                let policy = crate::pii::policy_tokens(krate, private, pii.mark);
+                let value = self.pii_value(field, &member, span);
+                return quote_spanned!(span=> __writer.pii_field(#key, #value, #policy)?;);
+            }
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned!(span=> __writer.field(#key, &self.#member)?;),
                 (true, None) => quote_spanned!(span=> __writer.serde_field(#key, &self.#member)?;),
@@ -177,10 +193,25 @@ impl Generator<'_, '_> {
         });
         quote! {
             #(#reserved)*
+            #(#hash_requirements)*
             let mut __writer = #private::ObjectWriter::new(__out);
             #(#writes)*
             __writer.end();
             #private::Ok(())
+        }
+    }
+
+    /// A personal-data field as the `PropertyValue` reference `pii_field` and
+    /// `serialize_pii_entry` take: `#[property(serde)]` fields through `SerdeProperty` (an
+    /// `Option` one still absent when `None`).
+    fn pii_value(&self, field: &Field<'_>, member: &Ident, span: Span) -> TokenStream {
+        let private = &self.private;
+        match (field.attrs.serde, option_inner(field.ty)) {
+            (false, _) => quote_spanned!(span=> &self.#member),
+            (true, None) => quote_spanned!(span=> &#private::SerdeProperty(&self.#member)),
+            (true, Some(_)) => quote_spanned! {span=>
+                &self.#member.as_ref().map(#private::SerdeProperty)
+            },
         }
     }
 
@@ -207,6 +238,13 @@ impl Generator<'_, '_> {
             let span = field.ty.span();
             let member = member_at(field, span);
             let name = &field.wire.value;
+            if let Some(pii) = field.attrs.pii {
+                let policy = crate::pii::policy_tokens(krate, private, pii.mark);
+                let value = self.pii_value(field, &member, span);
+                return quote_spanned! {span=>
+                    #private::serialize_pii_entry(&mut __map, #name, #value, #policy)?;
+                };
+            }
             match (field.attrs.serde, option_inner(field.ty)) {
                 (false, _) => quote_spanned! {span=>
                     if !#krate::PropertyValue::is_absent(&self.#member) {

@@ -17,6 +17,7 @@ mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod pii;
 mod plan_check;
 mod plan_hook;
 mod symbol;

@@ -18,12 +18,15 @@
 //!   lists. The variants of a separate type are not visible to the event's derive, so this one is
 //!   emitted as a `const` assertion that rustc evaluates, with the error on the field.
 //! - `#[property(serde)]` fields are checked for presence only.
+//! - a property the plan marks `"x-pii"` is a `#[property(pii)]` field, with the policy the plan
+//!   fixes if it fixes one.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote_spanned, ToTokens};
 use serde_json::{Map, Value};
 
 use trackplan_plan::conventions::closest_name;
+use trackplan_plan::pii::{self, PiiMark};
 use trackplan_plan::schema::{self, Resolved};
 use trackplan_plan::{self as plan, pointer_push, Call, LoadOptions, Rule};
 
@@ -60,6 +63,8 @@ pub struct PlanCheckField<'a> {
     pub span: Span,
     /// `#[property(serde)]`: the type is opaque, only presence is checked.
     pub serde: bool,
+    /// `#[property(pii)]` / `#[property(pii = "...")]`.
+    pub pii: Option<PiiMark>,
 }
 
 /// A successful check: what the expansion adds.
@@ -123,6 +128,15 @@ fn check_item(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn:
             continue;
         };
         let ptr = pointer_push(&props_ptr, field.wire_name);
+        if let Some(message) = pii_mismatch(field, prop) {
+            cx.error_at(
+                field.span,
+                format!(
+                    "property `{}` is personal data in plan `{file}` at `{ptr}`: {message}",
+                    field.wire_name
+                ),
+            );
+        }
         let required = is_required(&schema, field.wire_name);
         if field.serde {
             continue;
@@ -202,6 +216,23 @@ fn find_rule<'p>(
                 format!("plan `{file}` has no {} rule", call.as_str()),
             )
         }),
+    }
+}
+
+/// What to change when the plan marks the property `"x-pii"` and the field does not say the
+/// same. A field may be marked where the plan is not: keeping more private is always allowed.
+fn pii_mismatch(field: &PlanCheckField<'_>, prop: &Value) -> Option<String> {
+    // A malformed mark is codegen's error to report; here it counts as no mark.
+    let planned = pii::mark(prop).ok().flatten()?;
+    match (planned, field.pii) {
+        (PiiMark::ClientPolicy, None) => {
+            Some("mark the field `#[property(pii)]` so the client's PII policy applies".to_owned())
+        }
+        (PiiMark::Fixed(policy), marked) if marked != Some(planned) => Some(format!(
+            "the plan fixes its policy (`\"{}\": \"{policy}\"`): mark the field `#[property(pii = \"{policy}\")]`",
+            pii::PII_KEY
+        )),
+        _ => None,
     }
 }
 

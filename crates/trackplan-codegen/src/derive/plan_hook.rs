@@ -35,6 +35,7 @@ pub fn check_against_plan(cx: &Ctxt, container: &Container<'_>) -> Option<PlanCh
                 ty: field.ty,
                 span: field.wire.span,
                 serde: field.attrs.serde,
+                pii: field.attrs.pii.map(|pii| pii.mark),
             })
             .collect(),
         item_span: container.ident.span(),

@@ -28,6 +28,7 @@ pub const VERSION: Symbol = Symbol("version");
 pub const RENAME: Symbol = Symbol("rename");
 pub const SERDE: Symbol = Symbol("serde");
 pub const SKIP: Symbol = Symbol("skip");
+pub const PII: Symbol = Symbol("pii");
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

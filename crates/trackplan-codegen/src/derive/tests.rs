@@ -202,3 +202,56 @@ fn version_takes_a_whole_number_and_a_plan() {
         );
     }
 }
+
+#[test]
+fn pii_fields_are_written_by_pii_field_with_their_policy() {
+    let input: DeriveInput = parse_quote! {
+        struct AccountOpened {
+            #[property(pii)] email: String,
+            #[property(pii = "hash")] phone: Option<String>,
+            plan: String,
+        }
+    };
+    let tokens = expand_event(&input);
+    assert_eq!(error_messages(&tokens), Vec::<String>::new());
+    let text = tokens.to_string().replace(' ', "");
+    assert!(
+        text.contains(
+            r#"__writer.pii_field("\"email\":",&self.email,::trackplan::__private01::None)?;"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"__writer.pii_field("\"phone\":",&self.phone,::trackplan::__private01::Some(::trackplan::PiiPolicy::Hash))?;"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("::trackplan::__private01::require_hashable(&self.phone);"),
+        "`hash` asserts a string: {text}"
+    );
+    assert!(
+        text.contains(r#"__writer.field("\"plan\":",&self.plan)?;"#),
+        "unmarked fields keep the plain writer: {text}"
+    );
+}
+
+#[test]
+fn unknown_pii_policies_and_pii_on_skipped_fields_are_errors() {
+    let input: DeriveInput = parse_quote! {
+        struct AccountOpened {
+            #[property(pii = "encrypt")] email: String,
+            #[property(skip, pii)] cache: String,
+            #[property(pii, pii = "hash")] phone: String,
+        }
+    };
+    let messages = error_messages(&expand_event(&input));
+    assert_eq!(
+        messages,
+        [
+            r#"unknown PII policy \"encrypt\"; use one of \"send\", \"hash\", \"redact\", \"refuse\", or just `pii` to follow the client's policy"#,
+            "a `skip` field is not sent, so no PII policy applies to it: remove `pii` or `skip`",
+            "duplicate `pii` in `#[property(...)]`: give it once",
+        ],
+        "{messages:#?}"
+    );
+}

@@ -180,6 +180,7 @@ mod tests {
             description: None,
             constant: None,
             pointer: String::new(),
+            pii: None,
         }
     }
 

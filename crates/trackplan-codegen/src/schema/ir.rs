@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use trackplan_plan::pii::PiiMark;
 use trackplan_plan::Call;
 
 /// All the Rust items one plan becomes.
@@ -107,6 +108,8 @@ pub struct Field {
     pub constant: Option<Value>,
     /// JSON pointer of the property's schema in the plan file.
     pub pointer: String,
+    /// `"x-pii"`: the property holds personal data.
+    pub pii: Option<PiiMark>,
 }
 
 /// A Rust type with the constraints its values must meet.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use trackplan_plan::pii::{self, PiiMark};
 use trackplan_plan::schema::{self as json_schema, RefError};
 use trackplan_plan::{pointer_push, Call, Plan, PlanError, Rule};
 
@@ -283,6 +284,9 @@ impl Lowering<'_> {
                 .get(*wire)
                 .and_then(|s| s.get("description"))
                 .and_then(description_of);
+            let pii = props
+                .get(*wire)
+                .and_then(|schema| self.pii_mark(schema, &field_ptr, &lowered.ty));
             fields.push(Field {
                 ident: ident.clone(),
                 wire: (*wire).to_owned(),
@@ -291,6 +295,7 @@ impl Lowering<'_> {
                 description,
                 constant: lowered.constant,
                 pointer: field_ptr,
+                pii,
             });
         }
         let extra = match schema.get("additionalProperties") {
@@ -329,6 +334,31 @@ impl Lowering<'_> {
             extra,
             root,
         }));
+    }
+
+    /// The property's `"x-pii"` mark. `"hash"` needs a string, as `#[property(pii = "hash")]`
+    /// does: destinations match the hash of a normalised string.
+    fn pii_mark(&mut self, schema: &Value, ptr: &str, ty: &Ty) -> Option<PiiMark> {
+        let mark_ptr = pointer_push(ptr, pii::PII_KEY);
+        match pii::mark(schema) {
+            Ok(Some(PiiMark::Fixed("hash"))) if ty.kind != Kind::String => {
+                self.error(
+                    &mark_ptr,
+                    format!("`\"{}\": \"hash\"` needs a string property", pii::PII_KEY),
+                    "type the property as a string, or use `true` to follow the client's policy",
+                );
+                None
+            }
+            Ok(mark) => mark,
+            Err(message) => {
+                self.error(
+                    &mark_ptr,
+                    message,
+                    "mark personal data with `\"x-pii\": true`",
+                );
+                None
+            }
+        }
     }
 
     fn required_names(&mut self, schema: &Map<String, Value>, ptr: &str) -> Vec<String> {

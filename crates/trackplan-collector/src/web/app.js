@@ -362,6 +362,9 @@
     fact("Library", message.context && message.context.library
       ? `${message.context.library.name || "?"} ${message.context.library.version || ""}`.trim()
       : undefined);
+    // Properties the plan marks "x-pii", flagged again in the payload below.
+    const personalData = event.personalData || [];
+    fact("Plan's personal data", personalData.join(", "));
 
     const violationsTitle = el("div", "section-title", event.valid ? "Validation" : `Violations (${event.violations.length})`);
     let violations;
@@ -387,7 +390,7 @@
     payloadTitle.append(copy);
     const json = el("pre", "json");
     json.id = "json";
-    writeJson(json, message, "");
+    writeJson(json, message, "", "", new Set(personalData));
 
     const refusal = event.refused
       ? [el("div", "section-title", "Refused"), el("div", "refusal", refusalText(event.refused))]
@@ -408,8 +411,10 @@
     if (navigator.clipboard) navigator.clipboard.writeText(text).then(done, () => {});
   }
 
-  // Pretty-printed JSON with a span per token, built from text nodes.
-  function writeJson(parent, value, indent) {
+  // Pretty-printed JSON with a span per token, built from text nodes. `path` is the value's
+  // place in the message (`properties.address`, `[]` for array items); keys whose path is in
+  // `personal` (the plan's "x-pii" properties) are flagged.
+  function writeJson(parent, value, indent, path, personal) {
     const text = (t) => parent.append(document.createTextNode(t));
     const token = (className, t) => parent.append(el("span", className, t));
     if (value === null || typeof value === "boolean") return token("l", String(value));
@@ -421,7 +426,7 @@
       text("[\n");
       value.forEach((item, index) => {
         text(inner);
-        writeJson(parent, item, inner);
+        writeJson(parent, item, inner, `${path}[]`, personal);
         text(index < value.length - 1 ? ",\n" : "\n");
       });
       return text(`${indent}]`);
@@ -430,10 +435,16 @@
     if (!keys.length) return text("{}");
     text("{\n");
     keys.forEach((key, index) => {
+      const keyPath = path ? `${path}.${key}` : key;
       text(inner);
-      token("k", JSON.stringify(key));
+      const keyToken = el("span", "k", JSON.stringify(key));
+      if (personal.has(keyPath)) {
+        keyToken.classList.add("pii");
+        keyToken.title = "Personal data: the plan marks this property \"x-pii\"";
+      }
+      parent.append(keyToken);
       text(": ");
-      writeJson(parent, value[key], inner);
+      writeJson(parent, value[key], inner, keyPath, personal);
       text(index < keys.length - 1 ? ",\n" : "\n");
     });
     return text(`${indent}}`);

@@ -1,5 +1,6 @@
 //! Lint's heuristics over single names, beyond the casing [`crate::conventions`] decides: a
-//! past-tense action in event names, and names that look dynamic.
+//! past-tense action in event names, names that look dynamic, and property names that suggest
+//! personal data.
 
 use heck::ToTitleCase;
 
@@ -184,6 +185,50 @@ fn looks_like_email(token: &str) -> bool {
     }
 }
 
+/// Words (of a snake_cased property name) that suggest personal data, with what they suggest.
+/// Multi-word entries match consecutive words.
+const PERSONAL_DATA_WORDS: &[(&[&str], &str)] = &[
+    (&["email"], "an email address"),
+    (&["e", "mail"], "an email address"),
+    (&["phone"], "a phone number"),
+    (&["mobile"], "a phone number"),
+    (&["telephone"], "a phone number"),
+    (&["ip"], "an IP address"),
+    (&["address"], "a postal address"),
+    (&["street"], "a postal address"),
+    (&["postcode"], "a postal address"),
+    (&["postal", "code"], "a postal address"),
+    (&["zip", "code"], "a postal address"),
+    (&["first", "name"], "a person's name"),
+    (&["last", "name"], "a person's name"),
+    (&["full", "name"], "a person's name"),
+    (&["given", "name"], "a person's name"),
+    (&["family", "name"], "a person's name"),
+    (&["surname"], "a person's name"),
+    (&["birthday"], "a date of birth"),
+    (&["birthdate"], "a date of birth"),
+    (&["birth", "date"], "a date of birth"),
+    (&["date", "of", "birth"], "a date of birth"),
+    (&["dob"], "a date of birth"),
+    (&["ssn"], "a national identity number"),
+    (&["social", "security"], "a national identity number"),
+    (&["passport"], "a national identity number"),
+    (&["national", "id"], "a national identity number"),
+    (&["tax", "id"], "a national identity number"),
+];
+
+/// What personal data a property name suggests (`email` → "an email address"), by its words:
+/// `billingEmail`, `user_phone` and `ipAddress` match, `tip` and `shipped` do not.
+pub(super) fn personal_data_kind(name: &str) -> Option<&'static str> {
+    use heck::ToSnakeCase;
+    let snake = name.to_snake_case();
+    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    PERSONAL_DATA_WORDS
+        .iter()
+        .find(|(phrase, _)| words.windows(phrase.len()).any(|window| window == *phrase))
+        .map(|(_, kind)| *kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +281,34 @@ mod tests {
         ];
         for (name, expected) in cases {
             assert_eq!(dynamic_part(name).as_deref(), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_suggesting_personal_data_are_found_by_their_words() {
+        for (name, kind) in [
+            ("email", "an email address"),
+            ("billingEmail", "an email address"),
+            ("e_mail", "an email address"),
+            ("user_phone", "a phone number"),
+            ("ipAddress", "an IP address"),
+            ("shipping_address", "a postal address"),
+            ("firstName", "a person's name"),
+            ("last_name", "a person's name"),
+            ("date_of_birth", "a date of birth"),
+            ("ssn", "a national identity number"),
+        ] {
+            assert_eq!(personal_data_kind(name), Some(kind), "{name}");
+        }
+        for name in [
+            "tip",
+            "shipped",
+            "name",
+            "product_name",
+            "zip_file",
+            "emailed_at_count",
+        ] {
+            assert_eq!(personal_data_kind(name), None, "{name}");
         }
     }
 }

@@ -11,7 +11,7 @@ use super::walk::{self, ObjectSite, PropertySite};
 use super::{Finding, RuleId, Severity};
 use crate::conventions::{self, Case};
 use crate::schema::{self, JsonType, TypeSet};
-use crate::{Call, Plan, Rule};
+use crate::{pii, Call, Plan, Rule};
 
 /// A finding before its severity is known.
 pub(super) struct RawFinding {
@@ -75,8 +75,9 @@ pub(super) fn check(plan: &Plan) -> Vec<RawFinding> {
     let mut findings = Vec::new();
     for (index, rule) in plan.rules.iter().enumerate() {
         check_rule(rule, &mut findings);
+        let marked_pii = pii::marked_paths(rule);
         for object in objects.iter().filter(|object| object.rule == index) {
-            check_object(rule, object, &mut findings);
+            check_object(rule, object, &marked_pii, &mut findings);
         }
     }
     check_event_collisions(plan, &mut findings);
@@ -142,10 +143,17 @@ fn check_rule(rule: &Rule, findings: &mut Vec<RawFinding>) {
     }
 }
 
-fn check_object(rule: &Rule, object: &ObjectSite<'_>, findings: &mut Vec<RawFinding>) {
+/// `marked_pii`: the rule's properties marked `"x-pii"` ([`pii::marked_paths`]).
+fn check_object(
+    rule: &Rule,
+    object: &ObjectSite<'_>,
+    marked_pii: &[String],
+    findings: &mut Vec<RawFinding>,
+) {
     let properties: Vec<PropertySite<'_>> = object.properties(rule).collect();
     for property in &properties {
         check_property(rule, property, findings);
+        check_unmarked_pii(rule, property, marked_pii, findings);
     }
     let mut by_snake: BTreeMap<String, Vec<&PropertySite<'_>>> = BTreeMap::new();
     for property in &properties {
@@ -256,6 +264,42 @@ fn check_property(rule: &Rule, property: &PropertySite<'_>, findings: &mut Vec<R
             "say what the value means and its unit; it becomes the generated field's rustdoc",
         ));
     }
+}
+
+/// A string property whose name suggests personal data, not marked `"x-pii"` (nor inside a
+/// marked object).
+fn check_unmarked_pii(
+    rule: &Rule,
+    property: &PropertySite<'_>,
+    marked_pii: &[String],
+    findings: &mut Vec<RawFinding>,
+) {
+    let name = property.name;
+    let Some(kind) = names::personal_data_kind(name) else {
+        return;
+    };
+    // `email_verified: boolean` or `phone_count: integer` hold no personal data themselves.
+    if !TypeSet::of(property.schema).contains(JsonType::String)
+        || pii::is_covered(marked_pii, &property.path)
+    {
+        return;
+    }
+    findings.push(RawFinding::about_property(
+        RuleId::UnmarkedPii,
+        rule,
+        property,
+        format!(
+            "property `{}` looks like personal data ({kind}) but is not marked `\"{}\"`",
+            property.path,
+            pii::PII_KEY
+        ),
+        format!(
+            "add `\"{key}\": true` to its schema so the client's PII policy applies (or \
+             `\"{key}\": \"hash\"` to always send its SHA-256, as ad destinations expect for \
+             emails and phone numbers)",
+            key = pii::PII_KEY
+        ),
+    ));
 }
 
 /// Track events whose names snake_case to the same table name.
