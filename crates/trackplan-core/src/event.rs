@@ -149,6 +149,12 @@ pub trait Properties {
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         None
     }
+
+    /// The consent categories the user must have granted for this to be sent
+    /// (`#[event(consent = "...")]`, `x-consent` in a plan); see [`ConsentPolicy`](crate::ConsentPolicy).
+    fn required_consent(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A track event: its name and its properties.
@@ -170,6 +176,12 @@ pub trait Traits {
     /// The plan rule this type was generated from, if any.
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         None
+    }
+
+    /// The consent categories the user must have granted for this to be sent
+    /// (`#[event(consent = "...")]`, `x-consent` in a plan); see [`ConsentPolicy`](crate::ConsentPolicy).
+    fn required_consent(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -317,6 +329,9 @@ impl<T: Properties + ?Sized> Properties for &T {
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         (**self).plan_metadata()
     }
+    fn required_consent(&self) -> &'static [&'static str] {
+        (**self).required_consent()
+    }
 }
 
 impl<T: Event + ?Sized> Event for &T {
@@ -334,6 +349,9 @@ impl<T: Traits + ?Sized> Traits for &T {
     }
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         (**self).plan_metadata()
+    }
+    fn required_consent(&self) -> &'static [&'static str] {
+        (**self).required_consent()
     }
 }
 
