@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::Clock;
 use crate::consent::Consent;
-use crate::context::Context;
+use crate::context::{Context, WrittenContext};
 use crate::error::EnqueueError;
 use crate::event::PlanMetadata;
 use crate::json::{
@@ -18,9 +18,9 @@ use crate::user::User;
 
 /// Builds messages with the client's default context. Cheap to share.
 pub(crate) struct Encoder {
-    /// The default context, without its consent (the client resolves which consent a call
-    /// carries, see `Client::consent_for`).
-    context: Context,
+    /// The default context's entries, without its consent (the client resolves which consent
+    /// a call carries).
+    context: WrittenContext,
     /// The whole default context as JSON, for untyped messages and untyped call contexts.
     context_value: Map<String, Value>,
     /// `{`, the default context's entries and `library`, without the closing brace: what a call
@@ -103,9 +103,9 @@ impl Encoder {
     /// typed messages' default: the client passes each call's consent to [`encode`](Self::encode).
     pub(crate) fn new(default_context: &Context, clock: Clock) -> Result<Encoder, EncodeError> {
         let context_value = default_context.to_map();
-        let (context, _) = default_context.clone().split_consent();
+        let context = WrittenContext::new(default_context)?;
         let mut context_open = b"{".to_vec();
-        context.write_entries(&Context::new(), &mut context_open)?;
+        context_open.extend_from_slice(context.entries());
         context_open.extend_from_slice(LIBRARY_ENTRY.as_bytes());
         Ok(Encoder {
             context,
