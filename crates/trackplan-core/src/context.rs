@@ -4,7 +4,7 @@
 //!
 //! Every struct serialises with Segment's wire names (`userAgent`, `groupId`,
 //! `adTrackingEnabled`, ...) and leaves unset fields out. The encoder writes a context straight
-//! into the message buffer ([`Context::write_entries`]), merging the per-call context over the
+//! into the message buffer, merging the per-call context over the
 //! client's default one key by key.
 
 use std::collections::BTreeMap;
