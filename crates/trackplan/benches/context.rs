@@ -13,8 +13,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use trackplan::context::{App, Os, Page};
 use trackplan::{
-    BatchRequest, CallOptions, Client, ClientBuilder, Consent, Context, FullPolicy, SendFuture,
-    Transport, TransportResponse, User,
+    BatchRequest, CallOptions, Client, ClientBuilder, Consent, Context, EnqueueError, FullPolicy,
+    MessageId, SendFuture, Transport, TransportResponse, User,
 };
 
 /// Accepts every batch without reading it.
@@ -72,6 +72,9 @@ fn request_context() -> Context {
         })
 }
 
+/// One way of tracking the event.
+type Track<'a> = dyn Fn(&User, &ProductViewed) -> Result<MessageId, EnqueueError> + 'a;
+
 fn bench(c: &mut Criterion) {
     let event = ProductViewed {
         product_id: "p-1042".into(),
@@ -97,7 +100,7 @@ fn bench(c: &mut Criterion) {
         let request = CallOptions::new().context(request_context());
         with_default.track_with(user, event, &request)
     };
-    let variants: [(&str, &dyn Fn(&User, &ProductViewed) -> _); 5] = [
+    let variants: [(&str, &Track); 5] = [
         ("no_context", &|user, event| plain.track(user, event)),
         ("default_context", &|user, event| {
             with_default.track(user, event)
