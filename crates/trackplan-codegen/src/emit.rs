@@ -97,6 +97,17 @@ pub(crate) fn plan_metadata_method(
     }
 }
 
+/// `fn required_consent(&self)` naming the consent categories an item needs: generated types of
+/// rules with `x-consent`, and derives with `consent = "..."`.
+pub(crate) fn required_consent_method<S: AsRef<str>>(categories: &[S]) -> TokenStream {
+    let categories = categories.iter().map(|c| Literal::string(c.as_ref()));
+    quote! {
+        fn required_consent(&self) -> &'static [&'static str] {
+            &[#(#categories),*]
+        }
+    }
+}
+
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
@@ -321,6 +332,11 @@ impl Emitter<'_> {
             .root
             .as_ref()
             .map(|root| plan_metadata_method(&self.krate, &self.space.plan_name, root.version));
+        let consent = s
+            .root
+            .as_ref()
+            .filter(|root| !root.consent.is_empty())
+            .map(|root| required_consent_method(&root.consent));
         let payload_impl = match s.root.as_ref().map(|r| r.call) {
             Some(Call::Identify | Call::Group) => quote! {
                 impl #krate::Traits for #name {
@@ -329,6 +345,7 @@ impl Emitter<'_> {
                     }
                     #violations
                     #metadata
+                    #consent
                 }
             },
             _ => quote! {
@@ -338,6 +355,7 @@ impl Emitter<'_> {
                     }
                     #violations
                     #metadata
+                    #consent
                 }
             },
         };

@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 use crate::clock::{Clock, ManualClock};
+use crate::consent::{Consent, ConsentPolicy, ConsentSource, WithheldCallback, WithheldMessage};
+use crate::context::Context;
 use crate::encode::{keep_spare_buffer, Encoder, MAX_SLACK_BYTES};
 use crate::error::{BuildError, ConfigProblem, EnqueueError};
 use crate::event::{Event, PlanMetadata, Properties, Traits};
@@ -80,7 +82,10 @@ pub struct ClientBuilder {
     full_policy: FullPolicy,
     on_failure: Option<worker::FailureCallback>,
     transport: Option<Arc<dyn Transport>>,
-    context: Value,
+    context: Context,
+    consent: Option<ConsentSource>,
+    consent_policy: ConsentPolicy,
+    on_consent_withheld: Option<WithheldCallback>,
     validation: ValidationPolicy,
     pii_policy: PiiPolicy,
     allow_insecure_http: bool,
@@ -108,6 +113,9 @@ impl fmt::Debug for ClientBuilder {
             .field("custom_transport", &self.transport.is_some())
             .field("validation", &self.validation)
             .field("pii_policy", &self.pii_policy)
+            .field("context", &self.context)
+            .field("consent_source", &self.consent.is_some())
+            .field("consent_policy", &self.consent_policy)
             .field("spool_dir", &self.spool_dir)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
@@ -131,7 +139,10 @@ impl ClientBuilder {
             full_policy: FullPolicy::Refuse,
             on_failure: None,
             transport: None,
-            context: Value::Object(Map::new()),
+            context: Context::new(),
+            consent: None,
+            consent_policy: ConsentPolicy::default(),
+            on_consent_withheld: None,
             validation: ValidationPolicy::default(),
             pii_policy: PiiPolicy::Send,
             allow_insecure_http: false,
@@ -272,10 +283,68 @@ impl ClientBuilder {
         self
     }
 
-    /// Context sent with every message (a JSON object such as `{"app": {"name": "shop"}}`);
-    /// per-call context keys win over it, `library` is always trackplan's.
-    pub fn context(mut self, context: Value) -> Self {
+    /// Context sent with every message, such as the app's name and version.
+    ///
+    /// Precedence, key by key: a key of the per-call context
+    /// ([`CallOptions::context`], then [`CallOptions::context_json`]) replaces this context's
+    /// value for that key whole (a call's `app` replaces the default `app`, not its fields);
+    /// keys only this context sets are kept; `library` is always trackplan's. The consent a
+    /// message carries is the call's, else the [`consent`](Self::consent) source's answer, else
+    /// this context's. Messages enqueued untyped ([`Client::enqueue`]) get this context under
+    /// their own, without asking the consent source.
+    ///
+    /// ```
+    /// use trackplan_core::{context::App, Client, Context};
+    /// let client = Client::builder("WRITE_KEY")
+    ///     .context(Context::new().app(App { name: Some("shop".into()), ..App::default() }))
+    ///     .build()?;
+    /// # Ok::<(), trackplan_core::BuildError>(())
+    /// ```
+    pub fn context(mut self, context: Context) -> Self {
         self.context = context;
+        self
+    }
+
+    /// Ask `source` for each message's consent: its answer is stamped on the message as
+    /// `context.consent.categoryPreferences`, and an item that requires categories the answer
+    /// does not grant (`#[event(consent = "Analytics")]`) is handled by the
+    /// [`consent_policy`](Self::consent_policy). A consent set on the call's context overrides
+    /// the source. Called on the caller's thread for every typed call: keep it quick (a cache
+    /// lookup, not a database query).
+    ///
+    /// Without a source (and no consent on the default or per-call context) messages carry no
+    /// consent, and items that require consent are withheld under the default policy.
+    ///
+    /// ```
+    /// use trackplan_core::{Client, Consent, User};
+    /// let client = Client::builder("WRITE_KEY")
+    ///     .consent(|user: &User| match user.user_id() {
+    ///         Some(_) => Consent::new().grant("Analytics").deny("Advertising"),
+    ///         None => Consent::new(),
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), trackplan_core::BuildError>(())
+    /// ```
+    pub fn consent(mut self, source: impl Fn(&User) -> Consent + Send + Sync + 'static) -> Self {
+        self.consent = Some(Arc::new(source));
+        self
+    }
+
+    /// What happens to an item whose consent categories the user has not granted (default
+    /// [`ConsentPolicy::Drop`]: not sent).
+    pub fn consent_policy(mut self, policy: ConsentPolicy) -> Self {
+        self.consent_policy = policy;
+        self
+    }
+
+    /// Called on the caller's thread with each message withheld for lack of consent (under
+    /// [`ConsentPolicy::Drop`]), for logs or tests; [`Capture`](crate::testing::Capture)'s
+    /// client records them this way.
+    pub fn on_consent_withheld(
+        mut self,
+        callback: impl Fn(&WithheldMessage) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_consent_withheld = Some(Arc::new(callback));
         self
     }
 
@@ -451,12 +520,15 @@ impl ClientBuilder {
             self.queue_capacity_bytes.to_string(),
             "at least 32,576 (room for one largest message)",
         );
-        range(
-            self.context.is_object(),
-            "context",
-            self.context.to_string(),
-            "a JSON object",
-        );
+        let encoder = Encoder::new(&self.context, self.clock.clone())
+            .map_err(|e| {
+                problems.push(ConfigProblem::OutOfRange {
+                    setting: "context",
+                    value: e.to_string(),
+                    allowed: "a context that encodes as JSON",
+                })
+            })
+            .ok();
 
         let transport: Option<Arc<dyn Transport>> = match &self.transport {
             Some(transport) => Some(Arc::clone(transport)),
@@ -481,16 +553,14 @@ impl ClientBuilder {
             .enable_all()
             .build()
             .map_err(|e| ConfigProblem::Http(format!("cannot start the worker's runtime: {e}")));
-        let (transport, runtime) = match (transport, runtime) {
-            (Some(transport), Ok(runtime)) if problems.is_empty() => (transport, runtime),
-            (_, runtime) => {
+        let (transport, runtime, encoder) = match (transport, runtime, encoder) {
+            (Some(transport), Ok(runtime), Some(encoder)) if problems.is_empty() => {
+                (transport, runtime, encoder)
+            }
+            (_, runtime, _) => {
                 problems.extend(runtime.err());
                 return Err(BuildError::new(problems));
             }
-        };
-
-        let Value::Object(context) = self.context else {
-            return Err(BuildError::new(problems));
         };
         let mut queue = Queue::new(self.queue_capacity_bytes, self.flush_at, MAX_BATCH_BYTES)
             .with_clock(self.clock.clone());
@@ -522,7 +592,11 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 shared,
                 commands,
-                encoder: Encoder::new(context, self.clock.clone()),
+                encoder,
+                default_consent: self.context.consent_ref().cloned(),
+                consent: self.consent,
+                consent_policy: self.consent_policy,
+                on_consent_withheld: self.on_consent_withheld,
                 validation: self.validation,
                 pii_policy: self.pii_policy,
                 full_policy: self.full_policy,
@@ -556,6 +630,11 @@ struct Inner {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
     encoder: Encoder,
+    /// The default context's consent, the last resort of [`Client::consent_for`].
+    default_consent: Option<Consent>,
+    consent: Option<ConsentSource>,
+    consent_policy: ConsentPolicy,
+    on_consent_withheld: Option<WithheldCallback>,
     validation: ValidationPolicy,
     pii_policy: PiiPolicy,
     full_policy: FullPolicy,
@@ -627,20 +706,19 @@ impl Client {
         self.inner
             .validation
             .check(|| format!("track {name:?}"), || event.violations())?;
-        self.send(
-            CallType::Track,
-            user,
-            options,
-            event.plan_metadata(),
-            |out| {
-                out.extend_from_slice(b"\"event\":");
-                write_json_str(out, name);
-                out.extend_from_slice(b",\"properties\":");
-                event.write_properties(out)?;
-                out.push(b',');
-                Ok(())
-            },
-        )
+        let item = Item {
+            name,
+            plan: event.plan_metadata(),
+            required_consent: event.required_consent(),
+        };
+        self.send(CallType::Track, user, options, item, |out| {
+            out.extend_from_slice(b"\"event\":");
+            write_json_str(out, name);
+            out.extend_from_slice(b",\"properties\":");
+            event.write_properties(out)?;
+            out.push(b',');
+            Ok(())
+        })
     }
 
     /// Identify `user`, with traits.
@@ -675,7 +753,7 @@ impl Client {
             CallType::Identify,
             user,
             options,
-            traits.plan_metadata(),
+            Item::traits(traits),
             |out| write_traits(out, traits),
         )
     }
@@ -721,7 +799,7 @@ impl Client {
             CallType::Group,
             user,
             options,
-            traits.plan_metadata(),
+            Item::traits(traits),
             |out| {
                 out.extend_from_slice(b"\"groupId\":");
                 write_json_str(out, group_id);
@@ -784,7 +862,12 @@ impl Client {
         self.inner
             .validation
             .check(|| format!("{call} {name:?}"), || properties.violations())?;
-        self.send(call, user, options, properties.plan_metadata(), |out| {
+        let item = Item {
+            name,
+            plan: properties.plan_metadata(),
+            required_consent: properties.required_consent(),
+        };
+        self.send(call, user, options, item, |out| {
             if !name.is_empty() {
                 out.extend_from_slice(b"\"name\":");
                 write_json_str(out, name);
@@ -830,7 +913,12 @@ impl Client {
                 field: "userId",
             });
         }
-        self.send(CallType::Alias, user, options, None, |out| {
+        let item = Item {
+            name: "",
+            plan: None,
+            required_consent: &[],
+        };
+        self.send(CallType::Alias, user, options, item, |out| {
             out.extend_from_slice(b"\"previousId\":");
             write_json_str(out, previous_id);
             out.push(b',');
@@ -859,18 +947,69 @@ impl Client {
         call: CallType,
         user: &User,
         options: Option<&CallOptions>,
-        plan: Option<PlanMetadata>,
+        item: Item<'_>,
         fields: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<MessageId, EnqueueError> {
         self.ensure_open()?;
+        let source_answer;
+        let consent = match options
+            .and_then(|o| o.context.as_ref())
+            .and_then(Context::consent_ref)
+        {
+            Some(call_consent) => Some(call_consent),
+            None => match &self.inner.consent {
+                Some(source) => {
+                    source_answer = source(user);
+                    Some(&source_answer)
+                }
+                None => self.inner.default_consent.as_ref(),
+            },
+        };
+        self.check_consent(call, user, &item, consent)?;
         let (message, id) = {
             let _pii = ClientPolicyScope::enter(self.inner.pii_policy);
             self.inner
                 .encoder
-                .encode(call, user, options, plan, fields)?
+                .encode(call, user, options, consent, item.plan, fields)?
         };
         self.push(message)?;
         Ok(id)
+    }
+
+    /// Under [`ConsentPolicy::Drop`], refuse an item whose required categories `consent` does
+    /// not grant (no consent at all grants nothing): count it and tell the callback.
+    fn check_consent(
+        &self,
+        call: CallType,
+        user: &User,
+        item: &Item<'_>,
+        consent: Option<&Consent>,
+    ) -> Result<(), EnqueueError> {
+        if item.required_consent.is_empty() || self.inner.consent_policy != ConsentPolicy::Drop {
+            return Ok(());
+        }
+        let missing = match consent {
+            Some(consent) => consent.missing(item.required_consent),
+            None => item.required_consent.to_vec(),
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.inner.shared.count_consent_withheld();
+        let withheld = WithheldMessage {
+            call,
+            name: item.name.to_owned(),
+            user: user.clone(),
+            missing,
+        };
+        if let Some(callback) = &self.inner.on_consent_withheld {
+            callback(&withheld);
+        }
+        Err(EnqueueError::ConsentWithheld {
+            call,
+            name: withheld.name,
+            missing: withheld.missing,
+        })
     }
 
     /// Refuse before encoding when shut down (the push checks again under the lock).
@@ -1035,6 +1174,24 @@ fn replay(queue: &Queue, recovered: Recovered) {
             messages = replayed,
             "trackplan replaying messages the last client left in the spool"
         );
+    }
+}
+
+/// What the client needs to know about a call's payload besides its JSON.
+struct Item<'a> {
+    /// The event or page/screen name, for a withheld message's report.
+    name: &'a str,
+    plan: Option<PlanMetadata>,
+    required_consent: &'static [&'static str],
+}
+
+impl Item<'_> {
+    fn traits<T: Traits + ?Sized>(traits: &T) -> Item<'static> {
+        Item {
+            name: "",
+            plan: traits.plan_metadata(),
+            required_consent: traits.required_consent(),
+        }
     }
 }
 

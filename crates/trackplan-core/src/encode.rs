@@ -4,6 +4,8 @@
 use serde_json::{Map, Value};
 
 use crate::clock::Clock;
+use crate::consent::Consent;
+use crate::context::{Context, WrittenContext};
 use crate::error::EnqueueError;
 use crate::event::PlanMetadata;
 use crate::json::{
@@ -16,17 +18,27 @@ use crate::user::User;
 
 /// Builds messages with the client's default context. Cheap to share.
 pub(crate) struct Encoder {
-    /// The default context with `library` set.
-    context: Map<String, Value>,
-    /// `context` serialised without its closing brace, for the fast path.
+    /// The default context's entries, without its consent (the client resolves which consent
+    /// a call carries).
+    context: WrittenContext,
+    /// The whole default context as JSON, for untyped messages and untyped call contexts.
+    context_value: Map<String, Value>,
+    /// `{`, the default context's entries and `library`, without the closing brace: what a call
+    /// without its own context copies.
     context_open: Vec<u8>,
-    /// The default context has keys that plan metadata writes into: merge as values instead.
-    context_has_plan_keys: bool,
     /// Recent messages' size, for the next buffer's capacity (see [`BufferSizeHint`]).
     size_hint: BufferSizeHint,
     /// Stamps each message's `timestamp` at enqueue.
     clock: Clock,
 }
+
+/// The `library` context entry, always trackplan's (key order as `serde_json::Map` keeps it:
+/// `name` sorts before `version` and is inserted first).
+const LIBRARY_ENTRY: &str = concat!(
+    "\"library\":{\"name\":\"trackplan\",\"version\":\"",
+    env!("CARGO_PKG_VERSION"),
+    "\"}"
+);
 
 thread_local! {
     /// A delivered message's buffer, handed back by the queue at this thread's last push.
@@ -87,28 +99,31 @@ impl BufferSizeHint {
 }
 
 impl Encoder {
-    pub(crate) fn new(default_context: Map<String, Value>, clock: Clock) -> Encoder {
-        let mut context = default_context;
-        context.insert("library".to_owned(), library());
-        let mut context_open = serde_json::to_vec(&context).unwrap_or_else(|_| b"{}".to_vec());
-        context_open.pop();
-        let context_has_plan_keys =
-            context.contains_key("protocols") || context.contains_key("trackplan");
-        Encoder {
+    /// An encoder for messages with this default context. Its consent is not part of the
+    /// typed messages' default: the client passes each call's consent to [`encode`](Self::encode).
+    pub(crate) fn new(default_context: &Context, clock: Clock) -> Result<Encoder, EncodeError> {
+        let context_value = default_context.to_map();
+        let context = WrittenContext::new(default_context)?;
+        let mut context_open = b"{".to_vec();
+        context_open.extend_from_slice(context.entries());
+        context_open.extend_from_slice(LIBRARY_ENTRY.as_bytes());
+        Ok(Encoder {
             context,
+            context_value,
             context_open,
-            context_has_plan_keys,
             size_hint: BufferSizeHint::new(),
             clock,
-        }
+        })
     }
 
-    /// Encode one typed message. `fields` writes the call's own fields, each followed by a comma.
+    /// Encode one typed message. `fields` writes the call's own fields, each followed by a comma;
+    /// `consent` is what the message carries as `context.consent`.
     pub(crate) fn encode(
         &self,
         call: CallType,
         user: &User,
         options: Option<&CallOptions>,
+        consent: Option<&Consent>,
         plan: Option<PlanMetadata>,
         fields: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(Message, MessageId), EnqueueError> {
@@ -148,7 +163,7 @@ impl Encoder {
         out.push(b',');
         fields(&mut out)?;
         out.extend_from_slice(b"\"context\":");
-        self.write_context(&mut out, options.and_then(|o| o.context.as_ref()), plan)?;
+        self.write_context(&mut out, options, consent, plan)?;
         if let Some(integrations) = options.and_then(|o| o.integrations.as_ref()) {
             out.extend_from_slice(b",\"integrations\":");
             write_json(&mut out, integrations)?;
@@ -159,24 +174,59 @@ impl Encoder {
         Ok((message, message_id))
     }
 
+    /// Write the context: the call's over the default, with `consent` and the plan metadata.
     fn write_context(
         &self,
         out: &mut Vec<u8>,
-        call_context: Option<&Map<String, Value>>,
+        options: Option<&CallOptions>,
+        consent: Option<&Consent>,
         plan: Option<PlanMetadata>,
     ) -> Result<(), EncodeError> {
-        if call_context.is_none() && !self.context_has_plan_keys {
-            out.extend_from_slice(&self.context_open);
-            if let Some(plan) = plan {
-                write_plan_context(out, plan);
+        let call_context = options.and_then(|o| o.context.as_ref());
+        if let Some(untyped) = options.and_then(|o| o.context_json.as_ref()) {
+            return self.write_context_value(out, call_context, untyped, consent, plan);
+        }
+        match call_context {
+            None => out.extend_from_slice(&self.context_open),
+            Some(call_context) => {
+                out.push(b'{');
+                call_context.write_entries(&self.context, out)?;
+                out.extend_from_slice(LIBRARY_ENTRY.as_bytes());
             }
-            out.push(b'}');
-            return Ok(());
         }
-        let mut context = self.context.clone();
+        if let Some(consent) = consent {
+            out.extend_from_slice(b",\"consent\":");
+            write_json(out, consent)?;
+        }
+        if let Some(plan) = plan {
+            write_plan_context(out, plan);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// The context of a call with untyped context keys, merged as values: the default, the
+    /// typed call context, then the untyped keys.
+    fn write_context_value(
+        &self,
+        out: &mut Vec<u8>,
+        call_context: Option<&Context>,
+        untyped: &Map<String, Value>,
+        consent: Option<&Consent>,
+        plan: Option<PlanMetadata>,
+    ) -> Result<(), EncodeError> {
+        let mut context = self.context_value.clone();
         if let Some(call_context) = call_context {
-            context.extend(call_context.iter().map(|(k, v)| (k.clone(), v.clone())));
+            context.extend(call_context.to_map());
         }
+        context.extend(untyped.iter().map(|(k, v)| (k.clone(), v.clone())));
+        match consent {
+            Some(consent) => context.insert(
+                "consent".to_owned(),
+                serde_json::to_value(consent).map_err(|e| EncodeError::json("context", e))?,
+            ),
+            None => context.remove("consent"),
+        };
         self.finish_context(&mut context, plan);
         write_json(out, &context)
     }
@@ -244,7 +294,7 @@ impl Encoder {
                 message.insert("timestamp".to_owned(), Value::String(now));
             }
         }
-        let mut context = self.context.clone();
+        let mut context = self.context_value.clone();
         let mut own_library = None;
         match message.remove("context") {
             Some(Value::Object(mut own)) => {
@@ -395,13 +445,11 @@ mod tests {
     use serde_json::json;
 
     fn encoder() -> Encoder {
-        Encoder::new(
-            json!({ "app": { "name": "shop" } })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            Clock::System,
-        )
+        let app = crate::context::App {
+            name: Some("shop".into()),
+            ..Default::default()
+        };
+        Encoder::new(&Context::new().app(app), Clock::System).unwrap()
     }
 
     fn track(
@@ -410,10 +458,17 @@ mod tests {
         plan: Option<PlanMetadata>,
     ) -> Value {
         let (message, _) = encoder
-            .encode(CallType::Track, &User::id("u1"), options, plan, |out| {
-                out.extend_from_slice(br#""event":"Signed Up","properties":{"plan":"pro"},"#);
-                Ok(())
-            })
+            .encode(
+                CallType::Track,
+                &User::id("u1"),
+                options,
+                None,
+                plan,
+                |out| {
+                    out.extend_from_slice(br#""event":"Signed Up","properties":{"plan":"pro"},"#);
+                    Ok(())
+                },
+            )
             .unwrap();
         message.to_value()
     }
@@ -441,9 +496,17 @@ mod tests {
             generator_version: "0.1.0",
         };
         let fast = track(&encoder(), None, Some(plan));
-        let options = CallOptions::new().context(json!({ "ip": "1.2.3.4", "library": "mine" }));
-        let merged = track(&encoder(), Some(&options), Some(plan));
-        for value in [&fast, &merged] {
+        let typed = CallOptions::new().context(Context::new().ip([1, 2, 3, 4].into()));
+        let typed = track(&encoder(), Some(&typed), Some(plan));
+        let untyped = CallOptions::new()
+            .context_json(json!({ "ip": "1.2.3.4", "library": "mine" }))
+            .unwrap();
+        let merged = track(&encoder(), Some(&untyped), Some(plan));
+        assert_eq!(
+            typed["context"], merged["context"],
+            "the typed and the value path write the same context"
+        );
+        for value in [&fast, &typed, &merged] {
             assert_eq!(value["context"]["protocols"], json!({ "event_version": 3 }));
             assert_eq!(
                 value["context"]["trackplan"],
@@ -466,10 +529,17 @@ mod tests {
         let encoder = encoder();
         let encode = |options: Option<&CallOptions>| {
             encoder
-                .encode(CallType::Track, &User::id("u1"), options, None, |out| {
-                    out.extend_from_slice(br#""event":"Signed Up","properties":{},"#);
-                    Ok(())
-                })
+                .encode(
+                    CallType::Track,
+                    &User::id("u1"),
+                    options,
+                    None,
+                    None,
+                    |out| {
+                        out.extend_from_slice(br#""event":"Signed Up","properties":{},"#);
+                        Ok(())
+                    },
+                )
                 .unwrap()
         };
         let (message, generated) = encode(None);
@@ -525,10 +595,12 @@ mod tests {
         ];
         // Without a default context the fast path writes `{"library":...` + the plan entries;
         // the value path builds the same context as a `Map` and serialises it.
-        let encoder = Encoder::new(Map::new(), Clock::System);
+        let encoder = Encoder::new(&Context::new(), Clock::System).unwrap();
         for plan in plans {
             let mut fast = Vec::new();
-            encoder.write_context(&mut fast, None, Some(plan)).unwrap();
+            encoder
+                .write_context(&mut fast, None, None, Some(plan))
+                .unwrap();
             let mut context = Map::new();
             encoder.finish_context(&mut context, Some(plan));
             let slow = serde_json::to_vec(&context).unwrap();
@@ -544,7 +616,7 @@ mod tests {
         let text = "x".repeat(padding);
         let user = User::id("u1");
         let (message, _) = encoder
-            .encode(CallType::Track, &user, None, None, |out| {
+            .encode(CallType::Track, &user, None, None, None, |out| {
                 out.extend_from_slice(b"\"event\":\"Order Completed\",\"properties\":");
                 write_json_str(out, &text);
                 out.push(b',');
@@ -556,7 +628,7 @@ mod tests {
 
     #[test]
     fn message_buffers_are_sized_from_recent_messages_so_the_queue_counts_little_slack() {
-        let encoder = Encoder::new(Map::new(), Clock::System);
+        let encoder = Encoder::new(&Context::new(), Clock::System).unwrap();
         let first = encode_padded(&encoder, 500);
         assert_eq!(
             first.allocated(),
@@ -598,7 +670,7 @@ mod tests {
         let options = CallOptions::new()
             .message_id("m-1")
             .timestamp(at)
-            .integrations(json!({ "All": false }));
+            .integrations(crate::Integrations::all(false));
         let value = track(&encoder(), Some(&options), None);
         assert_eq!(value["messageId"], "m-1");
         assert_eq!(value["timestamp"], "2025-02-03T04:05:06.789Z");
@@ -609,7 +681,9 @@ mod tests {
     fn empty_user_and_bad_message_ids_are_refused() {
         let e = encoder();
         let err = e
-            .encode(CallType::Identify, &User::id(""), None, None, |_| Ok(()))
+            .encode(CallType::Identify, &User::id(""), None, None, None, |_| {
+                Ok(())
+            })
             .unwrap_err();
         assert!(
             matches!(
@@ -628,6 +702,7 @@ mod tests {
                 &User::id("u"),
                 Some(&long),
                 None,
+                None,
                 |_| Ok(()),
             )
             .unwrap_err();
@@ -638,7 +713,7 @@ mod tests {
     fn oversize_messages_are_refused_with_their_size() {
         let big = "x".repeat(MAX_MESSAGE_BYTES);
         let err = encoder()
-            .encode(CallType::Track, &User::id("u"), None, None, |out| {
+            .encode(CallType::Track, &User::id("u"), None, None, None, |out| {
                 write_json(out, &big)
             })
             .unwrap_err();

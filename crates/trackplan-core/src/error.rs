@@ -57,6 +57,17 @@ pub enum EnqueueError {
     /// An untyped message is malformed.
     #[error("invalid message: {0}")]
     Invalid(String),
+    /// The user has not granted the consent categories the item requires, and the consent
+    /// policy is [`ConsentPolicy::Drop`](crate::ConsentPolicy::Drop) (the default): the message
+    /// was not sent, by design. Counted in [`Metrics::consent_withheld`](crate::Metrics::consent_withheld).
+    #[error("{call} {name:?} was not sent: the user has not granted consent for {}", .missing.join(", "))]
+    ConsentWithheld {
+        call: CallType,
+        /// The event name (track) or page/screen name; empty for identify, group and alias.
+        name: String,
+        /// The required categories the user has not granted.
+        missing: Vec<&'static str>,
+    },
     /// The payload breaks its tracking plan and the validation policy is `Refuse`.
     #[error("{what} breaks the tracking plan: {}", list(.violations))]
     PlanViolation {

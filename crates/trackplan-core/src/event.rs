@@ -150,6 +150,12 @@ pub trait Properties {
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         None
     }
+
+    /// The consent categories the user must have granted for this to be sent
+    /// (`#[event(consent = "...")]`, `x-consent` in a plan); see [`ConsentPolicy`](crate::ConsentPolicy).
+    fn required_consent(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A track event: its name and its properties.
@@ -171,6 +177,12 @@ pub trait Traits {
     /// The plan rule this type was generated from, if any.
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         None
+    }
+
+    /// The consent categories the user must have granted for this to be sent
+    /// (`#[event(consent = "...")]`, `x-consent` in a plan); see [`ConsentPolicy`](crate::ConsentPolicy).
+    fn required_consent(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -349,6 +361,9 @@ impl<T: Properties + ?Sized> Properties for &T {
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         (**self).plan_metadata()
     }
+    fn required_consent(&self) -> &'static [&'static str] {
+        (**self).required_consent()
+    }
 }
 
 impl<T: Event + ?Sized> Event for &T {
@@ -366,6 +381,9 @@ impl<T: Traits + ?Sized> Traits for &T {
     }
     fn plan_metadata(&self) -> Option<PlanMetadata> {
         (**self).plan_metadata()
+    }
+    fn required_consent(&self) -> &'static [&'static str] {
+        (**self).required_consent()
     }
 }
 

@@ -11,9 +11,12 @@ mod batch;
 mod client;
 mod clock;
 mod concurrency;
+mod consent;
+pub mod context;
 mod encode;
 mod error;
 pub mod event;
+mod integrations;
 mod json;
 mod message;
 pub mod pii;
@@ -28,12 +31,15 @@ mod worker;
 
 pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
+pub use consent::{Consent, ConsentPolicy, WithheldMessage};
+pub use context::{Context, ContextError};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{
     Event, NoProperties, NumericProperty, ObjectWriter, PlanMetadata, Properties, PropertyValue,
     RawEvent, RawProperties, RawTraits, StringEnum, StringProperty, Traits, Violation,
 };
+pub use integrations::{Integrations, IntegrationsError};
 pub use json::{format_timestamp, EncodeError};
 pub use message::{
     CallOptions, CallType, Message, MessageId, MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS,

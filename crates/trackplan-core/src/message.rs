@@ -6,6 +6,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::consent::Consent;
+use crate::context::{Context, ContextError};
+use crate::integrations::{json_type, Integrations, IntegrationsError};
 use crate::json::write_json_str;
 
 /// Largest accepted message, in bytes of compact JSON (Segment's HTTP API limits:
@@ -158,16 +161,18 @@ impl From<MessageId> for String {
 /// Per-call options for the `*_with` calls: context, integrations, timestamp and messageId.
 ///
 /// ```
-/// use trackplan_core::CallOptions;
+/// use trackplan_core::{CallOptions, Context, Integrations};
 /// let options = CallOptions::new()
-///     .context(serde_json::json!({ "ip": "203.0.113.7" }))
-///     .integrations(serde_json::json!({ "All": false, "Mixpanel": true }))
+///     .context(Context::new().ip("203.0.113.7".parse().unwrap()))
+///     .integrations(Integrations::all(false).enable("Mixpanel"))
 ///     .message_id("order-o-1-completed");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
-    pub(crate) context: Option<Map<String, Value>>,
-    pub(crate) integrations: Option<Value>,
+    pub(crate) context: Option<Context>,
+    /// Untyped context keys, merged over `context` (see [`CallOptions::context_json`]).
+    pub(crate) context_json: Option<Map<String, Value>>,
+    pub(crate) integrations: Option<Integrations>,
     pub(crate) timestamp: Option<time::OffsetDateTime>,
     pub(crate) message_id: Option<String>,
 }
@@ -177,21 +182,42 @@ impl CallOptions {
         CallOptions::default()
     }
 
-    /// Context keys for this call, merged over the client's default context (top-level keys of
-    /// this object win; `library` is always trackplan's). A value that is not an object is
-    /// ignored.
-    pub fn context(mut self, context: Value) -> Self {
-        self.context = match context {
-            Value::Object(map) => Some(map),
-            _ => None,
-        };
+    /// Context for this call, merged over the client's default context: each key set here
+    /// replaces the default's value for that key, and this context's consent, if set, is the
+    /// one stamped and checked (over the client's consent source). `library` is always
+    /// trackplan's.
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = Some(context);
         self
     }
 
-    /// The `integrations` object, such as `{"All": false, "Amplitude": true}`.
-    pub fn integrations(mut self, integrations: Value) -> Self {
+    /// Untyped context keys, for contexts built elsewhere: merged over the typed
+    /// [`context`](Self::context) and the client's default, top-level key by key. A `consent`
+    /// key is checked and enforced like a typed one; `library` is always trackplan's.
+    ///
+    /// A value that is not an object, or a malformed `consent`, is an error.
+    pub fn context_json(mut self, context: Value) -> Result<Self, ContextError> {
+        let Value::Object(mut map) = context else {
+            return Err(ContextError::NotAnObject(json_type(&context)));
+        };
+        if let Some(consent) = map.remove("consent") {
+            let consent = Consent::try_from(&consent)?;
+            self.context = Some(self.context.take().unwrap_or_default().consent(consent));
+        }
+        self.context_json = Some(map);
+        Ok(self)
+    }
+
+    /// The `integrations` object: which destinations get the message, with their options.
+    pub fn integrations(mut self, integrations: Integrations) -> Self {
         self.integrations = Some(integrations);
         self
+    }
+
+    /// Untyped `integrations`, for messages built elsewhere: an object of destination names to
+    /// `true`, `false` or an options object. Anything else is an error.
+    pub fn integrations_json(self, integrations: Value) -> Result<Self, IntegrationsError> {
+        Ok(self.integrations(Integrations::try_from(integrations)?))
     }
 
     /// When the event happened (imports, backfills); default: the time of the call.

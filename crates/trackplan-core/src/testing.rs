@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 pub use crate::clock::ManualClock;
+use crate::consent::WithheldMessage;
 use crate::retry::RetryPolicy;
 use crate::transport::{BatchRequest, SendFuture, Transport, TransportResponse};
 use crate::validation::ValidationPolicy;
@@ -51,6 +52,8 @@ pub struct Capture {
 struct State {
     requests: Vec<CapturedRequest>,
     statuses: VecDeque<u16>,
+    /// Messages the client did not send for lack of consent.
+    withheld: Vec<WithheldMessage>,
 }
 
 impl Capture {
@@ -63,7 +66,8 @@ impl Capture {
     }
 
     /// A client that delivers into this capture, configured for tests: plan violations are
-    /// refused, retries are immediate (at most 3), and batches go out after 10 ms.
+    /// refused, retries are immediate (at most 3), batches go out after 10 ms, and messages
+    /// withheld for lack of consent are recorded ([`withheld`](Self::withheld)).
     pub fn client(&self) -> Client {
         self.client_builder()
             .build()
@@ -72,8 +76,10 @@ impl Capture {
 
     /// The settings [`client`](Self::client) uses, to adjust before `build()`.
     pub fn client_builder(&self) -> crate::ClientBuilder {
+        let recorder = self.clone();
         Client::builder("test-write-key")
             .transport(self.clone())
+            .on_consent_withheld(move |message| recorder.state().withheld.push(message.clone()))
             .validation(ValidationPolicy::Refuse)
             .flush_interval(Duration::from_millis(10))
             .retry_policy(RetryPolicy {
@@ -234,11 +240,35 @@ impl Capture {
             .collect()
     }
 
+    /// Messages the client withheld because the user had not granted their consent categories,
+    /// in order (recorded by clients from [`client`](Self::client) and
+    /// [`client_builder`](Self::client_builder)).
+    pub fn withheld(&self) -> Vec<WithheldMessage> {
+        self.state().withheld.clone()
+    }
+
+    /// The last message named `name` (an event, page or screen name; `""` for identify and
+    /// group) withheld for lack of consent; panics, listing what was withheld and tracked, if
+    /// none was.
+    #[track_caller]
+    pub fn assert_withheld(&self, name: &str) -> WithheldMessage {
+        let withheld = self.withheld();
+        match withheld.iter().rev().find(|m| m.name == name) {
+            Some(message) => message.clone(),
+            None => panic!(
+                "no {name:?} message was withheld for lack of consent; withheld: {:?}; tracked: {:?}",
+                withheld.iter().map(|m| &m.name).collect::<Vec<_>>(),
+                self.event_names()
+            ),
+        }
+    }
+
     /// Forget every record and scripted status.
     pub fn clear(&self) {
         let mut state = self.state();
         state.requests.clear();
         state.statuses.clear();
+        state.withheld.clear();
     }
 }
 

@@ -78,6 +78,9 @@ pub struct Metrics {
     pub failed: u64,
     /// Messages refused at enqueue because the queue (or the spool) was full.
     pub refused: u64,
+    /// Messages not sent because the user had not granted their consent categories
+    /// ([`ConsentPolicy::Drop`](crate::ConsentPolicy::Drop)).
+    pub consent_withheld: u64,
     /// Messages replayed from the spool at start (not acknowledged by the previous client).
     pub replayed: u64,
     /// Damaged spool regions (a torn tail after a crash, flipped bits) skipped at start; each
@@ -103,6 +106,7 @@ pub(crate) struct Counters {
     delivered: AtomicU64,
     retried: AtomicU64,
     failed: AtomicU64,
+    consent_withheld: AtomicU64,
     in_flight: AtomicU64,
     in_flight_limit: AtomicU64,
     /// Microseconds; 0 until a round trip is measured.
@@ -125,6 +129,13 @@ impl Shared {
         }
     }
 
+    /// Count a message withheld for lack of consent.
+    pub(crate) fn count_consent_withheld(&self) {
+        self.counters
+            .consent_withheld
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn metrics(&self) -> Metrics {
         let spool = self.queue.spool_status();
         let (queued, queued_bytes) = self.queue.depth();
@@ -133,6 +144,7 @@ impl Shared {
             retried: self.counters.retried.load(Ordering::Relaxed),
             failed: self.counters.failed.load(Ordering::Relaxed),
             refused: self.queue.refused(),
+            consent_withheld: self.counters.consent_withheld.load(Ordering::Relaxed),
             replayed: spool.as_ref().map_or(0, |s| s.replayed),
             spool_corrupt: spool.map_or(0, |s| s.corrupt_records),
             queued: queued as u64,

@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use trackplan_core::context::App;
 use trackplan_core::testing::Capture;
 use trackplan_core::{
-    CallOptions, Client, EnqueueError, Event, FailedBatch, FailureReason, ObjectWriter,
+    CallOptions, Client, Context, EnqueueError, Event, FailedBatch, FailureReason, ObjectWriter,
     PlanMetadata, Properties, RawEvent, RawProperties, User, ValidationPolicy, Violation,
 };
 
@@ -35,7 +36,10 @@ fn every_call_type_produces_the_exact_wire_message() {
     let capture = Capture::new();
     let client = capture
         .client_builder()
-        .context(json!({ "app": { "name": "shop" } }))
+        .context(Context::new().app(App {
+            name: Some("shop".into()),
+            ..App::default()
+        }))
         .build()
         .unwrap();
     let user = User::id("u1").with_anonymous_id("a1");
@@ -94,8 +98,10 @@ fn call_options_reach_the_wire_and_library_always_wins() {
     let options = CallOptions::new()
         .message_id("fixed-id")
         .timestamp(at)
-        .context(json!({ "ip": "203.0.113.7", "library": { "name": "other" } }))
-        .integrations(json!({ "All": false, "Amplitude": true }));
+        .context_json(json!({ "ip": "203.0.113.7", "library": { "name": "other" } }))
+        .unwrap()
+        .integrations_json(json!({ "All": false, "Amplitude": true }))
+        .unwrap();
     let id = client
         .track_with(&User::id("u1"), &RawEvent::new("A", json!({})), &options)
         .unwrap();
@@ -438,7 +444,8 @@ fn build_reports_every_bad_setting_at_once() {
         .queue_capacity_bytes(100)
         .build()
         .is_err());
-    assert!(Client::builder("k").context(json!([1])).build().is_err());
+    // A context is typed; an untyped one that is not an object is refused where it is given.
+    assert!(CallOptions::new().context_json(json!([1])).is_err());
     assert!(Client::builder("k")
         .endpoint("http://127.0.0.1:9")
         .build()

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use error::{pointer_push, PlanError, PlanErrors};
-pub use model::{Call, Plan, PlanShape, Rule};
+pub use model::{Call, Plan, PlanShape, Rule, CONSENT_CATEGORIES_KEY, CONSENT_KEY};
 
 /// How to read a plan: version pins and the file name used in messages.
 #[derive(Debug, Clone, Default)]

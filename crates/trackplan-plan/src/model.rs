@@ -81,3 +81,25 @@ pub struct Rule {
     /// Schema definitions (`definitions`, `$defs`) in scope for `$ref`s inside `payload`.
     pub definitions: serde_json::Map<String, Value>,
 }
+
+/// The extension key naming the consent categories a rule's messages need: on the rule's schema
+/// (`jsonSchema` or `rules`), such as `"x-consent": ["Analytics"]`. Segment's tracking plans have
+/// no consent field (consent categories live in the workspace's consent settings), so this is
+/// trackplan's own `x-` extension. A plan may list its categories in a top-level
+/// [`CONSENT_CATEGORIES_KEY`] array; rules may then name only those.
+pub const CONSENT_KEY: &str = "x-consent";
+
+/// The top-level extension key listing every consent category a plan's rules may name.
+pub const CONSENT_CATEGORIES_KEY: &str = "x-consent-categories";
+
+impl Rule {
+    /// The consent categories the rule's messages need (its [`CONSENT_KEY`], checked when the
+    /// plan was read and kept on the payload schema), in the plan's order.
+    pub fn consent(&self) -> Vec<&str> {
+        self.payload
+            .get(CONSENT_KEY)
+            .and_then(Value::as_array)
+            .map(|categories| categories.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}

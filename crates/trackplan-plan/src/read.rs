@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::error::{pointer_push, PlanError};
-use crate::{Call, LoadOptions, Plan, PlanShape, Rule};
+use crate::{Call, LoadOptions, Plan, PlanShape, Rule, CONSENT_CATEGORIES_KEY, CONSENT_KEY};
 
 /// Keys that annotate schemas in real plans but are not JSON Schema (or, for `id`, a draft-04
 /// identifier whose values in Typewriter files are stale paths): dropped from payloads.
@@ -52,6 +52,7 @@ pub(super) fn read(text: &str, opts: &LoadOptions) -> Result<Plan, Vec<PlanError
     };
     let shape = detect_shape(&root).map_err(|e| vec![e])?;
     let mut reader = Reader::default();
+    reader.consent_categories = reader.plan_consent_categories(&root);
     match shape {
         PlanShape::PublicApi | PlanShape::TypewriterSanitized => reader.public_api(&root),
         PlanShape::ConfigApi | PlanShape::RudderTyper => reader.events_layout(&root),
@@ -133,9 +134,105 @@ struct Candidate {
 struct Reader {
     errors: Vec<PlanError>,
     candidates: Vec<Candidate>,
+    /// The plan's [`CONSENT_CATEGORIES_KEY`] list, when it has one.
+    consent_categories: Option<Vec<String>>,
 }
 
 impl Reader {
+    /// The plan's top-level list of consent categories: non-empty strings.
+    fn plan_consent_categories(&mut self, root: &Map<String, Value>) -> Option<Vec<String>> {
+        let ptr = pointer_push("", CONSENT_CATEGORIES_KEY);
+        match root.get(CONSENT_CATEGORIES_KEY)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| match item.as_str() {
+                        Some(name) if !name.trim().is_empty() => Some(name.to_owned()),
+                        _ => {
+                            self.errors.push(
+                                PlanError::new(
+                                    pointer_push(&ptr, &i.to_string()),
+                                    "a consent category must be a non-empty string",
+                                )
+                                .hint(
+                                    "name it as your consent manager does, such as \"Analytics\"",
+                                ),
+                            );
+                            None
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => {
+                self.errors.push(
+                    PlanError::new(
+                        ptr,
+                        format!("`{CONSENT_CATEGORIES_KEY}` must be an array of category names"),
+                    )
+                    .hint("write `\"x-consent-categories\": [\"Analytics\", \"Advertising\"]`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Check the rule schema's [`CONSENT_KEY`] and keep it on the rule's payload, where
+    /// [`Rule::consent`] reads it (a whole-message schema's payload is a sub-schema).
+    fn read_consent(
+        &self,
+        schema: &Map<String, Value>,
+        schema_ptr: &str,
+        rule: &mut Rule,
+    ) -> Result<(), PlanError> {
+        let Some(value) = schema.get(CONSENT_KEY) else {
+            return Ok(());
+        };
+        let ptr = pointer_push(schema_ptr, CONSENT_KEY);
+        let example = "write `\"x-consent\": [\"Analytics\"]`";
+        let Value::Array(items) = value else {
+            return Err(
+                PlanError::new(ptr, "`x-consent` must be an array of consent categories")
+                    .hint(example),
+            );
+        };
+        for (i, item) in items.iter().enumerate() {
+            let item_ptr = pointer_push(&ptr, &i.to_string());
+            let category = match item.as_str() {
+                Some(category) if !category.trim().is_empty() => category,
+                _ => {
+                    return Err(PlanError::new(
+                        item_ptr,
+                        "a consent category must be a non-empty string",
+                    )
+                    .hint(example))
+                }
+            };
+            if items[..i].contains(item) {
+                return Err(PlanError::new(
+                    item_ptr,
+                    format!("consent category `{category}` is listed twice"),
+                ));
+            }
+            if let Some(known) = &self.consent_categories {
+                if !known.iter().any(|k| k == category) {
+                    return Err(PlanError::new(
+                        item_ptr,
+                        format!("unknown consent category `{category}`"),
+                    )
+                    .hint(format!(
+                        "the plan's `{CONSENT_CATEGORIES_KEY}` lists {}; add it there or fix the name",
+                        known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+        }
+        if let Value::Object(payload) = &mut rule.payload {
+            payload.insert(CONSENT_KEY.to_owned(), value.clone());
+        }
+        Ok(())
+    }
+
     fn push(&mut self, rule: Rule) {
         let order = self.candidates.len();
         self.candidates.push(Candidate { order, rule });
@@ -196,11 +293,12 @@ impl Reader {
                 None => return Err(missing(ptr, "key")),
             },
         };
-        let rule = if schema.contains_key("eventMetadata") {
-            unwrapped_rule(call, name, version, description, schema, schema_ptr)
+        let mut rule = if schema.contains_key("eventMetadata") {
+            unwrapped_rule(call, name, version, description, schema, schema_ptr.clone())
         } else {
             message_rule(call, name, version, description, schema, &schema_ptr)?
         };
+        self.read_consent(schema, &schema_ptr, &mut rule)?;
         self.push(rule);
         Ok(())
     }
@@ -303,7 +401,8 @@ impl Reader {
         let version = version(entry, ptr)?;
         let description =
             non_empty_str(entry, "description").or_else(|| non_empty_str(schema, "description"));
-        let rule = message_rule(call, name, version, description, schema, &schema_ptr)?;
+        let mut rule = message_rule(call, name, version, description, schema, &schema_ptr)?;
+        self.read_consent(schema, &schema_ptr, &mut rule)?;
         self.push(rule);
         Ok(())
     }

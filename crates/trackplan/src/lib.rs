@@ -30,6 +30,19 @@ pub use trackplan_core::{
     CallOptions, CallType, Client, ClientBuilder, Message, MessageId, Region, User,
 };
 
+// What travels with a message: its context, its destinations, the user's consent.
+pub use trackplan_core::{
+    Consent, ConsentPolicy, Context, ContextError, Integrations, IntegrationsError, WithheldMessage,
+};
+
+/// The parts of a [`Context`]: Segment's context spec, one struct per object, with the spec's
+/// wire names.
+pub mod context {
+    pub use trackplan_core::context::{
+        App, Brand, Campaign, Device, Location, Network, Os, Page, Referrer, Screen, UserAgentData,
+    };
+}
+
 // Payloads: the traits typed code implements, and the untyped escape hatches.
 pub use trackplan_core::{
     EncodeError, Event, NoProperties, Nullable, NumericProperty, PlanMetadata, Properties,

@@ -36,6 +36,9 @@ pub struct Container {
     pub call: Option<(Call, Span)>,
     /// `version = 2`: check against this version of the plan's rule instead of the newest.
     pub version: Option<(u64, Span)>,
+    /// `consent = "Analytics"`, repeatable: the consent categories the user must have granted
+    /// for the item to be sent (Event, Traits).
+    pub consent: Vec<LitStr>,
 }
 
 /// Options of one struct field.
@@ -71,8 +74,8 @@ impl Derive {
 
     fn container_keys(self) -> &'static [Symbol] {
         match self {
-            Derive::Event => &[NAME, ALLOW_NAME, CASE, PLAN, VERSION, CRATE],
-            Derive::Traits => &[CASE, PLAN, CALL, VERSION, CRATE],
+            Derive::Event => &[NAME, ALLOW_NAME, CASE, PLAN, VERSION, CONSENT, CRATE],
+            Derive::Traits => &[CASE, PLAN, CALL, VERSION, CONSENT, CRATE],
             Derive::Properties | Derive::Enum => &[CASE, CRATE],
         }
     }
@@ -88,6 +91,7 @@ impl Container {
         let mut plan = Attr::new(cx, attr_name, PLAN);
         let mut call = Attr::new(cx, attr_name, CALL);
         let mut version = Attr::new(cx, attr_name, VERSION);
+        let mut consent: Vec<LitStr> = Vec::new();
 
         for attr in attrs {
             if derive != Derive::Enum && attr.path() == PROPERTY {
@@ -173,6 +177,29 @@ impl Container {
                             }
                         }
                     }
+                    CONSENT => {
+                        if let Some(lit) = string_value(cx, meta, r#"consent = "Analytics""#)? {
+                            let category = lit.value();
+                            if category.trim().is_empty() {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    "the consent category is empty; name one as your consent manager does, as in `consent = \"Analytics\"`",
+                                );
+                            } else if category.trim() != category {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    format!("consent category {category:?} has leading or trailing spaces; categories are matched exactly"),
+                                );
+                            } else if consent.iter().any(|seen| seen.value() == category) {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    format!("consent category {category:?} is listed twice"),
+                                );
+                            } else {
+                                consent.push(lit);
+                            }
+                        }
+                    }
                     _ => unreachable_key(cx, meta),
                 }
                 Ok(())
@@ -187,6 +214,7 @@ impl Container {
             plan: plan.get(),
             call: call.get(),
             version: version.get(),
+            consent,
         };
         if let (Some((_, span)), None) = (container.call, &container.plan) {
             cx.error_at(

@@ -80,6 +80,7 @@ impl Generator<'_, '_> {
         let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
+        let consent = self.required_consent_fn();
         self.impl_block(
             quote!(#krate::Properties),
             quote! {
@@ -90,6 +91,7 @@ impl Generator<'_, '_> {
                     #body
                 }
                 #metadata
+                #consent
             },
         )
     }
@@ -99,6 +101,7 @@ impl Generator<'_, '_> {
         let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
+        let consent = self.required_consent_fn();
         self.impl_block(
             quote!(#krate::Traits),
             quote! {
@@ -109,6 +112,7 @@ impl Generator<'_, '_> {
                     #body
                 }
                 #metadata
+                #consent
             },
         )
     }
@@ -122,6 +126,18 @@ impl Generator<'_, '_> {
             &plan.plan_name,
             plan.event_version,
         ))
+    }
+
+    /// `fn required_consent` for `consent = "..."` on the item.
+    fn required_consent_fn(&self) -> Option<TokenStream> {
+        let names: Vec<String> = self
+            .container
+            .attrs
+            .consent
+            .iter()
+            .map(syn::LitStr::value)
+            .collect();
+        (!names.is_empty()).then(|| crate::emit::required_consent_method(&names))
     }
 
     fn event_impl(&self) -> TokenStream {

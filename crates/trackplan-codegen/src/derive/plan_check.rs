@@ -20,6 +20,7 @@
 //! - `#[property(serde)]` fields are checked for presence only.
 //! - a property the plan marks `"x-pii"` is a `#[property(pii)]` field, with the policy the plan
 //!   fixes if it fixes one.
+//! - the item's `consent = "..."` categories are exactly the rule's `x-consent`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote_spanned, ToTokens};
@@ -51,6 +52,8 @@ pub struct PlanCheckInput<'a> {
     pub krate: &'a syn::Path,
     /// `version = N`: check against that version of the rule instead of the newest.
     pub version: Option<u64>,
+    /// `consent = "..."` literals: must name exactly the rule's `x-consent` categories.
+    pub consent: &'a [syn::LitStr],
 }
 
 /// One field of the item being checked.
@@ -176,6 +179,7 @@ fn check_item(cx: &Ctxt, input: &PlanCheckInput<'_>) -> Result<PlanChecked, syn:
             );
         }
     }
+    check_consent(cx, input, rule, file);
     let mut tracker = path.rebuild_tracker(lit);
     tracker.extend(enum_checks);
     Ok(PlanChecked {
@@ -547,6 +551,34 @@ fn fits(ty: &syn::Type, schema: &Value, definitions: &Map<String, Value>) -> Res
         }
     }
     Ok(())
+}
+
+/// The item's `consent = "..."` must name the rule's `x-consent` categories, no more, no less:
+/// the plan is where the privacy review happened.
+fn check_consent(cx: &Ctxt, input: &PlanCheckInput<'_>, rule: &Rule, file: &str) {
+    let planned = rule.consent();
+    for category in &planned {
+        if !input.consent.iter().any(|lit| lit.value() == *category) {
+            cx.error_at(
+                input.item_span,
+                format!(
+                    "plan `{file}` requires consent category `{category}` for this rule (its `x-consent`); add `consent = \"{category}\"`"
+                ),
+            );
+        }
+    }
+    for lit in input.consent {
+        if !planned.contains(&lit.value().as_str()) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "consent category `{}` is not in the rule's `x-consent` in plan `{file}` (it lists {}); add it to the plan or remove it here",
+                    lit.value(),
+                    if planned.is_empty() { "none".to_owned() } else { list(&planned) }
+                ),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub fn check_against_plan(cx: &Ctxt, container: &Container<'_>) -> Option<PlanCh
         item_span: container.ident.span(),
         krate: &krate,
         version: container.attrs.version.map(|(version, _)| version),
+        consent: &container.attrs.consent,
     };
     plan_check::check(cx, &input)
 }

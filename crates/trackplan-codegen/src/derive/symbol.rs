@@ -23,6 +23,7 @@ pub const CRATE: Symbol = Symbol("crate");
 pub const PLAN: Symbol = Symbol("plan");
 pub const CALL: Symbol = Symbol("call");
 pub const VERSION: Symbol = Symbol("version");
+pub const CONSENT: Symbol = Symbol("consent");
 
 // Field and variant keys.
 pub const RENAME: Symbol = Symbol("rename");

@@ -44,6 +44,8 @@ pub struct RootInfo {
     /// The wire name, byte-exact.
     pub wire_name: String,
     pub version: Option<u64>,
+    /// The consent categories the rule's messages need (`x-consent`).
+    pub consent: Vec<String>,
     /// JSON pointer of the payload in the plan file.
     pub pointer: String,
 }

@@ -192,6 +192,7 @@ impl Lowering<'_> {
             call: rule.call,
             wire_name: rule.name.clone(),
             version: rule.version,
+            consent: rule.consent().into_iter().map(str::to_owned).collect(),
             pointer: ptr.clone(),
         };
         let Some(schema) = rule.payload.as_object() else {
