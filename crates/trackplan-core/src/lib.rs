@@ -5,18 +5,22 @@
 //! - [`Client`]: the six Segment calls as non-blocking enqueues, a background worker that batches
 //!   by count, bytes and time, retries by Segment's rules, and reports what it could not deliver.
 //! - [`event`]: the payload traits ([`Event`], [`Traits`], [`Properties`]) typed code implements.
+//! - [`describe`]: the JSON Schema of payload types, for plans exported from code.
 //! - [`testing::Capture`]: a transport that records the wire JSON, for your tests.
 
 mod batch;
 mod client;
 mod clock;
 mod concurrency;
+pub mod constraint;
+pub mod describe;
 mod encode;
 mod error;
 pub mod event;
 mod json;
 mod message;
 mod queue;
+pub mod registry;
 pub mod retry;
 pub mod spool;
 pub mod testing;
@@ -27,6 +31,7 @@ mod worker;
 
 pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
+pub use describe::{Describe, DescribeEvent};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{
