@@ -40,7 +40,9 @@ pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStr
         }
         Derive::Enum => gen.enum_impls(),
     };
-    wrap(quote!(#extra #impls))
+    let describe = super::describe::expand(container, &krate);
+    let register = super::register::expand(container, &krate);
+    wrap(quote!(#extra #impls #describe #register))
 }
 
 /// Generated impls live in an anonymous constant, as serde's do, so their helper items never
@@ -79,6 +81,7 @@ impl Generator<'_, '_> {
         let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
+        let violations = super::constraint::violations_fn(self.container, krate);
         self.impl_block(
             quote!(#krate::Properties),
             quote! {
@@ -89,6 +92,7 @@ impl Generator<'_, '_> {
                     #body
                 }
                 #metadata
+                #violations
             },
         )
     }
@@ -98,6 +102,7 @@ impl Generator<'_, '_> {
         let private = &self.private;
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
+        let violations = super::constraint::violations_fn(self.container, krate);
         self.impl_block(
             quote!(#krate::Traits),
             quote! {
@@ -108,6 +113,7 @@ impl Generator<'_, '_> {
                     #body
                 }
                 #metadata
+                #violations
             },
         )
     }
@@ -376,7 +382,7 @@ fn quoted_key(wire_name: &str) -> String {
 
 /// `T` when `ty` is spelled `Option<T>` (also `std::option::Option<T>`): `#[property(serde)]`
 /// fields leave their key out when `None`, as other fields do.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(super) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;
@@ -394,7 +400,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-fn mentions_any(tokens: TokenStream, idents: &[&Ident]) -> bool {
+pub(super) fn mentions_any(tokens: TokenStream, idents: &[&Ident]) -> bool {
     tokens.into_iter().any(|token| match token {
         TokenTree::Ident(ident) => idents.contains(&&ident),
         TokenTree::Group(group) => mentions_any(group.stream(), idents),

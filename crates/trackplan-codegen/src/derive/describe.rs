@@ -1,0 +1,132 @@
+//! `impl Describe` (and `DescribeEvent` for events): the JSON Schema of a derived type, composed
+//! from its field types' own `Describe` impls, so each Rust type maps to one schema, decided in
+//! core's `describe.rs`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{parse_quote, WhereClause};
+
+use super::ast::{Container, Field};
+use super::constraint::schema_keywords;
+use super::expand::{mentions_any, option_inner};
+use super::Derive;
+use crate::facade_path;
+
+pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
+    let private = facade_path::private_path(krate);
+    let ident = container.ident;
+    let (impl_generics, ty_generics, _) = container.generics.split_for_impl();
+    let where_clause = where_clause(container, krate);
+    let description = optional_str(&private, container.attrs.docs.as_deref());
+    let body = match container.derive {
+        Derive::Enum => quote! {
+            #private::describe::string_enum(
+                <Self as #krate::StringEnum>::VALUES,
+                #description,
+            )
+        },
+        _ => {
+            let properties = container
+                .sent_fields()
+                .map(|field| property(&private, field));
+            quote! {
+                let mut __object = #private::describe::ObjectSchema::new(#description);
+                #(#properties)*
+                __object.finish()
+            }
+        }
+    };
+    // Named objects are shared under `$defs` when a payload uses them twice.
+    let shared_name = (container.derive == Derive::Properties).then(|| {
+        let name = ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name);
+        quote! {
+            fn shared_name() -> #private::Option<&'static str> {
+                #private::Some(#name)
+            }
+        }
+    });
+    let event = container.event_name.as_ref().map(|name| {
+        let name = &name.value;
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #krate::DescribeEvent for #ident #ty_generics #where_clause {
+                const EVENT_NAME: &'static str = #name;
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Describe for #ident #ty_generics #where_clause {
+            fn describe(
+                __schemas: &mut #private::describe::SchemaGenerator,
+            ) -> #private::serde_json::Value {
+                #body
+            }
+            #shared_name
+        }
+        #event
+    }
+}
+
+/// `__object.property(...)` for one sent field.
+fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
+    let wire = &field.wire.value;
+    let description = optional_str(private, field.attrs.docs.as_deref());
+    let constraints = schema_keywords(&field.attrs.constraints);
+    let ty = field.ty;
+    let schema = if field.attrs.serde {
+        // A serde field is left out when `None`, like other fields; its type may not describe
+        // itself, in which case it is `{}` (core's `SerdeField`).
+        let (inner, required) = match option_inner(ty) {
+            Some(inner) => (inner, false),
+            None => (ty, true),
+        };
+        // Only one of the two traits is picked: the other import is unused by design.
+        quote! {
+            #private::describe::FieldSchema {
+                schema: {
+                    #[allow(unused_imports)]
+                    use #private::describe::{ViaDescribe as _, ViaSerde as _};
+                    (&&#private::describe::SerdeField::<#inner>::new())
+                        .serde_field_schema(__schemas)
+                },
+                required: #required,
+            }
+        }
+    } else {
+        quote_spanned!(ty.span()=> __schemas.field::<#ty>())
+    };
+    quote! {
+        __object.property(#wire, #schema, #description, #constraints);
+    }
+}
+
+fn optional_str(private: &syn::Path, text: Option<&str>) -> TokenStream {
+    match text {
+        Some(text) => quote!(#private::Some(#text)),
+        None => quote!(#private::None),
+    }
+}
+
+/// The item's where clause plus `FieldType: Describe` for each described field type that
+/// mentions a type parameter.
+fn where_clause(container: &Container<'_>, krate: &syn::Path) -> Option<WhereClause> {
+    let generics = container.generics;
+    let params: Vec<&Ident> = generics.type_params().map(|param| &param.ident).collect();
+    let mut clause = generics.where_clause.clone();
+    if params.is_empty() {
+        return clause;
+    }
+    for field in container.sent_fields().filter(|f| !f.attrs.serde) {
+        let ty = field.ty;
+        if mentions_any(ty.to_token_stream(), &params) {
+            clause
+                .get_or_insert_with(|| parse_quote!(where))
+                .predicates
+                .push(parse_quote!(#ty: #krate::Describe));
+        }
+    }
+    clause
+}
