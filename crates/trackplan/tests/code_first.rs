@@ -101,19 +101,19 @@ fn fields_map_to_json_schema() {
     assert_eq!(
         schema["required"],
         json!([
-            "order_id",
-            "total",
-            "products",
+            "attributes",
             "gift_wrap",
-            "tier",
+            "order_id",
+            "products",
             "quantity",
             "tags",
-            "attributes"
+            "tier",
+            "total"
         ])
     );
     assert_eq!(
         described.definitions["Product"]["required"],
-        json!(["sku", "price"])
+        json!(["price", "sku"])
     );
     assert!(described.undescribed.is_empty());
 }
@@ -213,11 +213,11 @@ fn constraint_attributes_are_checked_at_runtime() {
         rules,
         [
             ("/order_id".to_owned(), "pattern"),
-            ("/total".to_owned(), "minimum"),
             ("/products".to_owned(), "minItems"),
             ("/quantity".to_owned(), "minimum"),
-            ("/tags/2".to_owned(), "uniqueItems"),
             ("/receipt_email".to_owned(), "format"),
+            ("/tags/2".to_owned(), "uniqueItems"),
+            ("/total".to_owned(), "minimum"),
         ]
     );
     let traits = UserTraits {
