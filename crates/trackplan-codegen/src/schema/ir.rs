@@ -214,7 +214,7 @@ pub struct UnionDef {
 
 #[cfg(test)]
 mod tests {
-    use super::format_pattern;
+    use super::{format_pattern, CHECKED_FORMATS};
 
     fn matches(format: &str, text: &str) -> bool {
         let pattern = format_pattern(format).unwrap();
