@@ -2,9 +2,9 @@
 //!
 //! `#[derive(Event)]` and `#[derive(Traits)]` submit a [`Registration`] with
 //! [`inventory`](https://docs.rs/inventory), which collects them from every crate linked into the
-//! binary without a list anywhere. inventory runs on Linux, macOS, Windows, iOS, Android,
-//! FreeBSD and WebAssembly with a constructor-aware runtime; where no life-before-main exists
-//! (some embedded and `wasm32-unknown-unknown` setups without `__wasm_call_ctors`), or where the
+//! binary without a list anywhere. inventory runs on Linux, macOS, iOS, FreeBSD, Android,
+//! Windows and WebAssembly (where the module's constructors, `__wasm_call_ctors`, are run); where
+//! there is no life-before-main (other targets, wasm hosts that skip the constructors), or where the
 //! linker drops an object file nothing else refers to (a static library whose events live in an
 //! otherwise unused module), nothing is collected: list the types with `TrackingPlan::track` and
 //! friends instead. Generic types are never registered (there is no one type to describe).

@@ -40,7 +40,6 @@ pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
 // Code-first plans: the types describe themselves, and the plan is exported from them.
 pub use tracking_plan::{TrackingPlan, TrackingPlanError};
-pub use trackplan_core::describe;
 pub use trackplan_core::{Describe, DescribeEvent};
 
 // Delivery: policies, reports and errors.
@@ -64,6 +63,33 @@ pub use trackplan_core::{
 pub mod coverage;
 pub mod docs;
 mod plan_file;
+
+/// The JSON Schema of payload types, for [`TrackingPlan`]: [`Describe`] and what implementing it
+/// by hand takes (the derives implement it for their types).
+///
+/// ```
+/// use trackplan::describe::{Describe, ObjectSchema, SchemaGenerator};
+///
+/// /// A money amount sent as `{"amount": .., "currency": ..}` by a hand-written `PropertyValue`.
+/// struct Money;
+///
+/// impl Describe for Money {
+///     fn describe(schemas: &mut SchemaGenerator) -> serde_json::Value {
+///         let mut object = ObjectSchema::new(Some("An amount of money."));
+///         object.property("amount", schemas.field::<f64>(), None, "");
+///         object.property("currency", schemas.field::<String>(), None, r#"{"pattern":"^[A-Z]{3}$"}"#);
+///         object.finish()
+///     }
+/// }
+///
+/// let described = SchemaGenerator::payload::<Money>();
+/// assert_eq!(described.schema["properties"]["currency"]["pattern"], "^[A-Z]{3}$");
+/// ```
+pub mod describe {
+    pub use trackplan_core::describe::{
+        nullable, Describe, DescribeEvent, Described, FieldSchema, ObjectSchema, SchemaGenerator,
+    };
+}
 mod tracking_plan;
 
 /// The crash-safe spool's settings: [`ClientBuilder::spool_dir`] keeps undelivered messages on
