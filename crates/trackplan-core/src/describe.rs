@@ -28,8 +28,9 @@ use crate::event::Nullable;
 /// A type that can say what its values look like, as JSON Schema (draft-07).
 ///
 /// Implemented for the value types trackplan sends and by `#[derive(Event)]`, `Traits`,
-/// `Properties` and `Enum`. A `#[property(serde)]` field of a type without this trait is
-/// exported as `{}` (any value), and the exported plan's description says so.
+/// `Properties` and `Enum`. A derived field whose type does not implement it (a
+/// `#[property(serde)]` type, a hand-written `PropertyValue`) is exported as `{}` (any value),
+/// and the exported plan's description says so.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot describe itself as JSON Schema",
     label = "`{Self}` does not implement `trackplan::Describe`",
@@ -461,41 +462,46 @@ impl<Tz: chrono::TimeZone> Describe for chrono::DateTime<Tz> {
     }
 }
 
-/// A `#[property(serde)]` field's type, for picking its schema at compile time: the type's own
-/// when it implements [`Describe`] ([`ViaDescribe`]), `{}` otherwise ([`ViaSerde`]).
+/// A derived field's type, for picking its schema at compile time: the type's own when it
+/// implements [`Describe`] ([`ViaDescribe`]), `{}` (any value, noted for the plan's description)
+/// otherwise ([`ViaAnyValue`]): a `#[property(serde)]` type, or a hand-written `PropertyValue`
+/// without a schema. So a type that cannot describe itself never fails the build.
 ///
-/// The derive calls `(&&SerdeField::<T>::new()).serde_field_schema(schemas)`: method lookup
-/// tries the impl on `&SerdeField<T>` (bounded by `T: Describe`) before the one on
-/// `SerdeField<T>` (autoref specialisation). For a generic `T` the bound is unknown where the
-/// call is written, so generic serde fields are exported as `{}`.
-pub struct SerdeField<T: ?Sized>(std::marker::PhantomData<T>);
+/// The derive calls `(&&FieldType::<T>::new()).field_schema(schemas)`: method lookup tries the
+/// impl on `&FieldType<T>` (bounded by `T: Describe`) before the one on `FieldType<T>` (autoref
+/// specialisation). A generic `T` takes its schema when the item's bounds say `T: Describe` (the
+/// derive adds them), `{}` otherwise.
+pub struct FieldType<T: ?Sized>(std::marker::PhantomData<T>);
 
-impl<T: ?Sized> SerdeField<T> {
+impl<T: ?Sized> FieldType<T> {
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
-        SerdeField(std::marker::PhantomData)
+        FieldType(std::marker::PhantomData)
     }
 }
 
-/// See [`SerdeField`]: the type describes itself.
+/// See [`FieldType`]: the type describes itself.
 pub trait ViaDescribe {
-    fn serde_field_schema(&self, schemas: &mut SchemaGenerator) -> Value;
+    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema;
 }
 
-impl<T: Describe + ?Sized> ViaDescribe for &SerdeField<T> {
-    fn serde_field_schema(&self, schemas: &mut SchemaGenerator) -> Value {
-        schemas.subschema::<T>()
+impl<T: Describe + ?Sized> ViaDescribe for &FieldType<T> {
+    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema {
+        T::describe_field(schemas)
     }
 }
 
-/// See [`SerdeField`]: the type cannot describe itself, so any value (`{}`), noted.
-pub trait ViaSerde {
-    fn serde_field_schema(&self, schemas: &mut SchemaGenerator) -> Value;
+/// See [`FieldType`]: the type cannot describe itself, so any value (`{}`), noted.
+pub trait ViaAnyValue {
+    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema;
 }
 
-impl<T: ?Sized> ViaSerde for SerdeField<T> {
-    fn serde_field_schema(&self, schemas: &mut SchemaGenerator) -> Value {
-        schemas.undescribed::<T>()
+impl<T: ?Sized> ViaAnyValue for FieldType<T> {
+    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema {
+        FieldSchema {
+            schema: schemas.undescribed::<T>(),
+            required: true,
+        }
     }
 }
 
@@ -640,17 +646,19 @@ mod tests {
     }
 
     #[test]
-    fn serde_fields_use_their_schema_when_they_have_one() {
+    fn field_types_use_their_schema_when_they_have_one() {
         struct Blob;
         let mut s = SchemaGenerator::new();
+        let optional = (&&FieldType::<Option<Vec<u8>>>::new()).field_schema(&mut s);
         assert_eq!(
-            (&&SerdeField::<Vec<u8>>::new()).serde_field_schema(&mut s),
-            json!({"type": "array", "items": {"type": "integer", "minimum": 0}})
+            (optional.schema, optional.required),
+            (
+                json!({"type": "array", "items": {"type": "integer", "minimum": 0}}),
+                false
+            )
         );
-        assert_eq!(
-            (&&SerdeField::<Blob>::new()).serde_field_schema(&mut s),
-            json!({})
-        );
+        let blob = (&&FieldType::<Blob>::new()).field_schema(&mut s);
+        assert_eq!((blob.schema, blob.required), (json!({}), true));
         let described = s.finish(json!({}));
         assert_eq!(described.undescribed.len(), 1);
         assert!(described.undescribed[0].ends_with("Blob"), "{described:?}");

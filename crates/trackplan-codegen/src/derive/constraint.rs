@@ -7,8 +7,8 @@
 //! calls are spelled with the attribute's span, so a constraint on the wrong kind of field fails
 //! to compile on the attribute.
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use serde_json::{json, Map, Value};
 
 use super::ast::{Container, Field};
@@ -182,14 +182,30 @@ fn own_checks(emitter: &Emitter<'_>, kind: Kind, checks: Checks) -> Vec<TokenStr
     emitter.own_checks(&ty, quote!(v), quote!(path))
 }
 
-/// `__private01::<extractor>::<FieldType>(&self.field)`, spelled with the attribute's span so
-/// its trait bound fails there.
+/// `__private01::<extractor>::<FieldType>(&self.field)`, spelled with the attribute's span (the
+/// field type's tokens too) so its trait bound fails on the attribute.
 fn extract(private: &syn::Path, field: &Field<'_>, span: Span, extractor: &str) -> TokenStream {
-    let ty = field.ty;
+    let ty = respan(field.ty.to_token_stream(), span);
     let mut member = field.member.clone();
     member.set_span(span);
     let extractor = syn::Ident::new(extractor, span);
     quote_spanned!(span=> #private::#extractor::<#ty>(&self.#member))
+}
+
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -75,28 +75,25 @@ fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
     let wire = &field.wire.value;
     let description = optional_str(private, field.attrs.docs.as_deref());
     let constraints = schema_keywords(&field.attrs.constraints);
-    let ty = field.ty;
-    let schema = if field.attrs.serde {
-        // A serde field is left out when `None`, like other fields; its type may not describe
-        // itself, in which case it is `{}` (core's `SerdeField`).
-        let (inner, required) = match option_inner(ty) {
-            Some(inner) => (inner, false),
-            None => (ty, true),
-        };
-        // Only one of the two traits is picked: the other import is unused by design.
-        quote! {
-            #private::describe::FieldSchema {
-                schema: {
-                    #[allow(unused_imports)]
-                    use #private::describe::{ViaDescribe as _, ViaSerde as _};
-                    (&&#private::describe::SerdeField::<#inner>::new())
-                        .serde_field_schema(__schemas)
-                },
-                required: #required,
-            }
-        }
+    // A serde field is left out when `None`, like other fields: its `Option` is the derive's,
+    // and the type inside may not describe itself.
+    let (ty, optional) = match (field.attrs.serde, option_inner(field.ty)) {
+        (true, Some(inner)) => (inner, true),
+        _ => (field.ty, false),
+    };
+    let lookup = quote_spanned! {ty.span()=>
+        (&&#private::describe::FieldType::<#ty>::new()).field_schema(__schemas)
+    };
+    // Only one of the two traits is picked: the other import is unused by design.
+    let schema = quote! {{
+        #[allow(unused_imports)]
+        use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
+        #lookup
+    }};
+    let schema = if optional {
+        quote!(#private::describe::FieldSchema { required: false, ..#schema })
     } else {
-        quote_spanned!(ty.span()=> __schemas.field::<#ty>())
+        schema
     };
     quote! {
         __object.property(#wire, #schema, #description, #constraints);
@@ -119,6 +116,7 @@ fn where_clause(container: &Container<'_>, krate: &syn::Path) -> Option<WhereCla
     if params.is_empty() {
         return clause;
     }
+    // Generic fields take their schema only under these bounds (see core's `FieldType`).
     for field in container.sent_fields().filter(|f| !f.attrs.serde) {
         let ty = field.ty;
         if mentions_any(ty.to_token_stream(), &params) {
