@@ -646,6 +646,8 @@ mod tests {
     }
 
     #[test]
+    // The borrows are the autoref specialisation under test.
+    #[allow(clippy::needless_borrow)]
     fn field_types_use_their_schema_when_they_have_one() {
         struct Blob;
         let mut s = SchemaGenerator::new();

@@ -85,10 +85,13 @@ fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
         (&&#private::describe::FieldType::<#ty>::new()).field_schema(__schemas)
     };
     // Only one of the two traits is picked: the other import is unused by design.
+    // The borrows are the autoref specialisation, spanned on the user's type.
     let schema = quote! {{
         #[allow(unused_imports)]
         use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
-        #lookup
+        #[allow(clippy::needless_borrow)]
+        let __field = #lookup;
+        __field
     }};
     let schema = if optional {
         quote!(#private::describe::FieldSchema { required: false, ..#schema })
