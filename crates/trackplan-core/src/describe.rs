@@ -304,6 +304,21 @@ impl ObjectSchema {
         self.properties.insert(wire_name.to_owned(), schema);
     }
 
+    /// The object of a derived struct: its doc comment and its table of properties.
+    pub fn from_properties(
+        schemas: &mut SchemaGenerator,
+        description: Option<&'static str>,
+        properties: &[PropertyEntry],
+    ) -> Value {
+        let mut object = ObjectSchema::new(description);
+        for entry in properties {
+            let mut field = (entry.schema)(schemas);
+            field.required &= !entry.optional;
+            object.property(entry.wire_name, field, entry.description, entry.constraints);
+        }
+        object.finish()
+    }
+
     pub fn finish(self) -> Value {
         let mut schema = Map::new();
         schema.insert("type".to_owned(), json!("object"));
@@ -467,7 +482,7 @@ impl<Tz: chrono::TimeZone> Describe for chrono::DateTime<Tz> {
 /// otherwise ([`ViaAnyValue`]): a `#[property(serde)]` type, or a hand-written `PropertyValue`
 /// without a schema. So a type that cannot describe itself never fails the build.
 ///
-/// The derive calls `(&&FieldType::<T>::new()).field_schema(schemas)`: method lookup tries the
+/// The derive calls `(&&FieldType::<T>::new()).field_schema_fn()`: method lookup tries the
 /// impl on `&FieldType<T>` (bounded by `T: Describe`) before the one on `FieldType<T>` (autoref
 /// specialisation). A generic `T` takes its schema when the item's bounds say `T: Describe` (the
 /// derive adds them), `{}` otherwise.
@@ -480,29 +495,45 @@ impl<T: ?Sized> FieldType<T> {
     }
 }
 
+/// How a derived property's schema is built: what [`FieldType`] picks.
+pub type FieldSchemaFn = fn(&mut SchemaGenerator) -> FieldSchema;
+
 /// See [`FieldType`]: the type describes itself.
 pub trait ViaDescribe {
-    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema;
+    fn field_schema_fn(&self) -> FieldSchemaFn;
 }
 
 impl<T: Describe + ?Sized> ViaDescribe for &FieldType<T> {
-    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema {
-        T::describe_field(schemas)
+    fn field_schema_fn(&self) -> FieldSchemaFn {
+        T::describe_field
     }
 }
 
 /// See [`FieldType`]: the type cannot describe itself, so any value (`{}`), noted.
 pub trait ViaAnyValue {
-    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema;
+    fn field_schema_fn(&self) -> FieldSchemaFn;
 }
 
 impl<T: ?Sized> ViaAnyValue for FieldType<T> {
-    fn field_schema(&self, schemas: &mut SchemaGenerator) -> FieldSchema {
-        FieldSchema {
+    fn field_schema_fn(&self) -> FieldSchemaFn {
+        |schemas| FieldSchema {
             schema: schemas.undescribed::<T>(),
             required: true,
         }
     }
+}
+
+/// One property of a derived struct. The derive writes a table of these, so each struct's
+/// `describe` is a single call: little generated code, cheap to compile.
+pub struct PropertyEntry {
+    pub wire_name: &'static str,
+    /// The field's doc comment.
+    pub description: Option<&'static str>,
+    /// The constraint keywords as JSON object text, or empty (see [`ObjectSchema::property`]).
+    pub constraints: &'static str,
+    /// Never required, whatever the type says: a `#[property(serde)]` field's `Option`.
+    pub optional: bool,
+    pub schema: FieldSchemaFn,
 }
 
 #[cfg(test)]
@@ -651,7 +682,7 @@ mod tests {
     fn field_types_use_their_schema_when_they_have_one() {
         struct Blob;
         let mut s = SchemaGenerator::new();
-        let optional = (&&FieldType::<Option<Vec<u8>>>::new()).field_schema(&mut s);
+        let optional = (&&FieldType::<Option<Vec<u8>>>::new()).field_schema_fn()(&mut s);
         assert_eq!(
             (optional.schema, optional.required),
             (
@@ -659,7 +690,7 @@ mod tests {
                 false
             )
         );
-        let blob = (&&FieldType::<Blob>::new()).field_schema(&mut s);
+        let blob = (&&FieldType::<Blob>::new()).field_schema_fn()(&mut s);
         assert_eq!((blob.schema, blob.required), (json!({}), true));
         let described = s.finish(json!({}));
         assert_eq!(described.undescribed.len(), 1);

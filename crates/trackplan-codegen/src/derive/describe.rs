@@ -30,10 +30,16 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
             let properties = container
                 .sent_fields()
                 .map(|field| property(&private, field));
+            // Only one of the two traits is picked per field: the other import is unused by
+            // design.
             quote! {
-                let mut __object = #private::describe::ObjectSchema::new(#description);
-                #(#properties)*
-                __object.finish()
+                #[allow(unused_imports)]
+                use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
+                #private::describe::ObjectSchema::from_properties(
+                    __schemas,
+                    #description,
+                    &[#(#properties),*],
+                )
             }
         }
     };
@@ -59,6 +65,8 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Describe for #ident #ty_generics #where_clause {
+            // The borrows of the autoref specialisation are spanned on the user's field types.
+            #[allow(clippy::needless_borrow)]
             fn describe(
                 __schemas: &mut #private::describe::SchemaGenerator,
             ) -> #private::serde_json::Value {
@@ -70,7 +78,7 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
     }
 }
 
-/// `__object.property(...)` for one sent field.
+/// The `PropertyEntry` of one sent field.
 fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
     let wire = &field.wire.value;
     let description = optional_str(private, field.attrs.docs.as_deref());
@@ -81,25 +89,18 @@ fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
         (true, Some(inner)) => (inner, true),
         _ => (field.ty, false),
     };
-    let lookup = quote_spanned! {ty.span()=>
-        (&&#private::describe::FieldType::<#ty>::new()).field_schema(__schemas)
-    };
-    // Only one of the two traits is picked: the other import is unused by design.
-    // The borrows are the autoref specialisation, spanned on the user's type.
-    let schema = quote! {{
-        #[allow(unused_imports)]
-        use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
-        #[allow(clippy::needless_borrow)]
-        let __field = #lookup;
-        __field
-    }};
-    let schema = if optional {
-        quote!(#private::describe::FieldSchema { required: false, ..#schema })
-    } else {
-        schema
+    // The borrows are the autoref specialisation (core's `FieldType`), spanned on the user's type.
+    let schema = quote_spanned! {ty.span()=>
+        (&&#private::describe::FieldType::<#ty>::new()).field_schema_fn()
     };
     quote! {
-        __object.property(#wire, #schema, #description, #constraints);
+        #private::describe::PropertyEntry {
+            wire_name: #wire,
+            description: #description,
+            constraints: #constraints,
+            optional: #optional,
+            schema: #schema,
+        }
     }
 }
 
