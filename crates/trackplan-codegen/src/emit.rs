@@ -195,7 +195,7 @@ fn check_docs(ty: &Ty) -> Vec<String> {
     out
 }
 
-struct Emitter<'a> {
+pub(crate) struct Emitter<'a> {
     space: &'a TypeSpace,
     checked: BTreeMap<String, bool>,
     /// The facade, for the traits and types users see.
@@ -205,7 +205,7 @@ struct Emitter<'a> {
 }
 
 impl<'a> Emitter<'a> {
-    fn new(space: &'a TypeSpace, krate: &syn::Path) -> Self {
+    pub(crate) fn new(space: &'a TypeSpace, krate: &syn::Path) -> Self {
         Emitter {
             space,
             checked: checked_types(space),
@@ -678,7 +678,14 @@ impl Emitter<'_> {
         })
     }
 
-    fn own_checks(&self, ty: &Ty, v: TokenStream, path: TokenStream) -> Vec<TokenStream> {
+    /// Statements pushing a `Violation` onto `out` for each of `ty`'s own constraints that `v`
+    /// breaks. Also what derived types' `violations()` runs (`derive/constraint.rs`).
+    pub(crate) fn own_checks(
+        &self,
+        ty: &Ty,
+        v: TokenStream,
+        path: TokenStream,
+    ) -> Vec<TokenStream> {
         let krate = &self.krate;
         let private = &self.private;
         let c = &ty.checks;

@@ -5,6 +5,7 @@
 //! - [`Client`]: the six Segment calls as non-blocking enqueues, a background worker that batches
 //!   by count, bytes and time, retries by Segment's rules, and reports what it could not deliver.
 //! - [`event`]: the payload traits ([`Event`], [`Traits`], [`Properties`]) typed code implements.
+//! - [`describe`]: the JSON Schema of payload types, for plans exported from code.
 //! - [`testing::Capture`]: a transport that records the wire JSON, for your tests.
 
 mod batch;
@@ -13,6 +14,8 @@ mod clock;
 mod concurrency;
 mod consent;
 pub mod context;
+pub mod constraint;
+pub mod describe;
 mod encode;
 mod error;
 pub mod event;
@@ -21,6 +24,7 @@ mod json;
 mod message;
 pub mod pii;
 mod queue;
+pub mod registry;
 pub mod retry;
 pub mod spool;
 pub mod testing;
@@ -33,6 +37,7 @@ pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
 pub use consent::{Consent, ConsentPolicy, WithheldMessage};
 pub use context::{Context, ContextError};
+pub use describe::{Describe, DescribeEvent};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{

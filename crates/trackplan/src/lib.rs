@@ -54,6 +54,10 @@ pub use trackplan_core::{
 pub use trackplan_core::{HashableProperty, PiiPolicy};
 pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
+// Code-first plans: the types describe themselves, and the plan is exported from them.
+pub use tracking_plan::{TrackingPlan, TrackingPlanError};
+pub use trackplan_core::{Describe, DescribeEvent};
+
 // Delivery: policies, reports and errors.
 pub use trackplan_core::{
     BuildError, ConfigProblem, DeliveryReport, EnqueueError, FailedBatch, FailureReason,
@@ -74,6 +78,35 @@ pub use trackplan_core::{
 #[cfg(feature = "coverage")]
 pub mod coverage;
 pub mod docs;
+mod plan_file;
+
+/// The JSON Schema of payload types, for [`TrackingPlan`]: [`Describe`] and what implementing it
+/// by hand takes (the derives implement it for their types).
+///
+/// ```
+/// use trackplan::describe::{Describe, ObjectSchema, SchemaGenerator};
+///
+/// /// A money amount sent as `{"amount": .., "currency": ..}` by a hand-written `PropertyValue`.
+/// struct Money;
+///
+/// impl Describe for Money {
+///     fn describe(schemas: &mut SchemaGenerator) -> serde_json::Value {
+///         let mut object = ObjectSchema::new(Some("An amount of money."));
+///         object.property("amount", schemas.field::<f64>(), None, "");
+///         object.property("currency", schemas.field::<String>(), None, r#"{"pattern":"^[A-Z]{3}$"}"#);
+///         object.finish()
+///     }
+/// }
+///
+/// let described = SchemaGenerator::payload::<Money>();
+/// assert_eq!(described.schema["properties"]["currency"]["pattern"], "^[A-Z]{3}$");
+/// ```
+pub mod describe {
+    pub use trackplan_core::describe::{
+        nullable, Describe, DescribeEvent, Described, FieldSchema, ObjectSchema, SchemaGenerator,
+    };
+}
+mod tracking_plan;
 
 /// The crash-safe spool's settings: [`ClientBuilder::spool_dir`] keeps undelivered messages on
 /// disk across restarts.
@@ -92,7 +125,8 @@ pub mod spool {
 }
 
 /// Test helpers for code that sends analytics: [`Capture`](testing::Capture) records the exact
-/// wire JSON instead of sending it; with the `coverage` feature, `testing::CaptureCoverage`
+/// wire JSON instead of sending it; [`assert_plan_file`](testing::assert_plan_file) keeps an
+/// exported tracking plan checked in; with the `coverage` feature, `testing::CaptureCoverage`
 /// measures a plan's coverage by what it captured.
 ///
 /// ```
@@ -107,6 +141,7 @@ pub mod spool {
 /// # Ok::<(), trackplan::EnqueueError>(())
 /// ```
 pub mod testing {
+    pub use crate::plan_file::assert_plan_file;
     pub use trackplan_core::testing::{Capture, CapturedRequest, ManualClock};
 
     #[cfg(feature = "coverage")]
@@ -128,7 +163,7 @@ pub mod __private01 {
 
     // Prelude items through the facade, so generated code means them even where the user's crate
     // shadows a prelude name.
-    pub use core::option::Option::{None, Some};
+    pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Ok};
     pub use std::vec::Vec;
 
@@ -136,6 +171,37 @@ pub mod __private01 {
     pub use trackplan_core::event::{AsProperty, SerdeProperty};
     pub use trackplan_core::pii::serialize_pii_entry;
     pub use trackplan_core::ObjectWriter;
+
+    // ---- the derives' `Describe` impls, constraint checks and registration ----
+    pub use core::any::type_name;
+    pub use inventory;
+    pub use trackplan_core::constraint::first_repeated_item;
+    pub use trackplan_core::{describe, registry};
+
+    /// A number bound's value (`min = ..`): the derive calls this with the field's type and the
+    /// attribute's span, so a bound on a field that is not a number fails on the attribute.
+    #[inline]
+    pub fn number_constraint<T: trackplan_core::constraint::NumberConstraint + ?Sized>(
+        value: &T,
+    ) -> Option<f64> {
+        value.constrained_number()
+    }
+
+    /// A string check's value (`pattern = ".."`); see [`number_constraint`].
+    #[inline]
+    pub fn string_constraint<T: trackplan_core::constraint::StringConstraint + ?Sized>(
+        value: &T,
+    ) -> Option<&str> {
+        value.constrained_str()
+    }
+
+    /// A sequence check's items (`min_items = ..`); see [`number_constraint`].
+    #[inline]
+    pub fn array_constraint<T: trackplan_core::constraint::ArrayConstraint + ?Sized>(
+        value: &T,
+    ) -> Option<&[T::Item]> {
+        value.constrained_items()
+    }
 
     /// The reserved properties `revenue` and `value`: the derive calls this with the field's type
     /// (and span), so a non-numeric type fails with `NumericProperty`'s message on that type.

@@ -32,13 +32,16 @@ pub struct Container {
     /// `plan = "..."`: check the item against this tracking plan (Event, Traits); its names are
     /// then the plan's, exempt from the naming conventions.
     pub plan: Option<LitStr>,
-    /// `call = "identify" | "group"`: which plan rule traits are checked against.
+    /// `call = "identify" | "group"`: which call the traits are for: the rule they are exported
+    /// as and registered for, and the plan rule they are checked against.
     pub call: Option<(Call, Span)>,
     /// `version = 2`: check against this version of the plan's rule instead of the newest.
     pub version: Option<(u64, Span)>,
     /// `consent = "Analytics"`, repeatable: the consent categories the user must have granted
     /// for the item to be sent (Event, Traits).
     pub consent: Vec<LitStr>,
+    /// The item's doc comment: the exported schema's `description`.
+    pub docs: Option<String>,
 }
 
 /// Options of one struct field.
@@ -52,6 +55,60 @@ pub struct Field {
     pub skip: Option<Span>,
     /// `pii` or `pii = "hash"`: the field holds personal data.
     pub pii: Option<FieldPii>,
+    /// `min = 1`, `pattern = "..."` and the other JSON Schema constraints.
+    pub constraints: Constraints,
+    /// The field's doc comment: the property's `description` in the exported schema.
+    pub docs: Option<String>,
+}
+
+/// A field's constraint options, each with the span of its key (where kind errors point).
+#[derive(Default)]
+pub struct Constraints {
+    pub min: Option<(f64, Span)>,
+    pub max: Option<(f64, Span)>,
+    pub exclusive_min: Option<(f64, Span)>,
+    pub exclusive_max: Option<(f64, Span)>,
+    pub min_length: Option<(u64, Span)>,
+    pub max_length: Option<(u64, Span)>,
+    pub pattern: Option<LitStr>,
+    pub format: Option<LitStr>,
+    pub min_items: Option<(u64, Span)>,
+    pub max_items: Option<(u64, Span)>,
+    pub unique_items: Option<Span>,
+}
+
+impl Constraints {
+    /// The span of the first number bound, string check and sequence check given, in that
+    /// order: what each kind's trait bound is spelled with.
+    pub fn number_span(&self) -> Option<Span> {
+        [self.min, self.max, self.exclusive_min, self.exclusive_max]
+            .into_iter()
+            .flatten()
+            .map(|(_, span)| span)
+            .next()
+    }
+
+    pub fn string_span(&self) -> Option<Span> {
+        [self.min_length, self.max_length]
+            .into_iter()
+            .flatten()
+            .map(|(_, span)| span)
+            .chain(self.pattern.iter().chain(&self.format).map(LitStr::span))
+            .next()
+    }
+
+    pub fn array_span(&self) -> Option<Span> {
+        [self.min_items, self.max_items]
+            .into_iter()
+            .flatten()
+            .map(|(_, span)| span)
+            .chain(self.unique_items)
+            .next()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.number_span().is_none() && self.string_span().is_none() && self.array_span().is_none()
+    }
 }
 
 /// Options of one enum variant.
@@ -215,13 +272,8 @@ impl Container {
             call: call.get(),
             version: version.get(),
             consent,
+            docs: doc_comment(attrs),
         };
-        if let (Some((_, span)), None) = (container.call, &container.plan) {
-            cx.error_at(
-                span,
-                "`call` selects the plan rule to check the traits against: add `plan = \"...\"`, or remove `call`",
-            );
-        }
         if let (Some((_, span)), None) = (container.version, &container.plan) {
             cx.error_at(
                 span,
@@ -238,51 +290,116 @@ impl Field {
         let mut serde = Attr::new(cx, PROPERTY, SERDE);
         let mut skip = Attr::new(cx, PROPERTY, SKIP);
         let mut pii = Attr::new(cx, PROPERTY, PII);
+        let mut min = Attr::new(cx, PROPERTY, MIN);
+        let mut max = Attr::new(cx, PROPERTY, MAX);
+        let mut exclusive_min = Attr::new(cx, PROPERTY, EXCLUSIVE_MIN);
+        let mut exclusive_max = Attr::new(cx, PROPERTY, EXCLUSIVE_MAX);
+        let mut min_length = Attr::new(cx, PROPERTY, MIN_LENGTH);
+        let mut max_length = Attr::new(cx, PROPERTY, MAX_LENGTH);
+        let mut pattern = Attr::new(cx, PROPERTY, PATTERN);
+        let mut format = Attr::new(cx, PROPERTY, FORMAT);
+        let mut min_items = Attr::new(cx, PROPERTY, MIN_ITEMS);
+        let mut max_items = Attr::new(cx, PROPERTY, MAX_ITEMS);
+        let mut unique_items = Attr::new(cx, PROPERTY, UNIQUE_ITEMS);
+        let keys = [
+            RENAME,
+            SERDE,
+            SKIP,
+            PII,
+            MIN,
+            MAX,
+            EXCLUSIVE_MIN,
+            EXCLUSIVE_MAX,
+            MIN_LENGTH,
+            MAX_LENGTH,
+            PATTERN,
+            FORMAT,
+            MIN_ITEMS,
+            MAX_ITEMS,
+            UNIQUE_ITEMS,
+        ];
 
         for attr in attrs {
             reject_container_attr_on_member(cx, derive, attr, "fields");
             if attr.path() != PROPERTY {
                 continue;
             }
-            parse_nested(
-                cx,
-                attr,
-                PROPERTY,
-                &[RENAME, SERDE, SKIP, PII],
-                |key, meta| {
-                    match key {
-                        RENAME => {
-                            if let Some(lit) = string_value(cx, meta, r#"rename = "order_id""#)? {
-                                rename.set(&meta.path, lit);
-                            }
+            parse_nested(cx, attr, PROPERTY, &keys, |key, meta| {
+                match key {
+                    RENAME => {
+                        if let Some(lit) = string_value(cx, meta, r#"rename = "order_id""#)? {
+                            rename.set(&meta.path, lit);
                         }
-                        SERDE => {
-                            flag(cx, meta)?;
-                            serde.set(&meta.path, ());
-                        }
-                        SKIP => {
-                            flag(cx, meta)?;
-                            skip.set(&meta.path, meta.path.span());
-                        }
-                        PII => {
-                            // `pii` alone, or `pii = "<policy>"`.
-                            let policy = if meta.input.peek(Token![=]) {
-                                match string_value(cx, meta, r#"pii = "hash""#)? {
-                                    Some(lit) => Some(lit),
-                                    None => return Ok(()),
-                                }
-                            } else {
-                                None
-                            };
-                            if let Some(value) = super::pii::field_pii(cx, &meta.path, policy) {
-                                pii.set(&meta.path, value);
-                            }
-                        }
-                        _ => unreachable_key(cx, meta),
                     }
-                    Ok(())
-                },
-            );
+                    SERDE => {
+                        flag(cx, meta)?;
+                        serde.set(&meta.path, ());
+                    }
+                    SKIP => {
+                        flag(cx, meta)?;
+                        skip.set(&meta.path, meta.path.span());
+                    }
+                    MIN | MAX | EXCLUSIVE_MIN | EXCLUSIVE_MAX => {
+                        if let Some(value) = number_value(cx, meta, key)? {
+                            let slot = match key {
+                                MIN => &mut min,
+                                MAX => &mut max,
+                                EXCLUSIVE_MIN => &mut exclusive_min,
+                                _ => &mut exclusive_max,
+                            };
+                            slot.set(&meta.path, (value, meta.path.span()));
+                        }
+                    }
+                    MIN_LENGTH | MAX_LENGTH | MIN_ITEMS | MAX_ITEMS => {
+                        let example = format!("{key} = 3");
+                        if let Some(lit) = int_value(cx, meta, &example)? {
+                            let slot = match key {
+                                MIN_LENGTH => &mut min_length,
+                                MAX_LENGTH => &mut max_length,
+                                MIN_ITEMS => &mut min_items,
+                                _ => &mut max_items,
+                            };
+                            match lit.base10_parse::<u64>() {
+                                Ok(value) => slot.set(&meta.path, (value, meta.path.span())),
+                                Err(_) => cx.error_spanned_by(
+                                    &lit,
+                                    format!("`{key}` is a count, a whole number: `{example}`"),
+                                ),
+                            }
+                        }
+                    }
+                    PATTERN => {
+                        if let Some(lit) = string_value(cx, meta, r#"pattern = "^[A-Z]{3}$""#)? {
+                            pattern.set(&meta.path, lit);
+                        }
+                    }
+                    FORMAT => {
+                        if let Some(lit) = string_value(cx, meta, r#"format = "email""#)? {
+                            format.set(&meta.path, lit);
+                        }
+                    }
+                    UNIQUE_ITEMS => {
+                        flag(cx, meta)?;
+                        unique_items.set(&meta.path, meta.path.span());
+                    }
+                    PII => {
+                        // `pii` alone, or `pii = "<policy>"`.
+                        let policy = if meta.input.peek(Token![=]) {
+                            match string_value(cx, meta, r#"pii = "hash""#)? {
+                                Some(lit) => Some(lit),
+                                None => return Ok(()),
+                            }
+                        } else {
+                            None
+                        };
+                        if let Some(value) = super::pii::field_pii(cx, &meta.path, policy) {
+                            pii.set(&meta.path, value);
+                        }
+                    }
+                    _ => unreachable_key(cx, meta),
+                }
+                Ok(())
+            });
         }
 
         let field = Field {
@@ -290,12 +407,26 @@ impl Field {
             serde: serde.get().is_some(),
             skip: skip.get(),
             pii: pii.get(),
+            constraints: Constraints {
+                min: min.get(),
+                max: max.get(),
+                exclusive_min: exclusive_min.get(),
+                exclusive_max: exclusive_max.get(),
+                min_length: min_length.get(),
+                max_length: max_length.get(),
+                pattern: pattern.get(),
+                format: format.get(),
+                min_items: min_items.get(),
+                max_items: max_items.get(),
+                unique_items: unique_items.get(),
+            },
+            docs: doc_comment(attrs),
         };
         if let Some(span) = field.skip {
-            if field.rename.is_some() || field.serde {
+            if field.rename.is_some() || field.serde || !field.constraints.is_empty() {
                 cx.error_at(
                     span,
-                    "a `skip` field is not sent, so `rename` and `serde` do not apply: remove them or `skip`",
+                    "a `skip` field is not sent, so `rename`, `serde` and constraints do not apply: remove them or `skip`",
                 );
             }
             if let Some(pii) = field.pii {
@@ -471,6 +602,68 @@ fn literal_value<T>(
     };
     cx.error_spanned_by(wrong, format!("expected {expected}: `{example}`"));
     Ok(None)
+}
+
+/// The number of `key = 1`, `key = -2.5`; reports anything else and returns `None`.
+fn number_value(cx: &Ctxt, meta: &ParseNestedMeta, key: Symbol) -> syn::Result<Option<f64>> {
+    let example = format!("{key} = 0");
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(&meta.path, format!("`{key}` takes a number: `{example}`"));
+        return Ok(None);
+    }
+    let value: Expr = meta.value()?.parse()?;
+    let (negative, literal) = match &value {
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => (true, &**expr),
+        other => (false, other),
+    };
+    let parsed = match literal {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) => lit.base10_parse::<f64>().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(lit),
+            ..
+        }) => lit.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    match parsed.filter(|n| n.is_finite()) {
+        Some(n) => Ok(Some(if negative { -n } else { n })),
+        None => {
+            cx.error_spanned_by(value, format!("expected a number: `{example}`"));
+            Ok(None)
+        }
+    }
+}
+
+/// The `///` lines of an item, each without the one space rustdoc puts after `///`, trimmed as a
+/// whole; `None` when there are none.
+fn doc_comment(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        })
+        .flat_map(|text| {
+            text.lines()
+                .map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let text = lines.join("\n").trim().to_owned();
+    (!text.is_empty()).then_some(text)
 }
 
 /// A key without a value, such as `allow_name`; reports and skips a value if one is given.

@@ -13,8 +13,10 @@
 use std::collections::HashSet;
 
 use super::ast::{Container, Data, WireName};
+use super::attr::Constraints;
 use super::ctxt::Ctxt;
 use super::Derive;
+use crate::schema::ir::CHECKED_FORMATS;
 use trackplan_plan::conventions::{self, Case};
 
 pub fn check(cx: &Ctxt, container: &Container<'_>) {
@@ -25,6 +27,9 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
     match &container.data {
         None => {}
         Some(Data::Struct(_)) => {
+            for field in container.sent_fields() {
+                check_constraints(cx, &field.attrs.constraints);
+            }
             let names: Vec<&WireName> = container.sent_fields().map(|f| &f.wire).collect();
             for name in &names {
                 check_property_name(
@@ -126,6 +131,73 @@ fn check_property_name(cx: &Ctxt, derive: Derive, case: Case, name: &WireName, a
             case.name()
         ),
     );
+}
+
+/// Constraints that no value could meet, or that codegen could not check: a pattern that is not
+/// ECMA-262 (the plan's dialect, compiled with `regress` as `plan!` does), a lower bound above
+/// its upper bound, an unknown `format`. Constraints on the wrong kind of field fail on their
+/// trait bound instead (see `constraint.rs`).
+fn check_constraints(cx: &Ctxt, constraints: &Constraints) {
+    if let Some(pattern) = &constraints.pattern {
+        if let Err(e) = regress::Regex::new(&pattern.value()) {
+            cx.error_spanned_by(
+                pattern,
+                format!("`pattern` is not an ECMA-262 regular expression: {e}"),
+            );
+        }
+    }
+    if let Some(format) = &constraints.format {
+        let name = format.value();
+        if name != "date-time" && !CHECKED_FORMATS.contains(&name.as_str()) {
+            cx.error_spanned_by(
+                format,
+                format!(
+                    "unknown format {name:?}; use one of `date-time`, {}",
+                    CHECKED_FORMATS
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    let c = constraints;
+    // (lower, upper, whether equal bounds leave no value): each pair reported on the upper key.
+    let numbers = [
+        (("min", c.min), ("max", c.max), false),
+        (("exclusive_min", c.exclusive_min), ("max", c.max), true),
+        (("min", c.min), ("exclusive_max", c.exclusive_max), true),
+        (
+            ("exclusive_min", c.exclusive_min),
+            ("exclusive_max", c.exclusive_max),
+            true,
+        ),
+    ];
+    for ((low_key, low), (high_key, high), strict) in numbers {
+        if let (Some((low, _)), Some((high, span))) = (low, high) {
+            if low > high || (strict && low == high) {
+                cx.error_at(
+                    span,
+                    format!("`{low_key} = {low}` and `{high_key} = {high}` leave no value that meets both: swap or fix them"),
+                );
+            }
+        }
+    }
+    let counts = [
+        (("min_length", c.min_length), ("max_length", c.max_length)),
+        (("min_items", c.min_items), ("max_items", c.max_items)),
+    ];
+    for ((low_key, low), (high_key, high)) in counts {
+        if let (Some((low, _)), Some((high, span))) = (low, high) {
+            if low > high {
+                cx.error_at(
+                    span,
+                    format!("`{low_key} = {low}` and `{high_key} = {high}` leave no value that meets both: swap or fix them"),
+                );
+            }
+        }
+    }
 }
 
 /// A wire name given twice is an error on the second occurrence.

@@ -41,7 +41,9 @@ pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStr
         }
         Derive::Enum => gen.enum_impls(),
     };
-    wrap(quote!(#extra #impls))
+    let describe = super::describe::expand(container, &krate);
+    let register = super::register::expand(container, &krate);
+    wrap(quote!(#extra #impls #describe #register))
 }
 
 /// Generated impls live in an anonymous constant, as serde's do, so their helper items never
@@ -81,6 +83,7 @@ impl Generator<'_, '_> {
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
         let consent = self.required_consent_fn();
+        let violations = super::constraint::violations_fn(self.container, krate);
         self.impl_block(
             quote!(#krate::Properties),
             quote! {
@@ -92,6 +95,7 @@ impl Generator<'_, '_> {
                 }
                 #metadata
                 #consent
+                #violations
             },
         )
     }
@@ -102,6 +106,7 @@ impl Generator<'_, '_> {
         let body = self.write_object_body();
         let metadata = self.plan_metadata_fn();
         let consent = self.required_consent_fn();
+        let violations = super::constraint::violations_fn(self.container, krate);
         self.impl_block(
             quote!(#krate::Traits),
             quote! {
@@ -113,6 +118,7 @@ impl Generator<'_, '_> {
                 }
                 #metadata
                 #consent
+                #violations
             },
         )
     }
@@ -430,7 +436,7 @@ fn quoted_key(wire_name: &str) -> String {
 
 /// `T` when `ty` is spelled `Option<T>` (also `std::option::Option<T>`): `#[property(serde)]`
 /// fields leave their key out when `None`, as other fields do.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(super) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;
@@ -448,7 +454,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-fn mentions_any(tokens: TokenStream, idents: &[&Ident]) -> bool {
+pub(super) fn mentions_any(tokens: TokenStream, idents: &[&Ident]) -> bool {
     tokens.into_iter().any(|token| match token {
         TokenTree::Ident(ident) => idents.contains(&&ident),
         TokenTree::Group(group) => mentions_any(group.stream(), idents),

@@ -36,8 +36,25 @@ pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenSt
             ::core::unreachable!()
         }
     };
-    match derive {
+    // Every derive describes its type, so `TrackingPlan::track::<T>()` call sites do not cascade.
+    let describe = stub(
+        quote!(#krate::Describe),
+        quote! {
+            fn describe(
+                _: &mut #private::describe::SchemaGenerator,
+            ) -> #private::serde_json::Value {
+                ::core::unreachable!()
+            }
+        },
+    );
+    let impls = match derive {
         Derive::Event => {
+            let describe_event = stub(
+                quote!(#krate::DescribeEvent),
+                quote!(
+                    const EVENT_NAME: &'static str = "";
+                ),
+            );
             let properties = stub(quote!(#krate::Properties), write_properties);
             let event = stub(
                 quote!(#krate::Event),
@@ -47,7 +64,7 @@ pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenSt
                     }
                 ),
             );
-            quote!(#properties #event)
+            quote!(#properties #event #describe_event)
         }
         Derive::Traits => stub(
             quote!(#krate::Traits),
@@ -79,5 +96,6 @@ pub fn expand(derive: Derive, input: &DeriveInput, krate: &syn::Path) -> TokenSt
                 #string
             }
         }
-    }
+    };
+    quote!(#impls #describe)
 }

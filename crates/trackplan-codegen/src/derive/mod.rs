@@ -6,7 +6,9 @@
 //!   item, every node keeping the span it came from;
 //! - `check` applies the naming, event-name and duplicate rules (`trackplan_plan::conventions`
 //!   decides names) and `plan_hook` asks `plan_check`, all errors going to one `ctxt::Ctxt`;
-//! - `expand` writes the impls, or, after any error, `fallback` writes stub impls next to the
+//! - `expand` writes the impls (with `describe` for the JSON Schema, `constraint` for the
+//!   constraint attributes' schema keywords and `violations()`, `register` for link-time
+//!   registration), or, after any error, `fallback` writes stub impls next to the
 //!   errors so call sites do not fail too.
 //!
 //! Each entry point returns tokens: the expansion, or the errors plus the fallback. Never a panic.
@@ -14,12 +16,15 @@
 mod ast;
 mod attr;
 mod check;
+mod constraint;
 mod ctxt;
+mod describe;
 mod expand;
 mod fallback;
 mod pii;
 mod plan_check;
 mod plan_hook;
+mod register;
 mod symbol;
 
 use proc_macro2::TokenStream;

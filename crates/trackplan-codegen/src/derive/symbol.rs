@@ -31,6 +31,19 @@ pub const SERDE: Symbol = Symbol("serde");
 pub const SKIP: Symbol = Symbol("skip");
 pub const PII: Symbol = Symbol("pii");
 
+// Field constraint keys (JSON Schema keywords, checked by `violations()`).
+pub const MIN: Symbol = Symbol("min");
+pub const MAX: Symbol = Symbol("max");
+pub const EXCLUSIVE_MIN: Symbol = Symbol("exclusive_min");
+pub const EXCLUSIVE_MAX: Symbol = Symbol("exclusive_max");
+pub const MIN_LENGTH: Symbol = Symbol("min_length");
+pub const MAX_LENGTH: Symbol = Symbol("max_length");
+pub const PATTERN: Symbol = Symbol("pattern");
+pub const FORMAT: Symbol = Symbol("format");
+pub const MIN_ITEMS: Symbol = Symbol("min_items");
+pub const MAX_ITEMS: Symbol = Symbol("max_items");
+pub const UNIQUE_ITEMS: Symbol = Symbol("unique_items");
+
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {
         self == word.0

@@ -118,14 +118,65 @@ fn plan_attribute_is_handed_to_the_plan_check() {
 }
 
 #[test]
-fn call_without_plan_is_an_error() {
+fn call_without_plan_says_which_call_the_traits_are_registered_for() {
     let input: DeriveInput = parse_quote! {
         #[traits(call = "group")]
         struct OrgTraits { plan: String }
     };
-    let messages = error_messages(&expand_traits(&input));
-    assert_eq!(messages.len(), 1);
-    assert!(messages[0].contains("add `plan"), "{messages:?}");
+    let tokens = expand_traits(&input);
+    assert_eq!(error_messages(&tokens), Vec::<String>::new());
+    let text = tokens.to_string();
+    assert!(text.contains("RegisteredCall :: Group"), "{text}");
+    let identify: DeriveInput = parse_quote! { struct UserTraits { email: String } };
+    assert!(expand_traits(&identify)
+        .to_string()
+        .contains("RegisteredCall :: Identify"));
+}
+
+#[test]
+fn generic_types_describe_themselves_but_are_not_registered() {
+    let input: DeriveInput = parse_quote! {
+        #[event(name = "Item Viewed")]
+        struct ItemViewed<T> { item: T }
+    };
+    let text = expand_event(&input).to_string();
+    assert!(text.contains("impl < T > :: trackplan :: Describe for ItemViewed < T > where T : :: trackplan :: Describe"), "{text}");
+    assert!(!text.contains("inventory"), "{text}");
+}
+
+#[test]
+fn every_constraint_error_of_an_item_is_reported_together() {
+    let input: DeriveInput = parse_quote! {
+        struct OrderCompleted {
+            #[property(pattern = "(", format = "e-mail")]
+            order_id: String,
+            #[property(min = 5, max = 1, min_length = 3, max_length = 2)]
+            total: f64,
+            #[property(skip, unique_items)]
+            note: Vec<String>,
+        }
+    };
+    let tokens = expand_event(&input);
+    let messages = error_messages(&tokens);
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+    assert!(messages[0].contains("`skip` field"), "{messages:#?}");
+    assert!(messages[1].contains("not an ECMA-262"), "{messages:#?}");
+    assert!(
+        messages[2].contains("unknown format \\\"e-mail\\\""),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[3].contains("`min = 5` and `max = 1`"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[4].contains("`min_length = 3` and `max_length = 2`"),
+        "{messages:#?}"
+    );
+    // The fallback still describes the type, so plan call sites do not cascade.
+    assert!(tokens
+        .to_string()
+        .contains("impl :: trackplan :: DescribeEvent for OrderCompleted"));
 }
 
 #[test]

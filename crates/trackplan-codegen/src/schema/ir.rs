@@ -173,6 +173,9 @@ pub struct Checks {
     pub format: Option<String>,
 }
 
+/// The string formats [`format_pattern`] checks, for the derive's `format = "..."` to accept.
+pub const CHECKED_FORMATS: &[&str] = &["date", "time", "email", "uuid", "uri", "ipv4", "hostname"];
+
 /// The ECMA-262 pattern `violations()` checks a string `format` with, for the formats plans
 /// use; other formats are documented but not checked.
 pub fn format_pattern(format: &str) -> Option<&'static str> {
@@ -216,11 +219,18 @@ pub struct UnionDef {
 
 #[cfg(test)]
 mod tests {
-    use super::format_pattern;
+    use super::{format_pattern, CHECKED_FORMATS};
 
     fn matches(format: &str, text: &str) -> bool {
         let pattern = format_pattern(format).unwrap();
         regress::Regex::new(pattern).unwrap().find(text).is_some()
+    }
+
+    #[test]
+    fn every_checked_format_has_a_pattern() {
+        for format in CHECKED_FORMATS {
+            assert!(format_pattern(format).is_some(), "{format}");
+        }
     }
 
     #[test]

@@ -1,0 +1,233 @@
+//! Constraint attributes (`#[property(min = 1, pattern = "...")]`) as code: the keywords the
+//! field's schema gets, and the derived `violations()`.
+//!
+//! The checks are the generated types' own (`Emitter::own_checks`, driven by `schema::ir::Checks`):
+//! this module only builds `Checks` from the attributes and hands `own_checks` the value to check,
+//! which core's `NumberConstraint`, `StringConstraint` and `ArrayConstraint` extract. Those trait
+//! calls are spelled with the attribute's span, so a constraint on the wrong kind of field fails
+//! to compile on the attribute.
+
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use serde_json::{json, Map, Value};
+
+use super::ast::{Container, Field};
+use super::attr::Constraints;
+use crate::emit::Emitter;
+use crate::facade_path;
+use crate::schema::ir::{Checks, Kind, Ty, TypeSpace};
+
+/// The JSON Schema keywords of a field's constraints as JSON object text (`{"minimum":1}`), or
+/// empty text when it has none: what `ObjectSchema::property` merges into the field's schema.
+pub fn schema_keywords(constraints: &Constraints) -> String {
+    let c = constraints;
+    let mut keywords = Map::new();
+    let numbers = [
+        ("minimum", c.min),
+        ("maximum", c.max),
+        ("exclusiveMinimum", c.exclusive_min),
+        ("exclusiveMaximum", c.exclusive_max),
+    ];
+    for (keyword, bound) in numbers {
+        if let Some((value, _)) = bound {
+            keywords.insert(keyword.to_owned(), json_number(value));
+        }
+    }
+    let counts = [
+        ("minLength", c.min_length),
+        ("maxLength", c.max_length),
+        ("minItems", c.min_items),
+        ("maxItems", c.max_items),
+    ];
+    for (keyword, count) in counts {
+        if let Some((value, _)) = count {
+            keywords.insert(keyword.to_owned(), json!(value));
+        }
+    }
+    for (keyword, text) in [("pattern", &c.pattern), ("format", &c.format)] {
+        if let Some(lit) = text {
+            keywords.insert(keyword.to_owned(), json!(lit.value()));
+        }
+    }
+    if c.unique_items.is_some() {
+        keywords.insert("uniqueItems".to_owned(), json!(true));
+    }
+    if keywords.is_empty() {
+        String::new()
+    } else {
+        Value::Object(keywords).to_string()
+    }
+}
+
+/// A whole bound as a JSON integer (`1`, not `1.0`), as plans write them.
+fn json_number(value: f64) -> Value {
+    // Whole and inside the range where f64 holds integers exactly.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        json!(value as i64)
+    } else {
+        json!(value)
+    }
+}
+
+/// `fn violations(&self)` for a struct with constrained fields, `None` when no field has any.
+pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<TokenStream> {
+    let space = TypeSpace {
+        plan_name: String::new(),
+        items: Vec::new(),
+    };
+    let emitter = Emitter::new(&space, krate);
+    let private = facade_path::private_path(krate);
+    let checks: Vec<TokenStream> = container
+        .sent_fields()
+        .filter(|field| !field.attrs.constraints.is_empty())
+        .map(|field| field_checks(&emitter, &private, krate, field))
+        .collect();
+    if checks.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        fn violations(&self) -> #private::Vec<#krate::Violation> {
+            let mut out = #private::Vec::new();
+            #(#checks)*
+            out
+        }
+    })
+}
+
+/// The checks of one field, each kind of constraint on the value its trait extracts.
+fn field_checks(
+    emitter: &Emitter<'_>,
+    private: &syn::Path,
+    krate: &syn::Path,
+    field: &Field<'_>,
+) -> TokenStream {
+    let c = &field.attrs.constraints;
+    let pointer = Literal::string(&format!(
+        "/{}",
+        field.wire.value.replace('~', "~0").replace('/', "~1")
+    ));
+    let mut blocks = Vec::new();
+    if let Some(span) = c.number_span() {
+        let checks = Checks {
+            minimum: c.min.map(|(v, _)| v),
+            maximum: c.max.map(|(v, _)| v),
+            exclusive_minimum: c.exclusive_min.map(|(v, _)| v),
+            exclusive_maximum: c.exclusive_max.map(|(v, _)| v),
+            ..Checks::default()
+        };
+        let own = own_checks(emitter, Kind::Number, checks);
+        let extract = extract(private, field, span, "number_constraint");
+        blocks.push(quote! {
+            if let #private::Some(v) = #extract {
+                let v = &v;
+                #(#own)*
+            }
+        });
+    }
+    if let Some(span) = c.string_span() {
+        let checks = Checks {
+            min_length: c.min_length.map(|(v, _)| v),
+            max_length: c.max_length.map(|(v, _)| v),
+            pattern: c.pattern.as_ref().map(syn::LitStr::value),
+            format: c.format.as_ref().map(syn::LitStr::value),
+            ..Checks::default()
+        };
+        let own = own_checks(emitter, Kind::String, checks);
+        let extract = extract(private, field, span, "string_constraint");
+        blocks.push(quote! {
+            if let #private::Some(v) = #extract {
+                #(#own)*
+            }
+        });
+    }
+    if let Some(span) = c.array_span() {
+        let checks = Checks {
+            min_items: c.min_items.map(|(v, _)| v),
+            max_items: c.max_items.map(|(v, _)| v),
+            ..Checks::default()
+        };
+        let own = own_checks(emitter, Kind::Array(Box::new(Ty::plain(Kind::Any))), checks);
+        // `uniqueItems` has no check in `own_checks` yet: this block is the derive's until it does.
+        let unique = c.unique_items.map(|_| {
+            quote! {
+                if let #private::Some(index) = #private::first_repeated_item(v) {
+                    out.push(#krate::Violation {
+                        path: ::std::format!("{}/{}", path, index),
+                        rule: "uniqueItems",
+                        message: ::std::format!("item {} repeats an earlier item", index),
+                    });
+                }
+            }
+        });
+        let extract = extract(private, field, span, "array_constraint");
+        blocks.push(quote! {
+            if let #private::Some(v) = #extract {
+                #(#own)*
+                #unique
+            }
+        });
+    }
+    quote! {{
+        let path: &str = #pointer;
+        #(#blocks)*
+    }}
+}
+
+fn own_checks(emitter: &Emitter<'_>, kind: Kind, checks: Checks) -> Vec<TokenStream> {
+    let ty = Ty {
+        kind,
+        checks,
+        nullable: false,
+    };
+    emitter.own_checks(&ty, quote!(v), quote!(path))
+}
+
+/// `__private01::<extractor>::<FieldType>(&self.field)`, spelled with the attribute's span (the
+/// field type's tokens too) so its trait bound fails on the attribute.
+fn extract(private: &syn::Path, field: &Field<'_>, span: Span, extractor: &str) -> TokenStream {
+    let ty = respan(field.ty.to_token_stream(), span);
+    let mut member = field.member.clone();
+    member.set_span(span);
+    let extractor = syn::Ident::new(extractor, span);
+    quote_spanned!(span=> #private::#extractor::<#ty>(&self.#member))
+}
+
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_json_schema_with_whole_bounds_as_integers() {
+        let span = Span::call_site();
+        let constraints = Constraints {
+            min: Some((1.0, span)),
+            exclusive_max: Some((9.5, span)),
+            max_length: Some((3, span)),
+            pattern: Some(syn::LitStr::new("^a", span)),
+            unique_items: Some(span),
+            ..Constraints::default()
+        };
+        let keywords: Value = serde_json::from_str(&schema_keywords(&constraints)).unwrap();
+        assert_eq!(
+            keywords,
+            json!({"minimum": 1, "exclusiveMaximum": 9.5, "maxLength": 3, "pattern": "^a", "uniqueItems": true})
+        );
+        assert_eq!(schema_keywords(&Constraints::default()), "");
+    }
+}

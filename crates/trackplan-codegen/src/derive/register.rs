@@ -1,0 +1,40 @@
+//! Link-time registration of `#[derive(Event)]` and `#[derive(Traits)]` types, so
+//! `TrackingPlan::registered` finds every one in the binary (core's `registry`, on `inventory`).
+//!
+//! A generic type is not registered: there is no single type to describe.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ast::Container;
+use super::Derive;
+use crate::facade_path;
+use trackplan_plan::Call;
+
+pub fn expand(container: &Container<'_>, krate: &syn::Path) -> Option<TokenStream> {
+    if !container.generics.params.is_empty() {
+        return None;
+    }
+    let private = facade_path::private_path(krate);
+    let call = match container.derive {
+        Derive::Event => {
+            let name = &container.event_name.as_ref()?.value;
+            quote!(Track(#name))
+        }
+        Derive::Traits => match container.attrs.call.map(|(call, _)| call) {
+            Some(Call::Group) => quote!(Group),
+            _ => quote!(Identify),
+        },
+        Derive::Properties | Derive::Enum => return None,
+    };
+    let ident = container.ident;
+    Some(quote! {
+        #private::inventory::submit! {
+            #private::registry::Registration {
+                call: #private::registry::RegisteredCall::#call,
+                type_name: #private::type_name::<#ident>,
+                describe: #private::describe::SchemaGenerator::payload::<#ident>,
+            }
+        }
+    })
+}
