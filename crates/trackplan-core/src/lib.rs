@@ -11,6 +11,7 @@ mod batch;
 mod client;
 mod clock;
 mod concurrency;
+pub mod decode;
 mod encode;
 mod error;
 pub mod event;
@@ -27,6 +28,7 @@ mod worker;
 
 pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
+pub use decode::{decode, decode_slice, Decode, DecodeError};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{

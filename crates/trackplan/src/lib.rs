@@ -38,6 +38,9 @@ pub use trackplan_core::{
 };
 pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 
+// Receiving: a whole message back into the type it was sent with.
+pub use trackplan_core::{decode, decode_slice, Decode, DecodeError};
+
 // Delivery: policies, reports and errors.
 pub use trackplan_core::{
     BuildError, ConfigProblem, DeliveryReport, EnqueueError, FailedBatch, FailureReason,
@@ -196,4 +199,6 @@ pub mod __private01 {
     /// `format: date-time` properties are `time::OffsetDateTime`, sent as RFC 3339 text.
     pub use time;
     pub use trackplan_core::format_timestamp;
+    /// `format: date-time` values decode from RFC 3339 text through this.
+    pub use trackplan_core::decode::Rfc3339;
 }
