@@ -16,6 +16,7 @@ use crate::schema::ir::*;
 use trackplan_plan::Call;
 
 mod ctor;
+pub(crate) mod decode;
 
 /// The generator version written into `plan_metadata()`.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -369,6 +370,8 @@ impl Emitter<'_> {
         });
         let value_impl = s.root.is_none().then(|| self.struct_property_value(s));
         let constructor = ctor::constructor(self, s);
+        let deserialize = self.struct_deserialize(s);
+        let decode_impl = s.root.as_ref().map(|root| self.decode_impl(&name, root));
         quote! {
             #doc
             #derives
@@ -381,6 +384,33 @@ impl Emitter<'_> {
             #payload_impl
             #value_impl
             #violations_fn
+            #deserialize
+            #decode_impl
+        }
+    }
+
+    /// `Decode` for a rule's type: the messages that carry it.
+    fn decode_impl(&self, name: &Ident, root: &RootInfo) -> TokenStream {
+        let krate = &self.krate;
+        let call = match root.call {
+            Call::Track => quote!(Track),
+            Call::Identify => quote!(Identify),
+            Call::Group => quote!(Group),
+            Call::Page => quote!(Page),
+            Call::Screen => quote!(Screen),
+        };
+        let named = matches!(root.call, Call::Track | Call::Page | Call::Screen)
+            && !root.wire_name.is_empty();
+        let wire_name = named.then(|| {
+            let wire = Literal::string(&root.wire_name);
+            quote!(::std::option::Option::Some(#wire))
+        });
+        let wire_name = wire_name.unwrap_or_else(|| quote!(::std::option::Option::None));
+        quote! {
+            impl #krate::Decode for #name {
+                const CALLS: &'static [#krate::CallType] = &[#krate::CallType::#call];
+                const NAME: ::std::option::Option<&'static str> = #wire_name;
+            }
         }
     }
 
@@ -779,6 +809,7 @@ impl Emitter<'_> {
             quote! { #name::#variant => #wire, }
         });
         let wires = e.variants.iter().map(|(_, wire)| Literal::string(wire));
+        let deserialize = self.enum_deserialize(&e.name, &e.variants);
         let all = e.variants.iter().map(|(variant, _)| {
             let variant = ident(variant);
             quote!(#name::#variant)
@@ -823,6 +854,7 @@ impl Emitter<'_> {
             impl #krate::StringEnum for #name {
                 const VALUES: &'static [&'static str] = &[#(#wires),*];
             }
+            #deserialize
         }
     }
 
@@ -836,6 +868,7 @@ impl Emitter<'_> {
             let ty = self.ty(ty);
             quote! { #variant(#ty), }
         });
+        let deserialize = self.union_deserialize(u);
         let arms = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let value = self.convert(ty, quote!(v));
@@ -857,6 +890,7 @@ impl Emitter<'_> {
                     }
                 }
             }
+            #deserialize
         }
     }
 }

@@ -199,6 +199,7 @@ mod tests {
             fields,
             extra: None,
             root: None,
+            closed: false,
         }
     }
 

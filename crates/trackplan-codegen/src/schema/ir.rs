@@ -58,6 +58,8 @@ pub struct StructDef {
     pub extra: Option<Extra>,
     /// `Some` for a rule's payload.
     pub root: Option<RootInfo>,
+    /// `additionalProperties: false`: undeclared keys are refused when decoding.
+    pub closed: bool,
 }
 
 /// The map of additional properties a struct carries.

@@ -328,6 +328,7 @@ impl Lowering<'_> {
             fields,
             extra,
             root,
+            closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
         }));
     }
 
