@@ -323,18 +323,18 @@ impl Emitter<'_> {
 
     /// How a value `v` read as [`wire_ty`](Self::wire_ty) becomes a `ty`; `None` when it
     /// already is one.
-    pub(super) fn from_wire(&self, ty: &Ty) -> Option<TokenStream> {
+    pub(super) fn wire_to_field(&self, ty: &Ty) -> Option<TokenStream> {
         if !super::contains_datetime(ty) {
             return None;
         }
         let inner = match &ty.kind {
             Kind::DateTime => quote!(v.0),
             Kind::Array(item) => {
-                let item = self.from_wire(item)?;
+                let item = self.wire_to_field(item)?;
                 quote!(v.into_iter().map(|v| #item).collect())
             }
             Kind::MapOf(value) => {
-                let value = self.from_wire(value)?;
+                let value = self.wire_to_field(value)?;
                 quote!(v.into_iter().map(|(k, v)| (k, #value)).collect())
             }
             _ => return None,
@@ -357,7 +357,7 @@ impl Emitter<'_> {
                     quote!(#member)
                 },
                 wire_ty: self.wire_ty(&extra.value),
-                convert: self.from_wire(&extra.value),
+                convert: self.wire_to_field(&extra.value),
             },
             None if s.closed => UnknownKeys::Deny,
             None => UnknownKeys::Ignore,
@@ -399,7 +399,7 @@ impl Emitter<'_> {
                     member: quote!(#member),
                     presence: f.presence,
                     wire_ty: self.wire_ty(&f.ty),
-                    convert: self.from_wire(&f.ty),
+                    convert: self.wire_to_field(&f.ty),
                 }
             }
         };
@@ -418,7 +418,7 @@ impl Emitter<'_> {
         let attempts = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let wire_ty = self.wire_ty(ty);
-            let value = match self.from_wire(ty) {
+            let value = match self.wire_to_field(ty) {
                 Some(convert) => quote!({ let v = v; #convert }),
                 None => quote!(v),
             };
