@@ -412,6 +412,44 @@ impl<'de> Deserialize<'de> for Rfc3339 {
     }
 }
 
+/// A JSON Schema `integer` as generated code decodes it: JSON Schema counts `3.0` as an
+/// integer, so it decodes as `3` (as serde's `i64` would not), and what the validator accepts
+/// decodes.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Integer(pub i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Number;
+        impl Visitor<'_> for Number {
+            type Value = Integer;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Integer, E> {
+                Ok(Integer(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Integer, E> {
+                i64::try_from(n)
+                    .map(Integer)
+                    .map_err(|_| E::custom(format_args!("{n} is out of range for an i64")))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Integer, E> {
+                // i64's range as floats: -2^63 is exact, 2^63 is the first float past the end.
+                const END: f64 = 9_223_372_036_854_775_808.0;
+                if n.fract() == 0.0 && (-END..END).contains(&n) {
+                    #[allow(clippy::cast_possible_truncation)]
+                    Ok(Integer(n as i64))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Float(n), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Number)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,6 +565,18 @@ mod tests {
             decode_slice::<Order>(b"{\"type\": 3}").unwrap_err(),
             DecodeError::Malformed(_)
         ));
+    }
+
+    #[test]
+    fn integers_read_integral_floats_as_json_schema_counts_them() {
+        let read = |v: serde_json::Value| serde_json::from_value::<Integer>(v).map(|i| i.0);
+        assert_eq!(read(json!(3)).unwrap(), 3);
+        assert_eq!(read(json!(3.0)).unwrap(), 3);
+        assert_eq!(read(json!(-2.0)).unwrap(), -2);
+        assert!(read(json!(3.5)).is_err());
+        assert!(read(json!(1e19)).is_err());
+        assert!(read(json!(u64::MAX)).is_err());
+        assert!(read(json!("3")).is_err());
     }
 
     #[test]

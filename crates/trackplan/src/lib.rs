@@ -198,7 +198,8 @@ pub mod __private01 {
     pub use regress;
     /// `format: date-time` properties are `time::OffsetDateTime`, sent as RFC 3339 text.
     pub use time;
-    /// `format: date-time` values decode from RFC 3339 text through this.
-    pub use trackplan_core::decode::Rfc3339;
+    /// `format: date-time` values decode from RFC 3339 text, and `integer`s as JSON Schema
+    /// counts them, through these.
+    pub use trackplan_core::decode::{Integer, Rfc3339};
     pub use trackplan_core::format_timestamp;
 }

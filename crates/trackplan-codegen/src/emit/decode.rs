@@ -69,6 +69,9 @@ pub(crate) enum UnknownKeys {
         member: TokenStream,
         wire_ty: TokenStream,
         convert: Option<TokenStream>,
+        /// `patternProperties`: only keys for which this expression (of `__key`) holds; the
+        /// others are refused when `deny_others`, else ignored.
+        only: Option<(TokenStream, bool)>,
     },
 }
 
@@ -93,19 +96,34 @@ impl ObjectDecoder<'_> {
             .iter()
             .map(|f| Literal::string(&f.wire))
             .collect();
+        let deny = quote!(_ => ::std::result::Result::Err(#serde::de::Error::unknown_field(__key, &[#(#wires),*])),);
         let (other_variant, other_arm) = match &self.unknown {
-            UnknownKeys::Collect { .. } => (
+            UnknownKeys::Collect { only: None, .. } => (
                 quote!(__other(::std::string::String),),
                 quote!(_ => ::std::result::Result::Ok(__Key::__other(::std::borrow::ToOwned::to_owned(__key))),),
             ),
+            UnknownKeys::Collect {
+                only: Some((matches, deny_others)),
+                ..
+            } => {
+                let others = if *deny_others {
+                    deny.clone()
+                } else {
+                    quote!(_ => ::std::result::Result::Ok(__Key::__ignored),)
+                };
+                (
+                    quote!(__other(::std::string::String), __ignored,),
+                    quote! {
+                        _ if #matches => ::std::result::Result::Ok(__Key::__other(::std::borrow::ToOwned::to_owned(__key))),
+                        #others
+                    },
+                )
+            }
             UnknownKeys::Ignore => (
                 quote!(__other,),
                 quote!(_ => ::std::result::Result::Ok(__Key::__other),),
             ),
-            UnknownKeys::Deny => (
-                TokenStream::new(),
-                quote!(_ => ::std::result::Result::Err(#serde::de::Error::unknown_field(__key, &[#(#wires),*])),),
-            ),
+            UnknownKeys::Deny => (TokenStream::new(), deny),
         };
         let slot_decls = self.fields.iter().zip(&slots).map(|(f, slot)| match &f.value {
             DecodeValue::Member {
@@ -152,13 +170,26 @@ impl ObjectDecoder<'_> {
         });
         let other = match &self.unknown {
             UnknownKeys::Collect {
-                member, wire_ty, ..
-            } => quote! {
-                __Key::__other(__key) => {
-                    let __value: #wire_ty = __map.next_value()?;
-                    #member.insert(__key, __value);
+                member,
+                wire_ty,
+                only,
+                ..
+            } => {
+                let ignored = only.is_some().then(|| {
+                    quote! {
+                        __Key::__ignored => {
+                            __map.next_value::<#serde::de::IgnoredAny>()?;
+                        }
+                    }
+                });
+                quote! {
+                    __Key::__other(__key) => {
+                        let __value: #wire_ty = __map.next_value()?;
+                        #member.insert(__key, __value);
+                    }
+                    #ignored
                 }
-            },
+            }
             UnknownKeys::Ignore => quote! {
                 __Key::__other => {
                     __map.next_value::<#serde::de::IgnoredAny>()?;
@@ -295,15 +326,26 @@ impl ObjectDecoder<'_> {
     }
 }
 
+/// Whether `ty` holds date-times or integers, which are read through a wire type.
+fn reads_converted(ty: &Ty) -> bool {
+    match &ty.kind {
+        Kind::DateTime | Kind::Integer => true,
+        Kind::Array(item) | Kind::MapOf(item) => reads_converted(item),
+        _ => false,
+    }
+}
+
 impl Emitter<'_> {
-    /// The type `ty` is read from JSON as: itself, with date-times as RFC 3339 text.
+    /// The type `ty` is read from JSON as: itself, with date-times as RFC 3339 text and
+    /// integers as JSON Schema counts them.
     pub(super) fn wire_ty(&self, ty: &Ty) -> TokenStream {
-        if !super::contains_datetime(ty) {
+        if !reads_converted(ty) {
             return self.ty(ty);
         }
         let private = &self.private;
         let inner = match &ty.kind {
             Kind::DateTime => quote!(#private::Rfc3339),
+            Kind::Integer => quote!(#private::Integer),
             Kind::Array(item) => {
                 let item = self.wire_ty(item);
                 quote!(::std::vec::Vec<#item>)
@@ -324,11 +366,11 @@ impl Emitter<'_> {
     /// How a value `v` read as [`wire_ty`](Self::wire_ty) becomes a `ty`; `None` when it
     /// already is one.
     pub(super) fn wire_to_field(&self, ty: &Ty) -> Option<TokenStream> {
-        if !super::contains_datetime(ty) {
+        if !reads_converted(ty) {
             return None;
         }
         let inner = match &ty.kind {
-            Kind::DateTime => quote!(v.0),
+            Kind::DateTime | Kind::Integer => quote!(v.0),
             Kind::Array(item) => {
                 let item = self.wire_to_field(item)?;
                 quote!(v.into_iter().map(|v| #item).collect())
@@ -358,6 +400,11 @@ impl Emitter<'_> {
                 },
                 wire_ty: self.wire_ty(&extra.value),
                 convert: self.wire_to_field(&extra.value),
+                only: (!extra.key_patterns.is_empty()).then(|| {
+                    let matches =
+                        super::key_matches(&self.private, &extra.key_patterns, &quote!(__key));
+                    (matches, s.closed)
+                }),
             },
             None if s.closed => UnknownKeys::Deny,
             None => UnknownKeys::Ignore,

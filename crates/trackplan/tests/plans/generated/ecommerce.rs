@@ -679,10 +679,10 @@ const _: () = {
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v5: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v8: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -822,10 +822,10 @@ const _: () = {
                 coupon: __v2,
                 image_url: __v3,
                 name: __v4,
-                position: __v5,
+                position: __v5.map(|v| v.0),
                 price: __v6,
                 product_id: __v7,
-                quantity: __v8,
+                quantity: __v8.map(|v| v.0),
                 sku: __v9,
                 url: __v10,
                 variant: __v11,
@@ -2012,10 +2012,10 @@ const _: () = {
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v5: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v8: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2155,13 +2155,13 @@ const _: () = {
                 coupon: __v2,
                 image_url: __v3,
                 name: __v4,
-                position: __v5,
+                position: __v5.map(|v| v.0),
                 price: __v6,
                 product_id: __v7
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v8,
+                quantity: __v8.map(|v| v.0),
                 sku: __v9,
                 url: __v10,
                 variant: __v11,
@@ -2471,10 +2471,10 @@ const _: () = {
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v9: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v12: ::std::option::Option<f64> = ::std::option::Option::None;
@@ -2636,13 +2636,13 @@ const _: () = {
                 currency: __v3,
                 image_url: __v4,
                 name: __v5,
-                position: __v6,
+                position: __v6.map(|v| v.0),
                 price: __v7,
                 product_id: __v8
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v9,
+                quantity: __v9.map(|v| v.0),
                 sku: __v10,
                 url: __v11,
                 value: __v12,
@@ -2901,10 +2901,10 @@ const _: () = {
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v9: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3055,13 +3055,13 @@ const _: () = {
                 coupon: __v3,
                 image_url: __v4,
                 name: __v5,
-                position: __v6,
+                position: __v6.map(|v| v.0),
                 price: __v7,
                 product_id: __v8
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v9,
+                quantity: __v9.map(|v| v.0),
                 sku: __v10,
                 url: __v11,
                 variant: __v12,
@@ -3319,10 +3319,10 @@ const _: () = {
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v9: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3473,13 +3473,13 @@ const _: () = {
                 coupon: __v3,
                 image_url: __v4,
                 name: __v5,
-                position: __v6,
+                position: __v6.map(|v| v.0),
                 price: __v7,
                 product_id: __v8
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v9,
+                quantity: __v9.map(|v| v.0),
                 sku: __v10,
                 url: __v11,
                 variant: __v12,
@@ -4276,7 +4276,7 @@ const _: () = {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
                     __Key::__k0 => {
@@ -4331,10 +4331,13 @@ const _: () = {
                 checkout_id: __v0,
                 payment_method: __v1,
                 shipping_method: __v2,
-                step: __v3
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "step",
-                    ))?,
+                step: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "step",
+                        ))?;
+                    v.0
+                },
             })
         }
     }
@@ -4499,7 +4502,7 @@ const _: () = {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
                     __Key::__k0 => {
@@ -4554,10 +4557,13 @@ const _: () = {
                 checkout_id: __v0,
                 payment_method: __v1,
                 shipping_method: __v2,
-                step: __v3
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "step",
-                    ))?,
+                step: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "step",
+                        ))?;
+                    v.0
+                },
             })
         }
     }
@@ -4732,7 +4738,7 @@ const _: () = {
             let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
                     __Key::__k0 => {
@@ -4804,7 +4810,7 @@ const _: () = {
                     ))?,
                 payment_method: __v2,
                 shipping_method: __v3,
-                step: __v4,
+                step: __v4.map(|v| v.0),
             })
         }
     }
@@ -7583,10 +7589,10 @@ const _: () = {
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v5: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v8: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -7748,13 +7754,13 @@ const _: () = {
                 coupon: __v2,
                 image_url: __v3,
                 name: __v4,
-                position: __v5,
+                position: __v5.map(|v| v.0),
                 price: __v6,
                 product_id: __v7
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v8,
+                quantity: __v8.map(|v| v.0),
                 sku: __v9,
                 url: __v10,
                 variant: __v11,
@@ -8028,10 +8034,10 @@ const _: () = {
             let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v5: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v8: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8193,13 +8199,13 @@ const _: () = {
                 coupon: __v2,
                 image_url: __v3,
                 name: __v4,
-                position: __v5,
+                position: __v5.map(|v| v.0),
                 price: __v6,
                 product_id: __v7
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v8,
+                quantity: __v8.map(|v| v.0),
                 sku: __v9,
                 url: __v10,
                 variant: __v11,
@@ -8481,10 +8487,10 @@ const _: () = {
             let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v9: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
             let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8660,13 +8666,13 @@ const _: () = {
                 coupon: __v3,
                 image_url: __v4,
                 name: __v5,
-                position: __v6,
+                position: __v6.map(|v| v.0),
                 price: __v7,
                 product_id: __v8
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "product_id",
                     ))?,
-                quantity: __v9,
+                quantity: __v9.map(|v| v.0),
                 sku: __v10,
                 url: __v11,
                 variant: __v12,

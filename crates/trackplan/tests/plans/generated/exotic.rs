@@ -445,10 +445,13 @@ const _: () = {
             let mut __v4: ::std::option::Option<
                 ::std::vec::Vec<::std::vec::Vec<::std::option::Option<f64>>>,
             > = ::std::option::Option::None;
-            let mut __v5: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<
-                ::std::collections::BTreeMap<::std::string::String, i64>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::trackplan::__private01::Integer,
+                >,
             > = ::std::option::Option::None;
             let mut __v8: ::std::option::Option<
                 ::std::vec::Vec<::trackplan::__private01::Rfc3339>,
@@ -617,9 +620,9 @@ const _: () = {
                 contact: __v2,
                 flag: __v3.unwrap_or(::trackplan::Nullable::Absent),
                 grid: __v4,
-                level: __v5,
+                level: __v5.map(|v| v.0),
                 price: __v6,
-                scores: __v7,
+                scores: __v7.map(|v| v.into_iter().map(|(k, v)| (k, v.0)).collect()),
                 seen_at: __v8.map(|v| v.into_iter().map(|v| v.0).collect()),
                 tree: __v10
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
@@ -1016,10 +1019,15 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOddWhe
                 }),
             );
         }
-        if let ::std::result::Result::Ok(v) = <i64 as ::trackplan::__private01::serde::Deserialize>::deserialize(
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(EverythingOddWhen::Integer(v));
+            return ::std::result::Result::Ok(
+                EverythingOddWhen::Integer({
+                    let v = v;
+                    v.0
+                }),
+            );
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(

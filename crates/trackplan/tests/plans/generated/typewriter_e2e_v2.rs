@@ -1663,7 +1663,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<::trackplan::Nullable<i64>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<
                 ::trackplan::Nullable<
@@ -1800,7 +1802,7 @@ const _: () = {
                 optional_array_with_properties: __v2
                     .unwrap_or(::trackplan::Nullable::Absent),
                 optional_boolean: __v3.unwrap_or(::trackplan::Nullable::Absent),
-                optional_int: __v4.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v4.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
                 optional_number: __v5.unwrap_or(::trackplan::Nullable::Absent),
                 optional_object: __v6.unwrap_or(::trackplan::Nullable::Absent),
                 optional_object_with_properties: __v7
@@ -2098,7 +2100,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<::trackplan::Nullable<i64>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::Nullable<
@@ -2208,7 +2212,7 @@ const _: () = {
                 optional_any: __v0,
                 optional_array: __v1.unwrap_or(::trackplan::Nullable::Absent),
                 optional_boolean: __v2.unwrap_or(::trackplan::Nullable::Absent),
-                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
                 optional_number: __v4.unwrap_or(::trackplan::Nullable::Absent),
                 optional_object: __v5.unwrap_or(::trackplan::Nullable::Absent),
                 optional_string: __v6.unwrap_or(::trackplan::Nullable::Absent),
@@ -2498,7 +2502,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<::trackplan::Nullable<i64>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::Nullable<
@@ -2608,7 +2614,7 @@ const _: () = {
                 optional_any: __v0,
                 optional_array: __v1.unwrap_or(::trackplan::Nullable::Absent),
                 optional_boolean: __v2.unwrap_or(::trackplan::Nullable::Absent),
-                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
                 optional_number: __v4.unwrap_or(::trackplan::Nullable::Absent),
                 optional_object: __v5.unwrap_or(::trackplan::Nullable::Absent),
                 optional_string: __v6.unwrap_or(::trackplan::Nullable::Absent),
@@ -2951,7 +2957,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<
                 ::std::option::Option<
@@ -3102,7 +3110,8 @@ const _: () = {
                 required_int: __v4
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required int",
-                    ))?,
+                    ))?
+                    .map(|v| v.0),
                 required_number: __v5
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -3426,7 +3435,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::std::option::Option<
@@ -3548,7 +3559,8 @@ const _: () = {
                 required_int: __v3
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required int",
-                    ))?,
+                    ))?
+                    .map(|v| v.0),
                 required_number: __v4
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -3862,7 +3874,9 @@ const _: () = {
                 >,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::std::option::Option<
@@ -3984,7 +3998,8 @@ const _: () = {
                 required_int: __v3
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required int",
-                    ))?,
+                    ))?
+                    .map(|v| v.0),
                 required_number: __v4
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -4279,7 +4294,7 @@ const _: () = {
                 ::std::vec::Vec<EveryOptionalTypeOptionalArrayWithPropertiesItem>,
             > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -4407,7 +4422,7 @@ const _: () = {
                 optional_array: __v1,
                 optional_array_with_properties: __v2,
                 optional_boolean: __v3,
-                optional_int: __v4,
+                optional_int: __v4.map(|v| v.0),
                 optional_number: __v5,
                 optional_object: __v6,
                 optional_object_with_properties: __v7,
@@ -4697,7 +4712,7 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -4801,7 +4816,7 @@ const _: () = {
                 optional_any: __v0,
                 optional_array: __v1,
                 optional_boolean: __v2,
-                optional_int: __v3,
+                optional_int: __v3.map(|v| v.0),
                 optional_number: __v4,
                 optional_object: __v5,
                 optional_string: __v6,
@@ -5086,7 +5101,7 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -5190,7 +5205,7 @@ const _: () = {
                 optional_any: __v0,
                 optional_array: __v1,
                 optional_boolean: __v2,
-                optional_int: __v3,
+                optional_int: __v3.map(|v| v.0),
                 optional_number: __v4,
                 optional_object: __v5,
                 optional_string: __v6,
@@ -5487,7 +5502,7 @@ const _: () = {
                 ::std::vec::Vec<EveryRequiredTypeRequiredArrayWithPropertiesItem>,
             > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v6: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -5627,10 +5642,13 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required boolean",
                     ))?,
-                required_int: __v4
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "required int",
-                    ))?,
+                required_int: {
+                    let v = __v4
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
                 required_number: __v5
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -5921,7 +5939,7 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -6034,10 +6052,13 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required boolean",
                     ))?,
-                required_int: __v3
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "required int",
-                    ))?,
+                required_int: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
                 required_number: __v4
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -6320,7 +6341,7 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut __v3: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
@@ -6433,10 +6454,13 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required boolean",
                     ))?,
-                required_int: __v3
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "required int",
-                    ))?,
+                required_int: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
                 required_number: __v4
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "required number",
@@ -6630,13 +6654,17 @@ const _: () = {
             self,
             mut __map: __A,
         ) -> ::std::result::Result<Self::Value, __A::Error> {
-            let mut __v0: ::std::option::Option<::trackplan::Nullable<i64>> = ::std::option::Option::None;
+            let mut __v0: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v1: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
-            let mut __v2: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
-            let mut __v4: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
@@ -6730,23 +6758,28 @@ const _: () = {
             }
             ::std::result::Result::Ok(LargeNumbersEvent {
                 large_nullable_optional_integer: __v0
-                    .unwrap_or(::trackplan::Nullable::Absent),
+                    .unwrap_or(::trackplan::Nullable::Absent)
+                    .map(|v| v.0),
                 large_nullable_optional_number: __v1
                     .unwrap_or(::trackplan::Nullable::Absent),
                 large_nullable_required_integer: __v2
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "large nullable required integer",
-                    ))?,
+                    ))?
+                    .map(|v| v.0),
                 large_nullable_required_number: __v3
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "large nullable required number",
                     ))?,
-                large_optional_integer: __v4,
+                large_optional_integer: __v4.map(|v| v.0),
                 large_optional_number: __v5,
-                large_required_integer: __v6
-                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
-                        "large required integer",
-                    ))?,
+                large_required_integer: {
+                    let v = __v6
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "large required integer",
+                        ))?;
+                    v.0
+                },
                 large_required_number: __v7
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "large required number",
@@ -8897,7 +8930,9 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v1: ::std::option::Option<::std::vec::Vec<bool>> = ::std::option::Option::None;
-            let mut __v2: ::std::option::Option<::std::vec::Vec<i64>> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
             let mut __v3: ::std::option::Option<
                 ::std::vec::Vec<::std::option::Option<::std::string::String>>,
             > = ::std::option::Option::None;
@@ -8991,7 +9026,7 @@ const _: () = {
             ::std::result::Result::Ok(SimpleArrayTypes {
                 any: __v0,
                 boolean: __v1,
-                integer: __v2,
+                integer: __v2.map(|v| v.into_iter().map(|v| v.0).collect()),
                 nullable: __v3,
                 number: __v4,
                 object: __v5,
@@ -9315,10 +9350,15 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for UnionTypeUnivers
         ) {
             return ::std::result::Result::Ok(UnionTypeUniverseName::String(v));
         }
-        if let ::std::result::Result::Ok(v) = <i64 as ::trackplan::__private01::serde::Deserialize>::deserialize(
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(UnionTypeUniverseName::Integer(v));
+            return ::std::result::Result::Ok(
+                UnionTypeUniverseName::Integer({
+                    let v = v;
+                    v.0
+                }),
+            );
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(

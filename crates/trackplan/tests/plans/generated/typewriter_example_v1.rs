@@ -107,7 +107,7 @@ const _: () = {
             mut __map: __A,
         ) -> ::std::result::Result<Self::Value, __A::Error> {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v1: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
@@ -154,7 +154,7 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "id",
                     ))?,
-                num_attempts: __v1,
+                num_attempts: __v1.map(|v| v.0),
                 remember_me: __v2,
             })
         }
@@ -284,7 +284,7 @@ const _: () = {
             mut __map: __A,
         ) -> ::std::result::Result<Self::Value, __A::Error> {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v1: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
@@ -331,7 +331,7 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "id",
                     ))?,
-                num_attempts: __v1,
+                num_attempts: __v1.map(|v| v.0),
                 remember_me: __v2,
             })
         }
@@ -461,7 +461,7 @@ const _: () = {
             mut __map: __A,
         ) -> ::std::result::Result<Self::Value, __A::Error> {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v1: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
@@ -508,7 +508,7 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "id",
                     ))?,
-                num_attempts: __v1,
+                num_attempts: __v1.map(|v| v.0),
                 remember_me: __v2,
             })
         }
@@ -638,7 +638,7 @@ const _: () = {
             mut __map: __A,
         ) -> ::std::result::Result<Self::Value, __A::Error> {
             let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut __v1: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
             while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
                 match __key {
@@ -685,7 +685,7 @@ const _: () = {
                     .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
                         "id",
                     ))?,
-                num_attempts: __v1,
+                num_attempts: __v1.map(|v| v.0),
                 remember_me: __v2,
             })
         }

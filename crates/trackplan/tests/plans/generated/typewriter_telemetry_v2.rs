@@ -2618,7 +2618,7 @@ const _: () = {
                 ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
             > = ::std::option::Option::None;
             let mut __v5: ::std::option::Option<KitchenSinkAnEnum> = ::std::option::Option::None;
-            let mut __v6: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
             let mut __v7: ::std::option::Option<
                 ::trackplan::__private01::serde_json::Map<
                     ::std::string::String,
@@ -2735,7 +2735,7 @@ const _: () = {
                 a_string: __v3,
                 an_array: __v4,
                 an_enum: __v5,
-                an_integer: __v6,
+                an_integer: __v6.map(|v| v.0),
                 an_object: __v7,
                 anything: __v8,
             })
