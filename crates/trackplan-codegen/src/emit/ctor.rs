@@ -180,6 +180,7 @@ mod tests {
             description: None,
             constant: None,
             pointer: String::new(),
+            unenforced: Vec::new(),
         }
     }
 
@@ -200,6 +201,7 @@ mod tests {
             extra: None,
             root: None,
             closed: false,
+            dependent_required: Vec::new(),
         }
     }
 
@@ -275,6 +277,7 @@ mod tests {
         s.extra = Some(Extra {
             ident: "extra".to_owned(),
             value: Ty::plain(Kind::Any),
+            key_patterns: Vec::new(),
         });
         let text = tokens_of(s);
         assert!(text.contains("pub fn new () -> Self"), "{text}");
