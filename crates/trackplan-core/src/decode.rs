@@ -412,6 +412,21 @@ impl<'de> Deserialize<'de> for Rfc3339 {
     }
 }
 
+/// `Default`, named with the decoder's lifetime: a derive's `Deserialize` impl bounds a
+/// skipped field's type by it, so a type without `Default` makes the impl not apply instead of
+/// failing to compile (a bound without a lifetime or type parameter would be checked eagerly).
+#[doc(hidden)]
+pub trait DefaultIn<'de>: Sized {
+    fn default_in() -> Self;
+}
+
+impl<T: Default> DefaultIn<'_> for T {
+    #[inline]
+    fn default_in() -> Self {
+        T::default()
+    }
+}
+
 /// A JSON Schema `integer` as generated code decodes it: JSON Schema counts `3.0` as an
 /// integer, so it decodes as `3` (as serde's `i64` would not), and what the validator accepts
 /// decodes.

@@ -201,5 +201,8 @@ pub mod __private01 {
     /// `format: date-time` values decode from RFC 3339 text, and `integer`s as JSON Schema
     /// counts them, through these.
     pub use trackplan_core::decode::{Integer, Rfc3339};
+
+    // ---- `Deserialize` of the derives ----
+    pub use trackplan_core::decode::DefaultIn;
     pub use trackplan_core::format_timestamp;
 }

@@ -40,7 +40,8 @@ pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStr
         }
         Derive::Enum => gen.enum_impls(),
     };
-    wrap(quote!(#extra #impls))
+    let decode = super::decode::impls(container, &krate);
+    wrap(quote!(#extra #impls #decode))
 }
 
 /// Generated impls live in an anonymous constant, as serde's do, so their helper items never

@@ -15,6 +15,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod decode;
 mod expand;
 mod fallback;
 mod plan_check;

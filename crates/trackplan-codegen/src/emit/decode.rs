@@ -35,7 +35,7 @@ pub(crate) struct ObjectDecoder<'a> {
     /// For error messages: "the properties of `OrderCompleted`".
     pub expecting: String,
     pub fields: Vec<DecodeField>,
-    /// Fields that are not properties and start from `Default` (a derive's `skip`).
+    /// Initialisers (`member: value`) of fields that are not properties (a derive's `skip`).
     pub defaults: Vec<TokenStream>,
     pub unknown: UnknownKeys,
 }
@@ -257,10 +257,7 @@ impl ObjectDecoder<'_> {
             UnknownKeys::Collect { member, .. } => Some(quote!(#member,)),
             _ => None,
         };
-        let defaults = self
-            .defaults
-            .iter()
-            .map(|member| quote!(#member: ::std::default::Default::default(),));
+        let defaults = &self.defaults;
         let expecting = Literal::string(&self.expecting);
         let map_binding = if self.fields.is_empty() && matches!(self.unknown, UnknownKeys::Deny) {
             quote!(__map)
@@ -312,7 +309,7 @@ impl ObjectDecoder<'_> {
                     ::std::result::Result::Ok(#name {
                         #(#inits)*
                         #collect_init
-                        #(#defaults)*
+                        #(#defaults,)*
                     })
                 }
             }
@@ -489,36 +486,52 @@ impl Emitter<'_> {
 
     /// `Deserialize` for a string enum, from its wire values.
     pub(super) fn enum_deserialize(&self, name: &str, wires: &[(String, String)]) -> TokenStream {
-        let (krate, private) = (&self.krate, &self.private);
-        let serde = quote!(#private::serde);
-        let type_name = ident(name);
-        let arms = wires.iter().map(|(variant, wire)| {
-            let variant = ident(variant);
-            let wire = Literal::string(wire);
-            quote!(#wire => ::std::result::Result::Ok(#type_name::#variant),)
-        });
-        let expecting = Literal::string(&format!("a `{name}` value"));
-        quote! {
-            impl<'de> #serde::Deserialize<'de> for #type_name {
-                fn deserialize<__D: #serde::Deserializer<'de>>(__deserializer: __D) -> ::std::result::Result<Self, __D::Error> {
-                    struct __Visitor;
-                    impl #serde::de::Visitor<'_> for __Visitor {
-                        type Value = #type_name;
-                        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                            __f.write_str(#expecting)
-                        }
-                        fn visit_str<__E: #serde::de::Error>(self, __text: &str) -> ::std::result::Result<#type_name, __E> {
-                            match __text {
-                                #(#arms)*
-                                _ => ::std::result::Result::Err(#serde::de::Error::unknown_variant(
-                                    __text,
-                                    <#type_name as #krate::StringEnum>::VALUES,
-                                )),
-                            }
+        let variants: Vec<(TokenStream, String)> = wires
+            .iter()
+            .map(|(variant, wire)| {
+                let variant = ident(variant);
+                (quote!(#variant), wire.clone())
+            })
+            .collect();
+        string_enum_deserialize(&self.krate, &self.private, &ident(name), &variants)
+    }
+}
+
+/// `Deserialize` for a string enum (generated or `#[derive(Enum)]`) from its wire values:
+/// `variants` are (variant identifier, wire value).
+pub(crate) fn string_enum_deserialize(
+    krate: &syn::Path,
+    private: &syn::Path,
+    type_name: &syn::Ident,
+    variants: &[(TokenStream, String)],
+) -> TokenStream {
+    let serde = quote!(#private::serde);
+    let arms = variants.iter().map(|(variant, wire)| {
+        let wire = Literal::string(wire);
+        quote!(#wire => ::std::result::Result::Ok(#type_name::#variant),)
+    });
+    let expecting = Literal::string(&format!("a `{type_name}` value"));
+    quote! {
+        #[automatically_derived]
+        impl<'de> #serde::Deserialize<'de> for #type_name {
+            fn deserialize<__D: #serde::Deserializer<'de>>(__deserializer: __D) -> ::std::result::Result<Self, __D::Error> {
+                struct __Visitor;
+                impl #serde::de::Visitor<'_> for __Visitor {
+                    type Value = #type_name;
+                    fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        __f.write_str(#expecting)
+                    }
+                    fn visit_str<__E: #serde::de::Error>(self, __text: &str) -> ::std::result::Result<#type_name, __E> {
+                        match __text {
+                            #(#arms)*
+                            _ => ::std::result::Result::Err(#serde::de::Error::unknown_variant(
+                                __text,
+                                <#type_name as #krate::StringEnum>::VALUES,
+                            )),
                         }
                     }
-                    __deserializer.deserialize_str(__Visitor)
                 }
+                __deserializer.deserialize_str(__Visitor)
             }
         }
     }
