@@ -678,7 +678,7 @@ impl Emitter<'_> {
             let field = ident(&e.ident);
             let body = self.check(&e.value, quote!(v), quote!(&path));
             let keys = (s.closed && !e.key_patterns.is_empty())
-                .then(|| self.key_check(&e.key_patterns, quote!(key), quote!(&path)));
+                .then(|| self.key_check(&e.key_patterns, quote!(key), quote!(path)));
             if body.is_none() && keys.is_none() {
                 return None;
             }
@@ -694,11 +694,13 @@ impl Emitter<'_> {
             let present = self.presence_test(s, property);
             let rules = needed.iter().map(|other| {
                 let other_present = self.presence_test(s, other);
+                // Bound first: negating `x.is_some()` would trip clippy's `nonminimal_bool`.
                 let message = Literal::string(&format!(
                     "`{property}` is present, so `{other}` must be too"
                 ));
                 quote! {
-                    if !(#other_present) {
+                    let present: bool = #other_present;
+                    if !present {
                         out.push(#krate::Violation { path: path.to_owned(), rule: "dependencies", message: ::std::string::String::from(#message) });
                     }
                 }
@@ -755,7 +757,7 @@ impl Emitter<'_> {
         quote! {
             if !#matches {
                 out.push(#krate::Violation {
-                    path: (#path).to_owned(),
+                    path: #path.to_owned(),
                     rule: "additionalProperties",
                     message: ::std::format!("key {:?} {}", #key, #text),
                 });
@@ -936,7 +938,7 @@ impl Emitter<'_> {
                 out.push(quote! {
                     #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                     let fraction = (*#v as f64 / #lit).fract().abs();
-                    if fraction.is_nan() || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON) { #push }
+                    if fraction.is_nan() || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction) { #push }
                 });
             }
         }
@@ -977,7 +979,7 @@ impl Emitter<'_> {
             });
         }
         if let (Some(patterns), Kind::MapOf(_)) = (&c.key_patterns, &ty.kind) {
-            let check = self.key_check(patterns, quote!(key), quote!(&key_path));
+            let check = self.key_check(patterns, quote!(key), quote!(key_path));
             out.push(quote! {
                 for key in #v.keys() {
                     let key_path = ::std::format!("{}/{}", #path, key.replace('~', "~0").replace('/', "~1"));
@@ -1018,8 +1020,13 @@ impl Emitter<'_> {
             if type_test.is_none() && allowed_test.is_none() {
                 return TokenStream::new();
             }
+            let item = if i == 0 {
+                quote!(#v.first())
+            } else {
+                quote!(#v.get(#index))
+            };
             quote! {
-                if let ::std::option::Option::Some(item) = #v.get(#index) {
+                if let ::std::option::Option::Some(item) = #item {
                     let item_path = ::std::format!("{}/{}", #path, #index);
                     #type_test
                     #allowed_test
@@ -1110,7 +1117,16 @@ impl Emitter<'_> {
         let krate = &self.krate;
         let private = &self.private;
         let name = ident(&u.name);
-        let doc = docs(u.description.as_deref(), &[]);
+        let mode_doc = match u.mode {
+            UnionMode::Types => Vec::new(),
+            UnionMode::AnyOf => vec![
+                "One of the plan's `anyOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that at least one branch matches.".to_owned(),
+            ],
+            UnionMode::OneOf => vec![
+                "Exactly one of the plan's `oneOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that exactly one branch matches.".to_owned(),
+            ],
+        };
+        let doc = docs(u.description.as_deref(), &mode_doc);
         let variants = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let ty = self.ty(ty);

@@ -278,6 +278,8 @@ impl ObjectDecoder<'_> {
                         fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                             __f.write_str("a property name")
                         }
+                        // A struct without properties matches every key with `_`.
+                        #[allow(clippy::match_single_binding)]
                         fn visit_str<__E: #serde::de::Error>(self, __key: &str) -> ::std::result::Result<__Key, __E> {
                             match __key {
                                 #(#wires => ::std::result::Result::Ok(__Key::#keys),)*
@@ -462,10 +464,7 @@ impl Emitter<'_> {
         let attempts = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let wire_ty = self.wire_ty(ty);
-            let value = match self.wire_to_field(ty) {
-                Some(convert) => quote!({ let v = v; #convert }),
-                None => quote!(v),
-            };
+            let value = self.wire_to_field(ty).unwrap_or_else(|| quote!(v));
             quote! {
                 if let ::std::result::Result::Ok(v) = <#wire_ty as #serde::Deserialize>::deserialize(&__value) {
                     return ::std::result::Result::Ok(#name::#variant(#value));

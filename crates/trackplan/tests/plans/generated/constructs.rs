@@ -147,7 +147,7 @@ impl PaymentMade {
                             .any(|re| re.find(key).is_some())
                     } {
                         out.push(::trackplan::Violation {
-                            path: (&key_path).to_owned(),
+                            path: key_path.to_owned(),
                             rule: "additionalProperties",
                             message: ::std::format!(
                                 "key {:?} {}", key, "matches none of `^x-[a-z]+$`"
@@ -183,7 +183,7 @@ impl PaymentMade {
             let path = ::std::format!("{}/{}", path, "point");
             {
                 let path: &str = &path;
-                if let ::std::option::Option::Some(item) = v.get(0) {
+                if let ::std::option::Option::Some(item) = v.first() {
                     let item_path = ::std::format!("{}/{}", path, 0);
                     if !(item.is_number()) {
                         out.push(::trackplan::Violation {
@@ -283,7 +283,7 @@ impl PaymentMade {
                 #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                 let fraction = (*v as f64 / 5f64).fract().abs();
                 if fraction.is_nan()
-                    || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                    || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                 {
                     out.push(::trackplan::Violation {
                         path: path.to_owned(),
@@ -337,7 +337,8 @@ impl PaymentMade {
             }
         }
         if self.gift_message.is_some() {
-            if !(self.gift.is_some()) {
+            let present: bool = self.gift.is_some();
+            if !present {
                 out.push(::trackplan::Violation {
                     path: path.to_owned(),
                     rule: "dependencies",
@@ -380,6 +381,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -754,6 +756,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -868,12 +871,7 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeId {
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                PaymentMadeId::Integer({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(PaymentMadeId::Integer(v.0));
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(
@@ -909,6 +907,7 @@ impl PaymentMadeId {
         }
     }
 }
+/// Exactly one of the plan's `oneOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that exactly one branch matches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentMadeMethod {
     Card(PaymentMadeMethodCard),
@@ -1142,6 +1141,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1300,6 +1300,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1392,6 +1393,7 @@ const _: () = {
         }
     }
 };
+/// Exactly one of the plan's `oneOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that exactly one branch matches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentMadeQuantity {
     Integer(i64),
@@ -1422,22 +1424,12 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeQuant
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                PaymentMadeQuantity::Integer({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(PaymentMadeQuantity::Integer(v.0));
         }
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                PaymentMadeQuantity::Integer2({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(PaymentMadeQuantity::Integer2(v.0));
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(
@@ -1475,7 +1467,7 @@ impl PaymentMadeQuantity {
                     #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                     let fraction = (*v as f64 / 2f64).fract().abs();
                     if fraction.is_nan()
-                        || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                        || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                     {
                         out.push(::trackplan::Violation {
                             path: path.to_owned(),
@@ -1506,7 +1498,7 @@ impl PaymentMadeQuantity {
                     #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                     let fraction = (*v as f64 / 3f64).fract().abs();
                     if fraction.is_nan()
-                        || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                        || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                     {
                         out.push(::trackplan::Violation {
                             path: path.to_owned(),
@@ -1531,7 +1523,7 @@ impl PaymentMadeQuantity {
                     #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                     let fraction = (*v as f64 / 2f64).fract().abs();
                     if fraction.is_nan()
-                        || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                        || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                     {
                         out.push(::trackplan::Violation {
                             path: path.to_owned(),
@@ -1547,7 +1539,7 @@ impl PaymentMadeQuantity {
                     #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                     let fraction = (*v as f64 / 3f64).fract().abs();
                     if fraction.is_nan()
-                        || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                        || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                     {
                         out.push(::trackplan::Violation {
                             path: path.to_owned(),
@@ -1578,6 +1570,7 @@ impl PaymentMadeQuantity {
         }
     }
 }
+/// One of the plan's `anyOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that at least one branch matches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentMadeReference {
     String(::std::string::String),
@@ -1848,7 +1841,7 @@ impl PaymentMadeTotal {
                 #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
                 let fraction = (*v as f64 / 0.01f64).fract().abs();
                 if fraction.is_nan()
-                    || (fraction >= f64::EPSILON && fraction < 1.0 - f64::EPSILON)
+                    || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction)
                 {
                     out.push(::trackplan::Violation {
                         path: path.to_owned(),
@@ -1925,6 +1918,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2129,7 +2123,7 @@ impl ProfileUpdated {
                     .any(|re| re.find(key).is_some())
             } {
                 out.push(::trackplan::Violation {
-                    path: (&path).to_owned(),
+                    path: path.to_owned(),
                     rule: "additionalProperties",
                     message: ::std::format!(
                         "key {:?} {}", key, "matches none of `^score_[0-9]+$`"
@@ -2172,6 +2166,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2407,6 +2402,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2544,6 +2540,7 @@ impl ::trackplan::StringProperty for IdentifyTier {}
 impl ::trackplan::StringEnum for IdentifyTier {
     const VALUES: &'static [&'static str] = &["free", "pro"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for IdentifyTier {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,

@@ -390,6 +390,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -797,6 +798,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -941,6 +943,7 @@ impl ::trackplan::StringProperty for EverythingOddType {}
 impl ::trackplan::StringEnum for EverythingOddType {
     const VALUES: &'static [&'static str] = &["self", "Self", "", "42 things"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOddType {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,
@@ -1012,22 +1015,12 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOddWhe
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Rfc3339 as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                EverythingOddWhen::String({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(EverythingOddWhen::String(v.0));
         }
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                EverythingOddWhen::Integer({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(EverythingOddWhen::Integer(v.0));
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(
@@ -1144,6 +1137,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1268,6 +1262,7 @@ impl ::trackplan::StringProperty for IdentifyPlan {}
 impl ::trackplan::StringEnum for IdentifyPlan {
     const VALUES: &'static [&'static str] = &["free", "pro"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for IdentifyPlan {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,
@@ -1358,6 +1353,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,

@@ -60,6 +60,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -190,6 +191,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -318,6 +320,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -446,6 +449,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -581,6 +585,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,

@@ -55,6 +55,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -166,6 +167,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -277,6 +279,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -446,6 +449,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -574,6 +578,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -742,6 +747,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -870,6 +876,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -983,6 +990,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1106,6 +1114,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1239,6 +1248,7 @@ impl ::trackplan::StringProperty for EnumTypesStringEnum {}
 impl ::trackplan::StringEnum for EnumTypesStringEnum {
     const VALUES: &'static [&'static str] = &["Evil Morty", "Lawyer Morty"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EnumTypesStringEnum {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,
@@ -1332,6 +1342,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1605,6 +1616,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2053,6 +2065,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2455,6 +2468,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2899,6 +2913,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -3388,6 +3403,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -3827,6 +3843,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -4244,6 +4261,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -4669,6 +4687,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -5058,6 +5077,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -5452,6 +5472,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -5896,6 +5917,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -6298,6 +6320,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -6610,6 +6633,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -6873,6 +6897,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7007,6 +7032,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7135,6 +7161,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7267,6 +7294,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7394,6 +7422,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7559,6 +7588,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7727,6 +7757,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -7878,6 +7909,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8022,6 +8054,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8169,6 +8202,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8301,6 +8335,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8445,6 +8480,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8592,6 +8628,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8730,6 +8767,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -8895,6 +8933,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -9116,6 +9155,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -9244,6 +9284,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -9353,12 +9394,7 @@ impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for UnionTypeUnivers
         if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
             &__value,
         ) {
-            return ::std::result::Result::Ok(
-                UnionTypeUniverseName::Integer({
-                    let v = v;
-                    v.0
-                }),
-            );
+            return ::std::result::Result::Ok(UnionTypeUniverseName::Integer(v.0));
         }
         ::std::result::Result::Err(
             ::trackplan::__private01::serde::de::Error::custom(
@@ -9424,6 +9460,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,

@@ -79,6 +79,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -256,6 +257,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -433,6 +435,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -610,6 +613,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,

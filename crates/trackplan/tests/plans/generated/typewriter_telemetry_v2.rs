@@ -98,6 +98,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -371,6 +372,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -551,6 +553,7 @@ impl ::trackplan::StringProperty for CommandBuildConfigTokenType {}
 impl ::trackplan::StringEnum for CommandBuildConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
 for CommandBuildConfigTokenType {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
@@ -667,6 +670,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -791,6 +795,7 @@ impl ::trackplan::StringProperty for CommandBuildMode {}
 impl ::trackplan::StringEnum for CommandBuildMode {
     const VALUES: &'static [&'static str] = &["dev", "prod"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandBuildMode {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,
@@ -937,6 +942,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1222,6 +1228,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1402,6 +1409,7 @@ impl ::trackplan::StringProperty for CommandErrorConfigTokenType {}
 impl ::trackplan::StringEnum for CommandErrorConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
 for CommandErrorConfigTokenType {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
@@ -1518,6 +1526,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1659,6 +1668,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -1819,6 +1829,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2065,6 +2076,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2264,6 +2276,7 @@ impl ::trackplan::StringProperty for CommandInitConfigTokenType {}
 impl ::trackplan::StringEnum for CommandInitConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
 for CommandInitConfigTokenType {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
@@ -2375,6 +2388,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2577,6 +2591,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
@@ -2803,6 +2818,7 @@ impl ::trackplan::StringProperty for KitchenSinkAnEnum {}
 impl ::trackplan::StringEnum for KitchenSinkAnEnum {
     const VALUES: &'static [&'static str] = &["another", "value"];
 }
+#[automatically_derived]
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for KitchenSinkAnEnum {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
         __deserializer: __D,
@@ -2896,6 +2912,7 @@ const _: () = {
                 ) -> ::std::fmt::Result {
                     __f.write_str("a property name")
                 }
+                #[allow(clippy::match_single_binding)]
                 fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
                     self,
                     __key: &str,
