@@ -116,6 +116,9 @@ pub fn lower_with(plan: &Plan, plan_name: &str, options: LowerOptions) -> Lowere
         lowering.root(name);
     }
     let items = items.into_iter().flatten().collect();
+    // Keywords beside `anyOf`/`oneOf` are lowered with every branch: report each once.
+    let mut seen = std::collections::BTreeSet::new();
+    warnings.retain(|w| seen.insert((w.pointer.clone(), w.message.clone())));
     Lowered {
         space: TypeSpace {
             plan_name: plan_name.to_owned(),
@@ -458,16 +461,17 @@ impl Lowering<'_> {
                 return Lowering1::of(Ty::plain(Kind::Any));
             }
         };
-        let unenforced = self.warn_unenforced(schema, ptr);
         if let Some(reference) = schema.get("$ref") {
             return self.lower_ref(reference, ptr);
         }
+        // The merged schema holds this one's keywords: they are reported when it is lowered.
         if schema.contains_key("allOf") {
             return match self.merge_all_of(schema, ptr) {
                 Some(merged) => self.lower(&Value::Object(merged), ptr, name),
                 None => Lowering1::of(Ty::plain(Kind::Any)),
             };
         }
+        let unenforced = self.warn_unenforced(schema, ptr);
         for keyword in ["anyOf", "oneOf"] {
             if schema.contains_key(keyword) {
                 return self.lower_alternatives(keyword, schema, ptr, name);
