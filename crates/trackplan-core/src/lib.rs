@@ -11,7 +11,7 @@ mod batch;
 mod client;
 mod clock;
 mod concurrency;
-pub mod decode;
+mod decode;
 mod encode;
 mod error;
 pub mod event;
@@ -29,6 +29,9 @@ mod worker;
 pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
 pub use decode::{decode, decode_slice, Decode, DecodeError};
+// What generated decoders call, through the facade's `__private01`.
+#[doc(hidden)]
+pub use decode::{DefaultIn, Integer, Rfc3339};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{

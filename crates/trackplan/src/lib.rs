@@ -200,9 +200,9 @@ pub mod __private01 {
     pub use time;
     /// `format: date-time` values decode from RFC 3339 text, and `integer`s as JSON Schema
     /// counts them, through these.
-    pub use trackplan_core::decode::{Integer, Rfc3339};
+    pub use trackplan_core::{Integer, Rfc3339};
 
     // ---- `Deserialize` of the derives ----
-    pub use trackplan_core::decode::DefaultIn;
     pub use trackplan_core::format_timestamp;
+    pub use trackplan_core::DefaultIn;
 }
