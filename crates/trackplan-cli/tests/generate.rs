@@ -93,6 +93,37 @@ fn check_mode_reports_stale_output() {
 }
 
 #[test]
+fn keywords_the_types_do_not_enforce_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"rules": [{"key": "A", "type": "TRACK", "jsonSchema": {"properties": {"properties": {"type": "object",
+            "properties": {"x": {"type": "string", "if": {"minLength": 2}, "then": {"maxLength": 4}},
+                           "y": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}}}}]}"#,
+    )
+    .unwrap();
+    let output = trackplan(&[plan.as_os_str()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    for keyword in ["x/if", "x/then"] {
+        let name = keyword.trim_start_matches("x/");
+        assert!(
+            err.contains(&format!(
+                "plan.json: at /rules/0/jsonSchema/properties/properties/properties/{keyword}: event `A`: `{name}` is not enforced"
+            )),
+            "{err}"
+        );
+    }
+    assert!(err.contains("is not enforced"), "{err}");
+    let source = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        source.contains("The plan's `if` is not checked."),
+        "{source}"
+    );
+}
+
+#[test]
 fn bad_plans_exit_2_listing_every_problem() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("bad.json");
@@ -100,7 +131,7 @@ fn bad_plans_exit_2_listing_every_problem() {
         &plan,
         r#"{"rules": [
             {"key": "A", "type": "TRACK", "jsonSchema": {"properties": {"properties": {"type": "object",
-                "properties": {"x": {"anyOf": [{"type": "string"}]}, "y": {"$ref": "https://example.com/s.json"}}}}}},
+                "properties": {"x": {"allOf": [{"type": "string"}, {"type": "integer"}]}, "y": {"$ref": "https://example.com/s.json"}}}}}},
             {"key": "B", "type": "TRACK", "jsonSchema": {"properties": {"properties": {"type": "object",
                 "properties": {"p": {"type": "string", "pattern": "(unclosed"}}}}}}
         ]}"#,
@@ -111,7 +142,7 @@ fn bad_plans_exit_2_listing_every_problem() {
     let err = stderr(&output);
     assert!(err.contains("bad.json: 3 problems"), "{err}");
     assert!(
-        err.contains("/rules/0/jsonSchema/properties/properties/properties/x/anyOf"),
+        err.contains("/rules/0/jsonSchema/properties/properties/properties/x/allOf/1/type"),
         "{err}"
     );
     assert!(

@@ -16,6 +16,7 @@ use crate::schema::ir::*;
 use trackplan_plan::Call;
 
 mod ctor;
+pub(crate) mod decode;
 
 /// The generator version written into `plan_metadata()`.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -41,18 +42,26 @@ fn checked_types(space: &TypeSpace) -> BTreeMap<String, bool> {
     loop {
         let mut changed = false;
         for item in &space.items {
-            if let TypeDef::Struct(s) = item {
-                let has = s
-                    .fields
-                    .iter()
-                    .any(|f| f.constant.is_none() && ty_has_checks(&f.ty, &checked))
-                    || s.extra
-                        .as_ref()
-                        .is_some_and(|e| ty_has_checks(&e.value, &checked));
-                if has && !checked[&s.name] {
-                    checked.insert(s.name.clone(), true);
-                    changed = true;
+            let has = match item {
+                TypeDef::Struct(s) => {
+                    s.fields
+                        .iter()
+                        .any(|f| f.constant.is_none() && ty_has_checks(&f.ty, &checked))
+                        || s.extra.as_ref().is_some_and(|e| {
+                            ty_has_checks(&e.value, &checked)
+                                || (s.closed && !e.key_patterns.is_empty())
+                        })
+                        || !s.dependent_required.is_empty()
                 }
+                TypeDef::Union(u) => {
+                    u.mode != UnionMode::Types
+                        || u.variants.iter().any(|(_, ty)| ty_has_checks(ty, &checked))
+                }
+                TypeDef::Enum(_) => false,
+            };
+            if has && !checked[item.name()] {
+                checked.insert(item.name().to_owned(), true);
+                changed = true;
             }
         }
         if !changed {
@@ -144,6 +153,15 @@ fn doc_text(line: &str) -> String {
     line.trim_start().replace("```", "\\`\\`\\`")
 }
 
+/// `` `a` or `b` `` for doc lines.
+fn key_pattern_list(patterns: &[String]) -> String {
+    let list: Vec<String> = patterns
+        .iter()
+        .map(|p| format!("`{}`", p.replace('`', "\\`")))
+        .collect();
+    list.join(" or ")
+}
+
 /// Doc lines for constraints the type cannot hold.
 fn check_docs(ty: &Ty) -> Vec<String> {
     let c = &ty.checks;
@@ -187,6 +205,47 @@ fn check_docs(ty: &Ty) -> Vec<String> {
         out.push(format!(
             "Must be one of {} (checked by `violations()`).",
             list.join(", ")
+        ));
+    }
+    if let Some(m) = c.multiple_of {
+        out.push(format!(
+            "Must be a multiple of {m} (checked by `violations()`)."
+        ));
+    }
+    if c.unique_items {
+        out.push("Items must be unique (checked by `violations()`).".to_owned());
+    }
+    if let Some(tuple) = &c.tuple {
+        let positions: Vec<String> = tuple
+            .positions
+            .iter()
+            .map(|p| match (&p.allowed, p.types.as_slice()) {
+                (Some(values), _) => values
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                (None, []) => "any".to_owned(),
+                (None, types) => types.join(" | "),
+            })
+            .collect();
+        let more = if tuple.closed { "" } else { ", then any items" };
+        out.push(format!(
+            "A tuple of [{}]{more} (checked by `violations()`).",
+            positions.join(", ")
+        ));
+    }
+    if let Some(values) = &c.forbidden {
+        let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        out.push(format!(
+            "Must not be {} (checked by `violations()`).",
+            list.join(" or ")
+        ));
+    }
+    if let Some(patterns) = &c.key_patterns {
+        out.push(format!(
+            "Keys must match {} (checked by `violations()`).",
+            key_pattern_list(patterns)
         ));
     }
     if matches!(ty.kind, Kind::DateTime) {
@@ -294,6 +353,9 @@ impl Emitter<'_> {
             if f.ident != f.wire {
                 lines.insert(0, format!("Sent as `{}`.", f.wire.escape_debug()));
             }
+            for keyword in &f.unenforced {
+                lines.push(format!("The plan's `{keyword}` is not checked."));
+            }
             let doc = docs(f.description.as_deref(), &lines);
             let ident = ident(&f.ident);
             let ty = self.field_ty(f);
@@ -302,8 +364,16 @@ impl Emitter<'_> {
         let extra = s.extra.as_ref().map(|e| {
             let ident = ident(&e.ident);
             let ty = self.ty(&e.value);
+            let doc = if e.key_patterns.is_empty() {
+                " Further properties the plan allows (`additionalProperties`).".to_owned()
+            } else {
+                format!(
+                    " Further properties whose names match {} (`patternProperties`).",
+                    key_pattern_list(&e.key_patterns)
+                )
+            };
             quote! {
-                /// Further properties the plan allows (`additionalProperties`).
+                #[doc = #doc]
                 pub #ident: ::std::collections::BTreeMap<::std::string::String, #ty>,
             }
         });
@@ -387,6 +457,8 @@ impl Emitter<'_> {
         });
         let value_impl = s.root.is_none().then(|| self.struct_property_value(s));
         let constructor = ctor::constructor(self, s);
+        let deserialize = self.struct_deserialize(s);
+        let decode_impl = s.root.as_ref().map(|root| self.decode_impl(&name, root));
         quote! {
             #doc
             #derives
@@ -399,6 +471,33 @@ impl Emitter<'_> {
             #payload_impl
             #value_impl
             #violations_fn
+            #deserialize
+            #decode_impl
+        }
+    }
+
+    /// `Decode` for a rule's type: the messages that carry it.
+    fn decode_impl(&self, name: &Ident, root: &RootInfo) -> TokenStream {
+        let krate = &self.krate;
+        let call = match root.call {
+            Call::Track => quote!(Track),
+            Call::Identify => quote!(Identify),
+            Call::Group => quote!(Group),
+            Call::Page => quote!(Page),
+            Call::Screen => quote!(Screen),
+        };
+        let named = matches!(root.call, Call::Track | Call::Page | Call::Screen)
+            && !root.wire_name.is_empty();
+        let wire_name = named.then(|| {
+            let wire = Literal::string(&root.wire_name);
+            quote!(::std::option::Option::Some(#wire))
+        });
+        let wire_name = wire_name.unwrap_or_else(|| quote!(::std::option::Option::None));
+        quote! {
+            impl #krate::Decode for #name {
+                const CALLS: &'static [#krate::CallType] = &[#krate::CallType::#call];
+                const NAME: ::std::option::Option<&'static str> = #wire_name;
+            }
         }
     }
 
@@ -616,13 +715,40 @@ impl Emitter<'_> {
             });
         let extra = s.extra.as_ref().and_then(|e| {
             let field = ident(&e.ident);
-            let body = self.check(&e.value, quote!(v), quote!(&path))?;
+            let body = self.check(&e.value, quote!(v), quote!(&path));
+            let keys = (s.closed && !e.key_patterns.is_empty())
+                .then(|| self.key_check(&e.key_patterns, quote!(key), quote!(path)));
+            if body.is_none() && keys.is_none() {
+                return None;
+            }
             Some(quote! {
                 for (key, v) in &self.#field {
                     let path = ::std::format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
+                    #keys
                     #body
                 }
             })
+        });
+        let dependencies = s.dependent_required.iter().map(|(property, needed)| {
+            let present = self.presence_test(s, property);
+            let rules = needed.iter().map(|other| {
+                let other_present = self.presence_test(s, other);
+                // Bound first: negating `x.is_some()` would trip clippy's `nonminimal_bool`.
+                let message = Literal::string(&format!(
+                    "`{property}` is present, so `{other}` must be too"
+                ));
+                quote! {
+                    let present: bool = #other_present;
+                    if !present {
+                        out.push(#krate::Violation { path: path.to_owned(), rule: "dependencies", message: ::std::string::String::from(#message) });
+                    }
+                }
+            });
+            quote! {
+                if #present {
+                    #(#rules)*
+                }
+            }
         });
         quote! {
             impl #name {
@@ -630,7 +756,50 @@ impl Emitter<'_> {
                 pub fn __trackplan_violations(&self, path: &str, out: &mut ::std::vec::Vec<#krate::Violation>) {
                     #(#checks)*
                     #extra
+                    #(#dependencies)*
                 }
+            }
+        }
+    }
+
+    /// An expression: whether the struct's property `wire` is sent.
+    fn presence_test(&self, s: &StructDef, wire: &str) -> TokenStream {
+        let krate = &self.krate;
+        match s.fields.iter().find(|f| f.wire == wire) {
+            Some(f) if f.constant.is_some() => quote!(true),
+            Some(f) => {
+                let field = ident(&f.ident);
+                match f.presence {
+                    Presence::Required | Presence::RequiredNullable => quote!(true),
+                    Presence::Optional => quote!(self.#field.is_some()),
+                    Presence::OptionalNullable => {
+                        quote!(!#krate::Nullable::is_absent(&self.#field))
+                    }
+                }
+            }
+            None => match &s.extra {
+                Some(e) => {
+                    let field = ident(&e.ident);
+                    let wire = Literal::string(wire);
+                    quote!(self.#field.contains_key(#wire))
+                }
+                None => quote!(false),
+            },
+        }
+    }
+
+    /// Statements reporting `key` (a `&str`/`&String`) at `path` unless it matches a pattern.
+    fn key_check(&self, patterns: &[String], key: TokenStream, path: TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        let matches = key_matches(&self.private, patterns, &key);
+        let text = format!("matches none of {}", key_pattern_list(patterns));
+        quote! {
+            if !#matches {
+                out.push(#krate::Violation {
+                    path: #path.to_owned(),
+                    rule: "additionalProperties",
+                    message: ::std::format!("key {:?} {}", #key, #text),
+                });
             }
         }
     }
@@ -806,7 +975,123 @@ impl Emitter<'_> {
                 }
             });
         }
+        if let Some(m) = c.multiple_of.filter(|m| m.is_finite() && *m > 0.0) {
+            if matches!(ty.kind, Kind::Integer | Kind::Number) {
+                let lit = Literal::f64_suffixed(m);
+                let text = format!("must be a multiple of {m}");
+                let push = violation("multipleOf", quote!(::std::format!("{} {}", #v, #text)));
+                // As jsonschema decides it: the quotient's fraction, within float error.
+                out.push(quote! {
+                    #[allow(clippy::cast_precision_loss, clippy::unnecessary_cast)]
+                    let fraction = (*#v as f64 / #lit).fract().abs();
+                    if fraction.is_nan() || (f64::EPSILON..1.0 - f64::EPSILON).contains(&fraction) { #push }
+                });
+            }
+        }
+        if c.unique_items && matches!(ty.kind, Kind::Array(_)) {
+            let push = violation(
+                "uniqueItems",
+                quote!(::std::format!("items {} and {} are equal", first, second)),
+            );
+            out.push(quote! {
+                let texts: ::std::vec::Vec<::std::string::String> = #v
+                    .iter()
+                    .map(|item| #private::serde_json::to_string(&#private::AsProperty(item)).unwrap_or_default())
+                    .collect();
+                if let ::std::option::Option::Some((first, second)) = (0..texts.len())
+                    .flat_map(|i| (i + 1..texts.len()).map(move |j| (i, j)))
+                    .find(|&(i, j)| texts[i] == texts[j])
+                {
+                    #push
+                }
+            });
+        }
+        if let Some(tuple) = &c.tuple {
+            out.push(self.tuple_checks(tuple, &v, &path));
+        }
+        if let Some(values) = c
+            .forbidden
+            .as_ref()
+            .filter(|_| !matches!(ty.kind, Kind::DateTime))
+        {
+            let texts = values.iter().map(|v| Literal::string(&v.to_string()));
+            let push = violation(
+                "not",
+                quote!(::std::format!("{} is a value the plan rules out", text)),
+            );
+            out.push(quote! {
+                let text = #private::serde_json::to_string(&#private::AsProperty(#v)).unwrap_or_default();
+                if [#(#texts),*].contains(&text.as_str()) { #push }
+            });
+        }
+        if let (Some(patterns), Kind::MapOf(_)) = (&c.key_patterns, &ty.kind) {
+            let check = self.key_check(patterns, quote!(key), quote!(key_path));
+            out.push(quote! {
+                for key in #v.keys() {
+                    let key_path = ::std::format!("{}/{}", #path, key.replace('~', "~0").replace('/', "~1"));
+                    #check
+                }
+            });
+        }
         out
+    }
+
+    /// Checks of a tuple `v` (a `&Vec<serde_json::Value>`) position by position, on the JSON
+    /// form of each item.
+    fn tuple_checks(&self, tuple: &Tuple, v: &TokenStream, path: &TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
+        let positions = tuple.positions.iter().enumerate().map(|(i, check)| {
+            let index = Literal::usize_unsuffixed(i);
+            let type_test = (!check.types.is_empty()).then(|| {
+                let tests = check.types.iter().map(|t| json_type_test(t, quote!(item)));
+                let expected = check.types.join(" or ");
+                quote! {
+                    if !(#(#tests)||*) {
+                        out.push(#krate::Violation { path: item_path.clone(), rule: "type", message: ::std::format!("{} is not {}", item, #expected) });
+                    }
+                }
+            });
+            let allowed_test = check.allowed.as_ref().map(|values| {
+                let texts = values.iter().map(|v| Literal::string(&v.to_string()));
+                let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+                let text = format!("must be one of {}", list.join(", "));
+                quote! {
+                    let allowed = [#(#texts),*];
+                    if !allowed.iter().any(|a| #private::serde_json::from_str::<#private::serde_json::Value>(a).ok().as_ref() == ::std::option::Option::Some(item)) {
+                        out.push(#krate::Violation { path: item_path.clone(), rule: "enum", message: ::std::format!("{} {}", item, #text) });
+                    }
+                }
+            });
+            if type_test.is_none() && allowed_test.is_none() {
+                return TokenStream::new();
+            }
+            let item = if i == 0 {
+                quote!(#v.first())
+            } else {
+                quote!(#v.get(#index))
+            };
+            quote! {
+                if let ::std::option::Option::Some(item) = #item {
+                    let item_path = ::std::format!("{}/{}", #path, #index);
+                    #type_test
+                    #allowed_test
+                }
+            }
+        });
+        let closed = tuple.closed.then(|| {
+            let n = Literal::usize_unsuffixed(tuple.positions.len());
+            quote! {
+                if #v.len() > #n {
+                    out.push(#krate::Violation {
+                        path: (#path).to_owned(),
+                        rule: "additionalItems",
+                        message: ::std::format!("has {} items, the tuple has {} positions", #v.len(), #n),
+                    });
+                }
+            }
+        });
+        quote! { #(#positions)* #closed }
     }
 
     fn string_enum(&self, e: &EnumDef) -> TokenStream {
@@ -825,6 +1110,7 @@ impl Emitter<'_> {
             quote! { #name::#variant => #wire, }
         });
         let wires = e.variants.iter().map(|(_, wire)| Literal::string(wire));
+        let deserialize = self.enum_deserialize(&e.name, &e.variants);
         let all = e.variants.iter().map(|(variant, _)| {
             let variant = ident(variant);
             quote!(#name::#variant)
@@ -869,6 +1155,7 @@ impl Emitter<'_> {
             impl #krate::StringEnum for #name {
                 const VALUES: &'static [&'static str] = &[#(#wires),*];
             }
+            #deserialize
         }
     }
 
@@ -876,12 +1163,23 @@ impl Emitter<'_> {
         let krate = &self.krate;
         let private = &self.private;
         let name = ident(&u.name);
-        let doc = docs(u.description.as_deref(), &[]);
+        let mode_doc = match u.mode {
+            UnionMode::Types => Vec::new(),
+            UnionMode::AnyOf => vec![
+                "One of the plan's `anyOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that at least one branch matches.".to_owned(),
+            ],
+            UnionMode::OneOf => vec![
+                "Exactly one of the plan's `oneOf` branches, sent as that branch; decoding takes the first branch that accepts the value, and `violations()` checks that exactly one branch matches.".to_owned(),
+            ],
+        };
+        let doc = docs(u.description.as_deref(), &mode_doc);
         let variants = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let ty = self.ty(ty);
             quote! { #variant(#ty), }
         });
+        let deserialize = self.union_deserialize(u);
+        let violations = self.is_checked(&u.name).then(|| self.union_violations(u));
         let arms = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let value = self.convert(ty, quote!(v));
@@ -901,6 +1199,100 @@ impl Emitter<'_> {
                     match self {
                         #(#arms)*
                     }
+                }
+            }
+            #deserialize
+            #violations
+        }
+    }
+
+    /// `violations()` of a union. For `type: [A, B]` (and branches of distinct JSON types) the
+    /// held value's checks are the verdict. For `anyOf`/`oneOf` whose branches may overlap, the
+    /// value's JSON form is tried against every branch, as a validator would: none matching
+    /// reports the held branch's violations, and for `oneOf` more than one is a violation.
+    fn union_violations(&self, u: &UnionDef) -> TokenStream {
+        let krate = &self.krate;
+        let private = &self.private;
+        let name = ident(&u.name);
+        let held_arms = u.variants.iter().map(|(variant, ty)| {
+            let variant = ident(variant);
+            let body = self.check(ty, quote!(v), quote!(path));
+            quote!(#name::#variant(v) => { #body })
+        });
+        let held = quote! {
+            #[allow(clippy::match_single_binding, unused_variables)]
+            match self {
+                #(#held_arms)*
+            }
+        };
+        let body = match u.mode {
+            UnionMode::Types => held,
+            UnionMode::AnyOf | UnionMode::OneOf => {
+                let tries = u.variants.iter().map(|(_, ty)| {
+                    let wire_ty = self.wire_ty(ty);
+                    let field_ty = self.ty(ty);
+                    let value = match self.wire_to_field(ty) {
+                        Some(convert) => quote!(#convert),
+                        None => quote!(v),
+                    };
+                    let check = self.check(ty, quote!(v), quote!(path));
+                    quote! {
+                        if let ::std::result::Result::Ok(v) = <#wire_ty as #private::serde::Deserialize>::deserialize(&json) {
+                            let v: #field_ty = #value;
+                            #[allow(unused_variables)]
+                            let v = &v;
+                            let mut found: ::std::vec::Vec<#krate::Violation> = ::std::vec::Vec::new();
+                            {
+                                #[allow(unused_variables)]
+                                let out = &mut found;
+                                #check
+                            }
+                            if found.is_empty() {
+                                matched += 1;
+                            }
+                        }
+                    }
+                });
+                let keyword = if u.mode == UnionMode::OneOf {
+                    "oneOf"
+                } else {
+                    "anyOf"
+                };
+                let exclusive = (u.mode == UnionMode::OneOf).then(|| {
+                    quote! {
+                        if matched > 1 {
+                            out.push(#krate::Violation {
+                                path: path.to_owned(),
+                                rule: "oneOf",
+                                message: ::std::format!("matches {} branches of `oneOf`, exactly one allowed", matched),
+                            });
+                        }
+                    }
+                });
+                quote! {
+                    let json = #private::serde_json::to_value(#private::AsProperty(self)).unwrap_or_default();
+                    let mut matched = 0usize;
+                    #(#tries)*
+                    if matched == 0 {
+                        let before = out.len();
+                        #held
+                        if out.len() == before {
+                            out.push(#krate::Violation {
+                                path: path.to_owned(),
+                                rule: #keyword,
+                                message: ::std::string::String::from("matches none of the branches"),
+                            });
+                        }
+                    }
+                    #exclusive
+                }
+            }
+        };
+        quote! {
+            impl #name {
+                #[doc(hidden)]
+                pub fn __trackplan_violations(&self, path: &str, out: &mut ::std::vec::Vec<#krate::Violation>) {
+                    #body
                 }
             }
         }
@@ -925,6 +1317,37 @@ fn regex_check(
             }
         }
     }}
+}
+
+/// An expression: whether `key` matches one of the ECMA-262 `patterns` (compiled once per
+/// process).
+fn key_matches(private: &syn::Path, patterns: &[String], key: &TokenStream) -> TokenStream {
+    let lits = patterns.iter().map(|p| Literal::string(p));
+    quote! {{
+        static PATTERNS: ::std::sync::OnceLock<::std::vec::Vec<#private::regress::Regex>> =
+            ::std::sync::OnceLock::new();
+        PATTERNS
+            .get_or_init(|| [#(#lits),*].iter().filter_map(|p| #private::regress::Regex::new(p).ok()).collect())
+            .iter()
+            .any(|re| re.find(#key).is_some())
+    }}
+}
+
+/// An expression: whether the `serde_json::Value` `item` is of the JSON Schema type `name`
+/// (an integer is a number without a fraction, as JSON Schema counts it).
+fn json_type_test(name: &str, item: TokenStream) -> TokenStream {
+    match name {
+        "string" => quote!(#item.is_string()),
+        "integer" => {
+            quote!((#item.is_i64() || #item.is_u64() || #item.as_f64().is_some_and(|f| f.fract() == 0.0)))
+        }
+        "number" => quote!(#item.is_number()),
+        "boolean" => quote!(#item.is_boolean()),
+        "object" => quote!(#item.is_object()),
+        "array" => quote!(#item.is_array()),
+        "null" => quote!(#item.is_null()),
+        _ => quote!(true),
+    }
 }
 
 /// `let v = <expr>;`, or nothing when the expression already is `v`.

@@ -287,6 +287,167 @@ fn extra_properties_are_opt_in_and_respect_closed_objects() {
     );
 }
 
+fn union<'a>(l: &'a Lowered, name: &str) -> &'a trackplan_codegen::schema::ir::UnionDef {
+    l.space
+        .items
+        .iter()
+        .find_map(|item| match item {
+            TypeDef::Union(u) if u.name == name => Some(u),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no union {name}: {:#?}", l.space.items))
+}
+
+#[test]
+fn any_of_with_null_is_the_same_nullable_as_a_type_list() {
+    let l = one(json!({ "type": "object", "properties": {
+        "a": { "anyOf": [{ "type": "string" }, { "type": "null" }] },
+        "b": { "oneOf": [{ "type": "null" }, { "type": "string" }] },
+        "c": { "type": ["string", "null"] } } }));
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let s = structure(&l, "E");
+    for wire in ["a", "b", "c"] {
+        let f = field(s, wire);
+        assert_eq!(f.presence, Presence::OptionalNullable, "{wire}");
+        assert_eq!(f.ty.kind, Kind::String, "{wire}");
+    }
+}
+
+#[test]
+fn union_variants_are_named_from_title_ref_discriminator_or_type() {
+    use trackplan_codegen::schema::ir::UnionMode;
+    let l = one(json!({
+        "definitions": { "postal_address": { "type": "object", "properties": { "street": { "type": "string" } } } },
+        "type": "object", "properties": {
+        "a": { "oneOf": [
+            { "title": "by email", "type": "string" },
+            { "$ref": "#/definitions/postal_address" },
+            { "type": "object", "properties": { "kind": { "const": "phone" }, "n": { "type": "string" } } },
+            { "type": "integer" }
+        ] } } }));
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let u = union(&l, "EA");
+    let names: Vec<&str> = u.variants.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ByEmail", "PostalAddress", "Phone", "Integer"]);
+    assert_eq!(u.mode, UnionMode::OneOf, "two object branches may overlap");
+    let disjoint = one(json!({ "type": "object", "properties": {
+        "a": { "anyOf": [{ "type": "string" }, { "type": "integer" }] } } }));
+    assert_eq!(union(&disjoint, "EA").mode, UnionMode::Types);
+}
+
+#[test]
+fn all_of_merges_refs_and_extra_properties_into_one_struct() {
+    let l = one(json!({
+        "definitions": { "base": { "type": "object", "properties": { "id": { "type": "string" } }, "required": ["id"] } },
+        "type": "object", "properties": {
+        "item": { "allOf": [
+            { "$ref": "#/definitions/base" },
+            { "properties": { "count": { "type": "integer", "minimum": 1 } }, "required": ["count"] }
+        ] } } }));
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let s = structure(&l, "EItem");
+    let wires: Vec<(&str, Presence)> = s
+        .fields
+        .iter()
+        .map(|f| (f.wire.as_str(), f.presence))
+        .collect();
+    assert_eq!(
+        wires,
+        [("count", Presence::Required), ("id", Presence::Required)]
+    );
+    assert_eq!(field(s, "count").ty.checks.minimum, Some(1.0));
+}
+
+#[test]
+fn contradicting_all_of_branches_are_an_error_naming_both_pointers() {
+    let l = one(json!({ "type": "object", "properties": {
+        "x": { "allOf": [{ "type": "string" }, { "type": "integer" }] },
+        "y": { "allOf": [
+            { "properties": { "a": { "type": "string" } }, "additionalProperties": false },
+            { "properties": { "b": { "type": "string" } } }
+        ] } } }));
+    let base = "/rules/events/0/rules/properties/properties/properties";
+    let messages: Vec<String> = l
+        .errors
+        .iter()
+        .map(|e| format!("{} {}", e.pointer, e.message))
+        .collect();
+    assert_eq!(l.errors.len(), 2, "{messages:#?}");
+    assert_eq!(l.errors[0].pointer, format!("{base}/x/allOf/1/type"));
+    assert!(
+        l.errors[0]
+            .message
+            .contains(&format!("{base}/x/allOf/0/type")),
+        "{}",
+        l.errors[0].message
+    );
+    assert_eq!(
+        l.errors[1].pointer,
+        format!("{base}/y/allOf/0/additionalProperties")
+    );
+    assert!(l.errors.iter().all(|e| e.hint.is_some()));
+}
+
+#[test]
+fn pattern_properties_become_maps_and_runtime_keywords_become_checks() {
+    let l = one(json!({ "type": "object", "properties": {
+        "labels": { "type": "object", "patternProperties": { "^x-": { "type": "string" } }, "additionalProperties": false },
+        "step": { "type": "integer", "multipleOf": 5 },
+        "tags": { "type": "array", "items": { "type": "string" }, "uniqueItems": true },
+        "point": { "type": "array", "items": [{ "type": "number" }, { "enum": ["m", "km"] }], "additionalItems": false },
+        "status": { "type": "string", "not": { "enum": ["deleted"] } } },
+        "dependencies": { "status": ["step"] } }));
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let s = structure(&l, "E");
+    let labels = &field(s, "labels").ty;
+    assert!(matches!(&labels.kind, Kind::MapOf(value) if value.kind == Kind::String));
+    assert_eq!(labels.checks.key_patterns, Some(vec!["^x-".to_owned()]));
+    assert_eq!(field(s, "step").ty.checks.multiple_of, Some(5.0));
+    assert!(field(s, "tags").ty.checks.unique_items);
+    let tuple = field(s, "point").ty.checks.tuple.as_ref().unwrap();
+    assert!(tuple.closed);
+    assert_eq!(tuple.positions[0].types, ["number"]);
+    assert_eq!(
+        tuple.positions[1].allowed,
+        Some(vec![json!("m"), json!("km")])
+    );
+    assert_eq!(
+        field(s, "status").ty.checks.forbidden,
+        Some(vec![json!("deleted")])
+    );
+    assert_eq!(
+        s.dependent_required,
+        [("status".to_owned(), vec!["step".to_owned()])]
+    );
+}
+
+#[test]
+fn keywords_nothing_enforces_are_warnings_and_field_notes() {
+    let l = one(json!({ "type": "object", "properties": {
+        "a": { "type": "string", "if": { "minLength": 1 }, "then": { "maxLength": 3 } },
+        "b": { "type": "string", "format": "color", "not": { "pattern": "x" } } } }));
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let base = "/rules/events/0/rules/properties/properties/properties";
+    let pointers: Vec<&str> = l.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    for expected in ["a/if", "a/then", "b/format", "b/not"] {
+        assert!(
+            pointers.contains(&format!("{base}/{expected}").as_str()),
+            "{expected}: {pointers:#?}"
+        );
+    }
+    let s = structure(&l, "E");
+    assert_eq!(field(s, "a").unenforced, ["if", "then"]);
+}
+
+#[test]
+fn a_payload_cannot_be_a_union() {
+    let l = one(json!({ "anyOf": [{ "type": "object" }, { "type": "object" }] }));
+    assert_eq!(
+        l.errors[0].pointer,
+        "/rules/events/0/rules/properties/properties/anyOf"
+    );
+}
+
 #[test]
 fn x_pii_marks_fields_and_hash_needs_a_string() {
     use trackplan_plan::pii::PiiMark;

@@ -16,6 +16,7 @@ mod consent;
 pub mod context;
 pub mod constraint;
 pub mod describe;
+mod decode;
 mod encode;
 mod error;
 pub mod event;
@@ -38,6 +39,10 @@ pub use client::{Client, ClientBuilder, Region};
 pub use consent::{Consent, ConsentPolicy, WithheldMessage};
 pub use context::{Context, ContextError};
 pub use describe::{Describe, DescribeEvent};
+pub use decode::{decode, decode_slice, Decode, DecodeError};
+// What generated decoders call, through the facade's `__private01`.
+#[doc(hidden)]
+pub use decode::{DefaultIn, Integer, Rfc3339};
 pub use error::{BuildError, ConfigProblem, EnqueueError};
 pub use event::Nullable;
 pub use event::{

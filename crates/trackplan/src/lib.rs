@@ -57,6 +57,8 @@ pub use trackplan_macros::{plan, Enum, Event, Properties, Traits};
 // Code-first plans: the types describe themselves, and the plan is exported from them.
 pub use tracking_plan::{TrackingPlan, TrackingPlanError};
 pub use trackplan_core::{Describe, DescribeEvent};
+// Receiving: a whole message back into the type it was sent with.
+pub use trackplan_core::{decode, decode_slice, Decode, DecodeError};
 
 // Delivery: policies, reports and errors.
 pub use trackplan_core::{
@@ -283,5 +285,11 @@ pub mod __private01 {
     pub use regress;
     /// `format: date-time` properties are `time::OffsetDateTime`, sent as RFC 3339 text.
     pub use time;
+    /// `format: date-time` values decode from RFC 3339 text, and `integer`s as JSON Schema
+    /// counts them, through these.
+    pub use trackplan_core::{Integer, Rfc3339};
+
+    // ---- `Deserialize` of the derives ----
     pub use trackplan_core::format_timestamp;
+    pub use trackplan_core::DefaultIn;
 }

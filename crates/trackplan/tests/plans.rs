@@ -23,6 +23,7 @@ fn plans() -> Vec<PathBuf> {
         .collect();
     plans.push(manifest.join("../../schemas/ecommerce.json"));
     plans.push(manifest.join("../trackplan-codegen/tests/plans/exotic.json"));
+    plans.push(manifest.join("tests/plans/constructs.json"));
     plans.sort();
     plans
 }

@@ -43,7 +43,8 @@ pub fn expand(container: &Container<'_>, plan: Option<&PlanChecked>) -> TokenStr
     };
     let describe = super::describe::expand(container, &krate);
     let register = super::register::expand(container, &krate);
-    wrap(quote!(#extra #impls #describe #register))
+    let decode = super::decode::impls(container, &krate);
+    wrap(quote!(#extra #impls #describe #register #decode))
 }
 
 /// Generated impls live in an anonymous constant, as serde's do, so their helper items never

@@ -19,6 +19,7 @@ mod check;
 mod constraint;
 mod ctxt;
 mod describe;
+mod decode;
 mod expand;
 mod fallback;
 mod pii;

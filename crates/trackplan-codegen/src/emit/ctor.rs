@@ -181,6 +181,7 @@ mod tests {
             constant: None,
             pointer: String::new(),
             pii: None,
+            unenforced: Vec::new(),
         }
     }
 
@@ -200,6 +201,8 @@ mod tests {
             fields,
             extra: None,
             root: None,
+            closed: false,
+            dependent_required: Vec::new(),
         }
     }
 
@@ -275,6 +278,7 @@ mod tests {
         s.extra = Some(Extra {
             ident: "extra".to_owned(),
             value: Ty::plain(Kind::Any),
+            key_patterns: Vec::new(),
         });
         let text = tokens_of(s);
         assert!(text.contains("pub fn new () -> Self"), "{text}");

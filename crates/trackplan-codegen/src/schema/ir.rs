@@ -61,6 +61,11 @@ pub struct StructDef {
     pub extra: Option<Extra>,
     /// `Some` for a rule's payload.
     pub root: Option<RootInfo>,
+    /// `additionalProperties: false`: undeclared keys are refused when decoding.
+    pub closed: bool,
+    /// `dependencies` (property form) and `dependentRequired`: when the first property is
+    /// present, each of the others must be (checked by `violations()`).
+    pub dependent_required: Vec<(String, Vec<String>)>,
 }
 
 /// The map of additional properties a struct carries.
@@ -69,6 +74,9 @@ pub struct Extra {
     /// The Rust field name (normally `extra`).
     pub ident: String,
     pub value: Ty,
+    /// `patternProperties`: the ECMA-262 patterns the keys match (empty for
+    /// `additionalProperties`). A key matching none is a violation when the schema is closed.
+    pub key_patterns: Vec<String>,
 }
 
 /// Required or optional, nullable or not: the four cases of the README's
@@ -112,6 +120,8 @@ pub struct Field {
     pub pointer: String,
     /// `"x-pii"`: the property holds personal data.
     pub pii: Option<PiiMark>,
+    /// Keywords of the property's schema that nothing checks, for its documentation.
+    pub unenforced: Vec<String>,
 }
 
 /// A Rust type with the constraints its values must meet.
@@ -171,6 +181,32 @@ pub struct Checks {
     pub allowed: Option<Vec<Value>>,
     /// A string `format` with a check ([`format_pattern`]); `date-time` is a type instead.
     pub format: Option<String>,
+    pub multiple_of: Option<f64>,
+    pub unique_items: bool,
+    /// `items: [...]`: what each position of a tuple must hold.
+    pub tuple: Option<Tuple>,
+    /// `not: {enum: [...]}` or `not: {const: ...}`: values the property must not have.
+    pub forbidden: Option<Vec<Value>>,
+    /// A map's keys must each match one of these ECMA-262 patterns (`patternProperties` with
+    /// `additionalProperties: false`).
+    pub key_patterns: Option<Vec<String>>,
+}
+
+/// A tuple's positions (`items: [...]`), each holding any JSON value the position allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuple {
+    pub positions: Vec<ValueCheck>,
+    /// `additionalItems: false`: no items past the positions.
+    pub closed: bool,
+}
+
+/// What one JSON value must be, checked on its JSON form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueCheck {
+    /// JSON Schema type names; empty: any type.
+    pub types: Vec<String>,
+    /// `enum` or `const`: the allowed values.
+    pub allowed: Option<Vec<Value>>,
 }
 
 /// The string formats [`format_pattern`] checks, for the derive's `format = "..."` to accept.
@@ -208,13 +244,25 @@ pub struct EnumDef {
     pub variants: Vec<(String, String)>,
 }
 
-/// `type: [A, B]`: an untagged union.
+/// `type: [A, B]`, `anyOf` or `oneOf`: an untagged union, each variant written as its branch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnionDef {
     pub name: String,
     pub description: Option<String>,
-    /// (Rust variant, type) per member type.
+    /// (Rust variant, type) per member type or branch.
     pub variants: Vec<(String, Ty)>,
+    pub mode: UnionMode,
+}
+
+/// How a union's branches relate, which decides what `violations()` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnionMode {
+    /// `type: [A, B]`: the JSON type picks the branch; the held value's checks are the verdict.
+    Types,
+    /// `anyOf`: the value must meet at least one branch.
+    AnyOf,
+    /// `oneOf`: the value must meet exactly one branch.
+    OneOf,
 }
 
 #[cfg(test)]

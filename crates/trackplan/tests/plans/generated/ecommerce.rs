@@ -41,6 +41,98 @@ impl ::trackplan::Properties for ProductsSearched {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "query" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductsSearched, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductsSearched;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Products Searched`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<ProductsSearchedQuery> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "query",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductsSearched {
+                query: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "query",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductsSearched {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductsSearched {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Products Searched",
+    );
+}
 /// Query the user searched with: the search text, or an object of search criteria.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProductsSearchedQuery {
@@ -65,6 +157,33 @@ impl ::trackplan::PropertyValue for ProductsSearchedQuery {
                 ::trackplan::PropertyValue::serialize_property(&v, serializer)
             }
         }
+    }
+}
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductsSearchedQuery {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        let __value = <::trackplan::__private01::serde_json::Value as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            __deserializer,
+        )?;
+        if let ::std::result::Result::Ok(v) = <::std::string::String as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            &__value,
+        ) {
+            return ::std::result::Result::Ok(ProductsSearchedQuery::String(v));
+        }
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::serde_json::Map<
+            ::std::string::String,
+            ::trackplan::__private01::serde_json::Value,
+        > as ::trackplan::__private01::serde::Deserialize>::deserialize(&__value) {
+            return ::std::result::Result::Ok(ProductsSearchedQuery::Object(v));
+        }
+        ::std::result::Result::Err(
+            ::trackplan::__private01::serde::de::Error::custom(
+                ::std::format_args!(
+                    "{} {}", __value, "matches no variant of `ProductsSearchedQuery`"
+                ),
+            ),
+        )
     }
 }
 /// User viewed a product list or category.
@@ -149,6 +268,126 @@ impl ProductListViewed {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "category" => ::std::result::Result::Ok(__Key::__k0),
+                        "list_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "products" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductListViewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductListViewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product List Viewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "list_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductListViewed {
+                category: __v0,
+                list_id: __v1,
+                products: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductListViewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductListViewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product List Viewed",
+    );
 }
 /// A product, as the e-commerce spec's product properties.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -371,6 +610,243 @@ impl Product {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k3),
+                        "name" => ::std::result::Result::Ok(__Key::__k4),
+                        "position" => ::std::result::Result::Ok(__Key::__k5),
+                        "price" => ::std::result::Result::Ok(__Key::__k6),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k7),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k8),
+                        "sku" => ::std::result::Result::Ok(__Key::__k9),
+                        "url" => ::std::result::Result::Ok(__Key::__k10),
+                        "variant" => ::std::result::Result::Ok(__Key::__k11),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Product, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Product;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `Product` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Product {
+                brand: __v0,
+                category: __v1,
+                coupon: __v2,
+                image_url: __v3,
+                name: __v4,
+                position: __v5.map(|v| v.0),
+                price: __v6,
+                product_id: __v7,
+                quantity: __v8.map(|v| v.0),
+                sku: __v9,
+                url: __v10,
+                variant: __v11,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Product {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// User filtered a product list or category.
 ///
 /// Track event `Product List Filtered`, version 1 of the plan (`/rules/2/jsonSchema/properties/properties`).
@@ -462,6 +938,158 @@ impl ProductListFiltered {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "category" => ::std::result::Result::Ok(__Key::__k0),
+                        "filters" => ::std::result::Result::Ok(__Key::__k1),
+                        "list_id" => ::std::result::Result::Ok(__Key::__k2),
+                        "products" => ::std::result::Result::Ok(__Key::__k3),
+                        "sorts" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductListFiltered, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductListFiltered;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product List Filtered`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<ProductListFilteredFiltersItem>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<ProductListFilteredSortsItem>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "filters",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "list_id",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sorts",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductListFiltered {
+                category: __v0,
+                filters: __v1,
+                list_id: __v2,
+                products: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+                sorts: __v4,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductListFiltered {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductListFiltered {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product List Filtered",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductListFilteredFiltersItem {
     /// Id of the filter type being used.
@@ -516,6 +1144,112 @@ impl ::trackplan::PropertyValue for ProductListFilteredFiltersItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "type" => ::std::result::Result::Ok(__Key::__k0),
+                        "value" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (ProductListFilteredFiltersItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductListFilteredFiltersItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `ProductListFilteredFiltersItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "type",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "value",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductListFilteredFiltersItem {
+                type_: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "type",
+                    ))?,
+                value: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "value",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for ProductListFilteredFiltersItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductListFilteredSortsItem {
     /// Id of the sort type being used.
@@ -570,6 +1304,112 @@ impl ::trackplan::PropertyValue for ProductListFilteredSortsItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "type" => ::std::result::Result::Ok(__Key::__k0),
+                        "value" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (ProductListFilteredSortsItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductListFilteredSortsItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `ProductListFilteredSortsItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "type",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "value",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductListFilteredSortsItem {
+                type_: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "type",
+                    ))?,
+                value: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "value",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for ProductListFilteredSortsItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// User viewed a promotion.
 ///
 /// Track event `Promotion Viewed`, version 1 of the plan (`/rules/3/jsonSchema/properties/properties`).
@@ -628,6 +1468,140 @@ impl ::trackplan::Properties for PromotionViewed {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "creative" => ::std::result::Result::Ok(__Key::__k0),
+                        "name" => ::std::result::Result::Ok(__Key::__k1),
+                        "position" => ::std::result::Result::Ok(__Key::__k2),
+                        "promotion_id" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (PromotionViewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PromotionViewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Promotion Viewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "creative",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "promotion_id",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PromotionViewed {
+                creative: __v0,
+                name: __v1,
+                position: __v2,
+                promotion_id: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "promotion_id",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PromotionViewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PromotionViewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Promotion Viewed",
+    );
+}
 /// User clicked on a promotion.
 ///
 /// Track event `Promotion Clicked`, version 1 of the plan (`/rules/4/jsonSchema/properties/properties`).
@@ -685,6 +1659,140 @@ impl ::trackplan::Properties for PromotionClicked {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "creative" => ::std::result::Result::Ok(__Key::__k0),
+                        "name" => ::std::result::Result::Ok(__Key::__k1),
+                        "position" => ::std::result::Result::Ok(__Key::__k2),
+                        "promotion_id" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (PromotionClicked, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PromotionClicked;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Promotion Clicked`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "creative",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "promotion_id",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PromotionClicked {
+                creative: __v0,
+                name: __v1,
+                position: __v2,
+                promotion_id: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "promotion_id",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PromotionClicked {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PromotionClicked {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Promotion Clicked",
+    );
 }
 /// User clicked on a product.
 ///
@@ -840,6 +1948,252 @@ impl ProductClicked {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k3),
+                        "name" => ::std::result::Result::Ok(__Key::__k4),
+                        "position" => ::std::result::Result::Ok(__Key::__k5),
+                        "price" => ::std::result::Result::Ok(__Key::__k6),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k7),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k8),
+                        "sku" => ::std::result::Result::Ok(__Key::__k9),
+                        "url" => ::std::result::Result::Ok(__Key::__k10),
+                        "variant" => ::std::result::Result::Ok(__Key::__k11),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductClicked, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductClicked;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Clicked`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductClicked {
+                brand: __v0,
+                category: __v1,
+                coupon: __v2,
+                image_url: __v3,
+                name: __v4,
+                position: __v5.map(|v| v.0),
+                price: __v6,
+                product_id: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v8.map(|v| v.0),
+                sku: __v9,
+                url: __v10,
+                variant: __v11,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductClicked {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductClicked {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Clicked",
+    );
 }
 /// User viewed a product's details.
 ///
@@ -1050,6 +2404,280 @@ impl ProductViewed {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __k13,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "currency" => ::std::result::Result::Ok(__Key::__k3),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k4),
+                        "name" => ::std::result::Result::Ok(__Key::__k5),
+                        "position" => ::std::result::Result::Ok(__Key::__k6),
+                        "price" => ::std::result::Result::Ok(__Key::__k7),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k8),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k9),
+                        "sku" => ::std::result::Result::Ok(__Key::__k10),
+                        "url" => ::std::result::Result::Ok(__Key::__k11),
+                        "value" => ::std::result::Result::Ok(__Key::__k12),
+                        "variant" => ::std::result::Result::Ok(__Key::__k13),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductViewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductViewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Viewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v13: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "value",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k13 => {
+                        if __v13.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v13 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductViewed {
+                brand: __v0,
+                category: __v1,
+                coupon: __v2,
+                currency: __v3,
+                image_url: __v4,
+                name: __v5,
+                position: __v6.map(|v| v.0),
+                price: __v7,
+                product_id: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v9.map(|v| v.0),
+                sku: __v10,
+                url: __v11,
+                value: __v12,
+                variant: __v13,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductViewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductViewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Viewed",
+    );
+}
 /// User added a product to their shopping cart.
 ///
 /// Track event `Product Added`, version 1 of the plan (`/rules/7/jsonSchema/properties/properties`).
@@ -1208,6 +2836,266 @@ impl ProductAdded {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "category" => ::std::result::Result::Ok(__Key::__k2),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k3),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k4),
+                        "name" => ::std::result::Result::Ok(__Key::__k5),
+                        "position" => ::std::result::Result::Ok(__Key::__k6),
+                        "price" => ::std::result::Result::Ok(__Key::__k7),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k8),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k9),
+                        "sku" => ::std::result::Result::Ok(__Key::__k10),
+                        "url" => ::std::result::Result::Ok(__Key::__k11),
+                        "variant" => ::std::result::Result::Ok(__Key::__k12),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductAdded, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductAdded;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Added`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductAdded {
+                brand: __v0,
+                cart_id: __v1,
+                category: __v2,
+                coupon: __v3,
+                image_url: __v4,
+                name: __v5,
+                position: __v6.map(|v| v.0),
+                price: __v7,
+                product_id: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v9.map(|v| v.0),
+                sku: __v10,
+                url: __v11,
+                variant: __v12,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductAdded {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductAdded {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Added",
+    );
 }
 /// User removed a product from their shopping cart.
 ///
@@ -1368,6 +3256,266 @@ impl ProductRemoved {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "category" => ::std::result::Result::Ok(__Key::__k2),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k3),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k4),
+                        "name" => ::std::result::Result::Ok(__Key::__k5),
+                        "position" => ::std::result::Result::Ok(__Key::__k6),
+                        "price" => ::std::result::Result::Ok(__Key::__k7),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k8),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k9),
+                        "sku" => ::std::result::Result::Ok(__Key::__k10),
+                        "url" => ::std::result::Result::Ok(__Key::__k11),
+                        "variant" => ::std::result::Result::Ok(__Key::__k12),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductRemoved, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductRemoved;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Removed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductRemoved {
+                brand: __v0,
+                cart_id: __v1,
+                category: __v2,
+                coupon: __v3,
+                image_url: __v4,
+                name: __v5,
+                position: __v6.map(|v| v.0),
+                price: __v7,
+                product_id: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v9.map(|v| v.0),
+                sku: __v10,
+                url: __v11,
+                variant: __v12,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductRemoved {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductRemoved {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Removed",
+    );
+}
 /// User viewed their shopping cart.
 ///
 /// Track event `Cart Viewed`, version 1 of the plan (`/rules/9/jsonSchema/properties/properties`).
@@ -1446,6 +3594,115 @@ impl CartViewed {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "products" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CartViewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CartViewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Cart Viewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CartViewed {
+                cart_id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "cart_id",
+                    ))?,
+                products: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CartViewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CartViewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Cart Viewed",
+    );
 }
 /// User initiated the order process (a transaction is created).
 ///
@@ -1672,6 +3929,224 @@ impl CheckoutStarted {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "affiliation" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k1),
+                        "currency" => ::std::result::Result::Ok(__Key::__k2),
+                        "discount" => ::std::result::Result::Ok(__Key::__k3),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k4),
+                        "products" => ::std::result::Result::Ok(__Key::__k5),
+                        "revenue" => ::std::result::Result::Ok(__Key::__k6),
+                        "shipping" => ::std::result::Result::Ok(__Key::__k7),
+                        "tax" => ::std::result::Result::Ok(__Key::__k8),
+                        "value" => ::std::result::Result::Ok(__Key::__k9),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CheckoutStarted, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CheckoutStarted;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Checkout Started`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "affiliation",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "revenue",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tax",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "value",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CheckoutStarted {
+                affiliation: __v0,
+                coupon: __v1,
+                currency: __v2,
+                discount: __v3,
+                order_id: __v4,
+                products: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+                revenue: __v6,
+                shipping: __v7,
+                tax: __v8,
+                value: __v9,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CheckoutStarted {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CheckoutStarted {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Checkout Started",
+    );
+}
 /// User viewed a checkout step.
 ///
 /// Track event `Checkout Step Viewed`, version 1 of the plan (`/rules/11/jsonSchema/properties/properties`).
@@ -1762,6 +4237,143 @@ impl CheckoutStepViewed {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "checkout_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "payment_method" => ::std::result::Result::Ok(__Key::__k1),
+                        "shipping_method" => ::std::result::Result::Ok(__Key::__k2),
+                        "step" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CheckoutStepViewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CheckoutStepViewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Checkout Step Viewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "checkout_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "payment_method",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping_method",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "step",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CheckoutStepViewed {
+                checkout_id: __v0,
+                payment_method: __v1,
+                shipping_method: __v2,
+                step: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "step",
+                        ))?;
+                    v.0
+                },
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CheckoutStepViewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CheckoutStepViewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Checkout Step Viewed",
+    );
+}
 /// User completed a checkout step.
 ///
 /// Track event `Checkout Step Completed`, version 1 of the plan (`/rules/12/jsonSchema/properties/properties`).
@@ -1851,6 +4463,144 @@ impl CheckoutStepCompleted {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "checkout_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "payment_method" => ::std::result::Result::Ok(__Key::__k1),
+                        "shipping_method" => ::std::result::Result::Ok(__Key::__k2),
+                        "step" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CheckoutStepCompleted, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CheckoutStepCompleted;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Checkout Step Completed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "checkout_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "payment_method",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping_method",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "step",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CheckoutStepCompleted {
+                checkout_id: __v0,
+                payment_method: __v1,
+                shipping_method: __v2,
+                step: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "step",
+                        ))?;
+                    v.0
+                },
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CheckoutStepCompleted {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CheckoutStepCompleted {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Checkout Step Completed",
+    );
 }
 /// User added payment information.
 ///
@@ -1947,6 +4697,157 @@ impl PaymentInfoEntered {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "checkout_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "payment_method" => ::std::result::Result::Ok(__Key::__k2),
+                        "shipping_method" => ::std::result::Result::Ok(__Key::__k3),
+                        "step" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (PaymentInfoEntered, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PaymentInfoEntered;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Payment Info Entered`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "checkout_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "payment_method",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping_method",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "step",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PaymentInfoEntered {
+                checkout_id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "checkout_id",
+                    ))?,
+                order_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "order_id",
+                    ))?,
+                payment_method: __v2,
+                shipping_method: __v3,
+                step: __v4.map(|v| v.0),
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentInfoEntered {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PaymentInfoEntered {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Payment Info Entered",
+    );
 }
 /// User updated the order.
 ///
@@ -2171,6 +5072,224 @@ impl OrderUpdated {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "affiliation" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k1),
+                        "currency" => ::std::result::Result::Ok(__Key::__k2),
+                        "discount" => ::std::result::Result::Ok(__Key::__k3),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k4),
+                        "products" => ::std::result::Result::Ok(__Key::__k5),
+                        "revenue" => ::std::result::Result::Ok(__Key::__k6),
+                        "shipping" => ::std::result::Result::Ok(__Key::__k7),
+                        "tax" => ::std::result::Result::Ok(__Key::__k8),
+                        "total" => ::std::result::Result::Ok(__Key::__k9),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (OrderUpdated, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = OrderUpdated;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Order Updated`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "affiliation",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "revenue",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tax",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "total",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(OrderUpdated {
+                affiliation: __v0,
+                coupon: __v1,
+                currency: __v2,
+                discount: __v3,
+                order_id: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "order_id",
+                    ))?,
+                products: __v5,
+                revenue: __v6,
+                shipping: __v7,
+                tax: __v8,
+                total: __v9,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for OrderUpdated {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for OrderUpdated {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Order Updated",
+    );
 }
 /// User completed the order.
 ///
@@ -2425,6 +5544,255 @@ impl OrderCompleted {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "affiliation" => ::std::result::Result::Ok(__Key::__k0),
+                        "checkout_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "currency" => ::std::result::Result::Ok(__Key::__k3),
+                        "discount" => ::std::result::Result::Ok(__Key::__k4),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k5),
+                        "products" => ::std::result::Result::Ok(__Key::__k6),
+                        "revenue" => ::std::result::Result::Ok(__Key::__k7),
+                        "shipping" => ::std::result::Result::Ok(__Key::__k8),
+                        "subtotal" => ::std::result::Result::Ok(__Key::__k9),
+                        "tax" => ::std::result::Result::Ok(__Key::__k10),
+                        "total" => ::std::result::Result::Ok(__Key::__k11),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (OrderCompleted, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = OrderCompleted;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Order Completed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "affiliation",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "checkout_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "revenue",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "subtotal",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tax",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "total",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(OrderCompleted {
+                affiliation: __v0,
+                checkout_id: __v1,
+                coupon: __v2,
+                currency: __v3,
+                discount: __v4,
+                order_id: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "order_id",
+                    ))?,
+                products: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+                revenue: __v7,
+                shipping: __v8,
+                subtotal: __v9,
+                tax: __v10,
+                total: __v11,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for OrderCompleted {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for OrderCompleted {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Order Completed",
+    );
+}
 /// User refunded the order.
 ///
 /// Track event `Order Refunded`, version 1 of the plan (`/rules/16/jsonSchema/properties/properties`).
@@ -2556,6 +5924,140 @@ impl OrderRefunded {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "currency" => ::std::result::Result::Ok(__Key::__k0),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "products" => ::std::result::Result::Ok(__Key::__k2),
+                        "total" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (OrderRefunded, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = OrderRefunded;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Order Refunded`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "total",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(OrderRefunded {
+                currency: __v0,
+                order_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "order_id",
+                    ))?,
+                products: __v2,
+                total: __v3,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for OrderRefunded {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for OrderRefunded {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Order Refunded",
+    );
 }
 /// User cancelled the order.
 ///
@@ -2781,6 +6283,224 @@ impl OrderCancelled {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "affiliation" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k1),
+                        "currency" => ::std::result::Result::Ok(__Key::__k2),
+                        "discount" => ::std::result::Result::Ok(__Key::__k3),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k4),
+                        "products" => ::std::result::Result::Ok(__Key::__k5),
+                        "revenue" => ::std::result::Result::Ok(__Key::__k6),
+                        "shipping" => ::std::result::Result::Ok(__Key::__k7),
+                        "tax" => ::std::result::Result::Ok(__Key::__k8),
+                        "total" => ::std::result::Result::Ok(__Key::__k9),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (OrderCancelled, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = OrderCancelled;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Order Cancelled`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::vec::Vec<Product>> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "affiliation",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "currency",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "revenue",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "shipping",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tax",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "total",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(OrderCancelled {
+                affiliation: __v0,
+                coupon: __v1,
+                currency: __v2,
+                discount: __v3,
+                order_id: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "order_id",
+                    ))?,
+                products: __v5,
+                revenue: __v6,
+                shipping: __v7,
+                tax: __v8,
+                total: __v9,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for OrderCancelled {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for OrderCancelled {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Order Cancelled",
+    );
+}
 /// User entered a coupon on a shopping cart or order.
 ///
 /// Track event `Coupon Entered`, version 1 of the plan (`/rules/18/jsonSchema/properties/properties`).
@@ -2834,6 +6554,126 @@ impl ::trackplan::Properties for CouponEntered {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CouponEntered, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CouponEntered;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Coupon Entered`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CouponEntered {
+                cart_id: __v0,
+                coupon_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "coupon_id",
+                    ))?,
+                order_id: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CouponEntered {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CouponEntered {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Coupon Entered",
+    );
 }
 /// Coupon was applied on a user's shopping cart or order.
 ///
@@ -2928,6 +6768,154 @@ impl CouponApplied {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon_name" => ::std::result::Result::Ok(__Key::__k2),
+                        "discount" => ::std::result::Result::Ok(__Key::__k3),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CouponApplied, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CouponApplied;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Coupon Applied`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_name",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CouponApplied {
+                cart_id: __v0,
+                coupon_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "coupon_id",
+                    ))?,
+                coupon_name: __v2,
+                discount: __v3,
+                order_id: __v4,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CouponApplied {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CouponApplied {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Coupon Applied",
+    );
+}
 /// Coupon was denied from a user's shopping cart or order.
 ///
 /// Track event `Coupon Denied`, version 1 of the plan (`/rules/20/jsonSchema/properties/properties`).
@@ -2992,6 +6980,157 @@ impl ::trackplan::Properties for CouponDenied {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon_name" => ::std::result::Result::Ok(__Key::__k2),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k3),
+                        "reason" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CouponDenied, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CouponDenied;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Coupon Denied`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_name",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "reason",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CouponDenied {
+                cart_id: __v0,
+                coupon_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "coupon_id",
+                    ))?,
+                coupon_name: __v2,
+                order_id: __v3,
+                reason: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "reason",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CouponDenied {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CouponDenied {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Coupon Denied",
+    );
 }
 /// User removed a coupon from a cart or order.
 ///
@@ -3085,6 +7224,154 @@ impl CouponRemoved {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "coupon_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon_name" => ::std::result::Result::Ok(__Key::__k2),
+                        "discount" => ::std::result::Result::Ok(__Key::__k3),
+                        "order_id" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CouponRemoved, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CouponRemoved;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Coupon Removed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon_name",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "discount",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "order_id",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CouponRemoved {
+                cart_id: __v0,
+                coupon_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "coupon_id",
+                    ))?,
+                coupon_name: __v2,
+                discount: __v3,
+                order_id: __v4,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CouponRemoved {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CouponRemoved {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Coupon Removed",
+    );
 }
 /// User added a product to the wish list.
 ///
@@ -3252,6 +7539,284 @@ impl ProductAddedToWishlist {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __k13,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k3),
+                        "name" => ::std::result::Result::Ok(__Key::__k4),
+                        "position" => ::std::result::Result::Ok(__Key::__k5),
+                        "price" => ::std::result::Result::Ok(__Key::__k6),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k7),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k8),
+                        "sku" => ::std::result::Result::Ok(__Key::__k9),
+                        "url" => ::std::result::Result::Ok(__Key::__k10),
+                        "variant" => ::std::result::Result::Ok(__Key::__k11),
+                        "wishlist_id" => ::std::result::Result::Ok(__Key::__k12),
+                        "wishlist_name" => ::std::result::Result::Ok(__Key::__k13),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductAddedToWishlist, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductAddedToWishlist;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Added to Wishlist`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v13: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_id",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k13 => {
+                        if __v13.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_name",
+                                ),
+                            );
+                        }
+                        __v13 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductAddedToWishlist {
+                brand: __v0,
+                category: __v1,
+                coupon: __v2,
+                image_url: __v3,
+                name: __v4,
+                position: __v5.map(|v| v.0),
+                price: __v6,
+                product_id: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v8.map(|v| v.0),
+                sku: __v9,
+                url: __v10,
+                variant: __v11,
+                wishlist_id: __v12
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "wishlist_id",
+                    ))?,
+                wishlist_name: __v13,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for ProductAddedToWishlist {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductAddedToWishlist {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Added to Wishlist",
+    );
+}
 /// User removed a product from the wish list.
 ///
 /// Track event `Product Removed from Wishlist`, version 1 of the plan (`/rules/23/jsonSchema/properties/properties`).
@@ -3417,6 +7982,286 @@ impl ProductRemovedFromWishlist {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __k13,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k2),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k3),
+                        "name" => ::std::result::Result::Ok(__Key::__k4),
+                        "position" => ::std::result::Result::Ok(__Key::__k5),
+                        "price" => ::std::result::Result::Ok(__Key::__k6),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k7),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k8),
+                        "sku" => ::std::result::Result::Ok(__Key::__k9),
+                        "url" => ::std::result::Result::Ok(__Key::__k10),
+                        "variant" => ::std::result::Result::Ok(__Key::__k11),
+                        "wishlist_id" => ::std::result::Result::Ok(__Key::__k12),
+                        "wishlist_name" => ::std::result::Result::Ok(__Key::__k13),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (ProductRemovedFromWishlist, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductRemovedFromWishlist;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Removed from Wishlist`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v13: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_id",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k13 => {
+                        if __v13.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_name",
+                                ),
+                            );
+                        }
+                        __v13 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductRemovedFromWishlist {
+                brand: __v0,
+                category: __v1,
+                coupon: __v2,
+                image_url: __v3,
+                name: __v4,
+                position: __v5.map(|v| v.0),
+                price: __v6,
+                product_id: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v8.map(|v| v.0),
+                sku: __v9,
+                url: __v10,
+                variant: __v11,
+                wishlist_id: __v12
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "wishlist_id",
+                    ))?,
+                wishlist_name: __v13,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for ProductRemovedFromWishlist {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductRemovedFromWishlist {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Removed from Wishlist",
+    );
 }
 /// User added a wishlist product to the cart.
 ///
@@ -3589,6 +8434,303 @@ impl WishlistProductAddedToCart {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __k13,
+        __k14,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k1),
+                        "category" => ::std::result::Result::Ok(__Key::__k2),
+                        "coupon" => ::std::result::Result::Ok(__Key::__k3),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k4),
+                        "name" => ::std::result::Result::Ok(__Key::__k5),
+                        "position" => ::std::result::Result::Ok(__Key::__k6),
+                        "price" => ::std::result::Result::Ok(__Key::__k7),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k8),
+                        "quantity" => ::std::result::Result::Ok(__Key::__k9),
+                        "sku" => ::std::result::Result::Ok(__Key::__k10),
+                        "url" => ::std::result::Result::Ok(__Key::__k11),
+                        "variant" => ::std::result::Result::Ok(__Key::__k12),
+                        "wishlist_id" => ::std::result::Result::Ok(__Key::__k13),
+                        "wishlist_name" => ::std::result::Result::Ok(__Key::__k14),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (WishlistProductAddedToCart, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = WishlistProductAddedToCart;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Wishlist Product Added to Cart`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v13: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v14: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "coupon",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "position",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "quantity",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k13 => {
+                        if __v13.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_id",
+                                ),
+                            );
+                        }
+                        __v13 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k14 => {
+                        if __v14.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "wishlist_name",
+                                ),
+                            );
+                        }
+                        __v14 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(WishlistProductAddedToCart {
+                brand: __v0,
+                cart_id: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "cart_id",
+                    ))?,
+                category: __v2,
+                coupon: __v3,
+                image_url: __v4,
+                name: __v5,
+                position: __v6.map(|v| v.0),
+                price: __v7,
+                product_id: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                quantity: __v9.map(|v| v.0),
+                sku: __v10,
+                url: __v11,
+                variant: __v12,
+                wishlist_id: __v13
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "wishlist_id",
+                    ))?,
+                wishlist_name: __v14,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for WishlistProductAddedToCart {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for WishlistProductAddedToCart {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Wishlist Product Added to Cart",
+    );
+}
 /// Shared a product with one or more friends.
 ///
 /// Track event `Product Shared`, version 1 of the plan (`/rules/25/jsonSchema/properties/properties`).
@@ -3713,6 +8855,255 @@ impl ProductShared {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "brand" => ::std::result::Result::Ok(__Key::__k0),
+                        "category" => ::std::result::Result::Ok(__Key::__k1),
+                        "image_url" => ::std::result::Result::Ok(__Key::__k2),
+                        "name" => ::std::result::Result::Ok(__Key::__k3),
+                        "price" => ::std::result::Result::Ok(__Key::__k4),
+                        "product_id" => ::std::result::Result::Ok(__Key::__k5),
+                        "recipient" => ::std::result::Result::Ok(__Key::__k6),
+                        "share_message" => ::std::result::Result::Ok(__Key::__k7),
+                        "share_via" => ::std::result::Result::Ok(__Key::__k8),
+                        "sku" => ::std::result::Result::Ok(__Key::__k9),
+                        "url" => ::std::result::Result::Ok(__Key::__k10),
+                        "variant" => ::std::result::Result::Ok(__Key::__k11),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductShared, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductShared;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Shared`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "brand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "category",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "image_url",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "recipient",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "share_message",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "share_via",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sku",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "url",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductShared {
+                brand: __v0,
+                category: __v1,
+                image_url: __v2,
+                name: __v3,
+                price: __v4,
+                product_id: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                recipient: __v6,
+                share_message: __v7,
+                share_via: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "share_via",
+                    ))?,
+                sku: __v9,
+                url: __v10,
+                variant: __v11,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductShared {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductShared {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Shared",
+    );
+}
 /// Shared the cart with one or more friends.
 ///
 /// Track event `Cart Shared`, version 1 of the plan (`/rules/26/jsonSchema/properties/properties`).
@@ -3779,6 +9170,162 @@ impl ::trackplan::Properties for CartShared {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "cart_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "products" => ::std::result::Result::Ok(__Key::__k1),
+                        "recipient" => ::std::result::Result::Ok(__Key::__k2),
+                        "share_message" => ::std::result::Result::Ok(__Key::__k3),
+                        "share_via" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CartShared, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CartShared;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Cart Shared`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<CartSharedProductsItem>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "cart_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "products",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "recipient",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "share_message",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "share_via",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CartShared {
+                cart_id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "cart_id",
+                    ))?,
+                products: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "products",
+                    ))?,
+                recipient: __v2,
+                share_message: __v3,
+                share_via: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "share_via",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CartShared {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CartShared {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Cart Shared",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct CartSharedProductsItem {
     /// Database id of the product.
@@ -3823,6 +9370,93 @@ impl ::trackplan::PropertyValue for CartSharedProductsItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "product_id" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CartSharedProductsItem, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CartSharedProductsItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CartSharedProductsItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CartSharedProductsItem {
+                product_id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CartSharedProductsItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// User reviewed a product.
 ///
 /// Track event `Product Reviewed`, version 1 of the plan (`/rules/27/jsonSchema/properties/properties`).
@@ -3884,4 +9518,144 @@ impl ::trackplan::Properties for ProductReviewed {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "product_id" => ::std::result::Result::Ok(__Key::__k0),
+                        "rating" => ::std::result::Result::Ok(__Key::__k1),
+                        "review_body" => ::std::result::Result::Ok(__Key::__k2),
+                        "review_id" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (ProductReviewed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = ProductReviewed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Product Reviewed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "product_id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rating",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "review_body",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "review_id",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(ProductReviewed {
+                product_id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "product_id",
+                    ))?,
+                rating: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "rating",
+                    ))?,
+                review_body: __v2,
+                review_id: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "review_id",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for ProductReviewed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for ProductReviewed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Product Reviewed",
+    );
 }

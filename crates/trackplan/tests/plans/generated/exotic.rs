@@ -359,6 +359,306 @@ impl EverythingOdd {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __k10,
+        __k11,
+        __k12,
+        __other(::std::string::String),
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "at" => ::std::result::Result::Ok(__Key::__k0),
+                        "by_day" => ::std::result::Result::Ok(__Key::__k1),
+                        "contact" => ::std::result::Result::Ok(__Key::__k2),
+                        "flag" => ::std::result::Result::Ok(__Key::__k3),
+                        "grid" => ::std::result::Result::Ok(__Key::__k4),
+                        "level" => ::std::result::Result::Ok(__Key::__k5),
+                        "price" => ::std::result::Result::Ok(__Key::__k6),
+                        "scores" => ::std::result::Result::Ok(__Key::__k7),
+                        "seen_at" => ::std::result::Result::Ok(__Key::__k8),
+                        "shape" => ::std::result::Result::Ok(__Key::__k9),
+                        "tree" => ::std::result::Result::Ok(__Key::__k10),
+                        "type" => ::std::result::Result::Ok(__Key::__k11),
+                        "when" => ::std::result::Result::Ok(__Key::__k12),
+                        _ => {
+                            ::std::result::Result::Ok(
+                                __Key::__other(::std::borrow::ToOwned::to_owned(__key)),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EverythingOdd, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EverythingOdd;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Everything Odd`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Rfc3339>,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::option::Option<::trackplan::__private01::Rfc3339>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<::std::vec::Vec<::std::option::Option<f64>>>,
+            > = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::trackplan::__private01::Integer,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::Rfc3339>,
+            > = ::std::option::Option::None;
+            let mut __v9 = false;
+            let mut __v10: ::std::option::Option<Node> = ::std::option::Option::None;
+            let mut __v11: ::std::option::Option<EverythingOddType> = ::std::option::Option::None;
+            let mut __v12: ::std::option::Option<EverythingOddWhen> = ::std::option::Option::None;
+            let mut extra: ::std::collections::BTreeMap<
+                ::std::string::String,
+                ::std::string::String,
+            > = ::std::collections::BTreeMap::new();
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "at",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "by_day",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "contact",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "flag",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "grid",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "level",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "price",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "scores",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "seen_at",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        let __value: ::trackplan::__private01::serde_json::Value = __map
+                            .next_value()?;
+                        if ::trackplan::__private01::serde_json::to_string(&__value)
+                            .ok()
+                            .as_deref()
+                            != ::std::option::Option::Some(
+                                "{\"kind\":\"odd\",\"sides\":[3,5]}",
+                            )
+                        {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::custom(
+                                    ::std::format_args!(
+                                        "`{}` must be {}, found {}", "shape",
+                                        "{\"kind\":\"odd\",\"sides\":[3,5]}", __value
+                                    ),
+                                ),
+                            );
+                        }
+                        __v9 = true;
+                    }
+                    __Key::__k10 => {
+                        if __v10.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tree",
+                                ),
+                            );
+                        }
+                        __v10 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k11 => {
+                        if __v11.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "type",
+                                ),
+                            );
+                        }
+                        __v11 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k12 => {
+                        if __v12.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "when",
+                                ),
+                            );
+                        }
+                        __v12 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other(__key) => {
+                        let __value: ::std::string::String = __map.next_value()?;
+                        extra.insert(__key, __value);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EverythingOdd {
+                at: __v0.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
+                by_day: __v1
+                    .map(|v| v.into_iter().map(|(k, v)| (k, v.map(|v| v.0))).collect()),
+                contact: __v2,
+                flag: __v3.unwrap_or(::trackplan::Nullable::Absent),
+                grid: __v4,
+                level: __v5.map(|v| v.0),
+                price: __v6,
+                scores: __v7.map(|v| v.into_iter().map(|(k, v)| (k, v.0)).collect()),
+                seen_at: __v8.map(|v| v.into_iter().map(|v| v.0).collect()),
+                tree: __v10
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "tree",
+                    ))?,
+                type_: __v11
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "type",
+                    ))?,
+                when: __v12
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "when",
+                    ))?,
+                extra,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOdd {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EverythingOdd {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Everything Odd",
+    );
+}
 /// A tree node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -477,6 +777,120 @@ impl Node {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "children" => ::std::result::Result::Ok(__Key::__k0),
+                        "label" => ::std::result::Result::Ok(__Key::__k1),
+                        "parent" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Node, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Node;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `Node` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::vec::Vec<Node>> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::boxed::Box<Node>> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "children",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "label",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "parent",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Node {
+                children: __v0,
+                label: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "label",
+                    ))?,
+                parent: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Node {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EverythingOddType {
     /// `self`
@@ -529,6 +943,45 @@ impl ::trackplan::StringProperty for EverythingOddType {}
 impl ::trackplan::StringEnum for EverythingOddType {
     const VALUES: &'static [&'static str] = &["self", "Self", "", "42 things"];
 }
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOddType {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = EverythingOddType;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `EverythingOddType` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<EverythingOddType, __E> {
+                match __text {
+                    "self" => ::std::result::Result::Ok(EverythingOddType::Self_),
+                    "Self" => ::std::result::Result::Ok(EverythingOddType::Self2),
+                    "" => ::std::result::Result::Ok(EverythingOddType::Empty),
+                    "42 things" => {
+                        ::std::result::Result::Ok(EverythingOddType::X42Things)
+                    }
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <EverythingOddType as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
+}
 #[derive(Debug, Clone, PartialEq)]
 pub enum EverythingOddWhen {
     String(::trackplan::__private01::time::OffsetDateTime),
@@ -550,6 +1003,32 @@ impl ::trackplan::PropertyValue for EverythingOddWhen {
                 ::trackplan::PropertyValue::serialize_property(&v, serializer)
             }
         }
+    }
+}
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EverythingOddWhen {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        let __value = <::trackplan::__private01::serde_json::Value as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            __deserializer,
+        )?;
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Rfc3339 as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            &__value,
+        ) {
+            return ::std::result::Result::Ok(EverythingOddWhen::String(v.0));
+        }
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            &__value,
+        ) {
+            return ::std::result::Result::Ok(EverythingOddWhen::Integer(v.0));
+        }
+        ::std::result::Result::Err(
+            ::trackplan::__private01::serde::de::Error::custom(
+                ::std::format_args!(
+                    "{} {}", __value, "matches no variant of `EverythingOddWhen`"
+                ),
+            ),
+        )
     }
 }
 /// Identify traits ``, version 1 of the plan (`/rules/1/jsonSchema/properties/traits`).
@@ -638,6 +1117,110 @@ impl Identify {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "email" => ::std::result::Result::Ok(__Key::__k0),
+                        "plan" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Identify, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Identify;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of ``")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::Nullable<IdentifyPlan>> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "email",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "plan",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Identify {
+                email: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "email",
+                    ))?,
+                plan: __v1.unwrap_or(::trackplan::Nullable::Absent),
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Identify {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Identify {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Identify];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::None;
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IdentifyPlan {
     /// `free`
@@ -679,6 +1262,41 @@ impl ::trackplan::StringProperty for IdentifyPlan {}
 impl ::trackplan::StringEnum for IdentifyPlan {
     const VALUES: &'static [&'static str] = &["free", "pro"];
 }
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for IdentifyPlan {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = IdentifyPlan;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `IdentifyPlan` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<IdentifyPlan, __E> {
+                match __text {
+                    "free" => ::std::result::Result::Ok(IdentifyPlan::Free),
+                    "pro" => ::std::result::Result::Ok(IdentifyPlan::Pro),
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <IdentifyPlan as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
+}
 /// Page properties `Pricing`, version 2 of the plan (`/rules/2/jsonSchema/properties/properties`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pricing {
@@ -715,4 +1333,91 @@ impl ::trackplan::Properties for Pricing {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "variant" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Pricing, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Pricing;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Pricing`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "variant",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Pricing { variant: __v0 })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Pricing {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Pricing {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Page];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Pricing",
+    );
 }

@@ -42,6 +42,95 @@ impl ::trackplan::Traits for Identify {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Sample property 1" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => {
+                            ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::unknown_field(
+                                    __key,
+                                    &["Sample property 1"],
+                                ),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Identify, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Identify;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of ``")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Sample property 1",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Identify {
+                sample_property_1: __v0,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Identify {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Identify {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Identify];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::None;
+}
 /// Sample Page event
 ///
 /// Page properties `` of the plan (`/rules/events/1/rules/properties/properties`).
@@ -83,6 +172,93 @@ impl ::trackplan::Properties for Page {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Sample property 1" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => {
+                            ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::unknown_field(
+                                    __key,
+                                    &["Sample property 1"],
+                                ),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Page, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Page;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of ``")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Sample property 1",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Page { sample_property_1: __v0 })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Page {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Page {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Page];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::None;
 }
 /// Sample Screen event
 ///
@@ -126,6 +302,93 @@ impl ::trackplan::Properties for Screen {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Sample property 1" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => {
+                            ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::unknown_field(
+                                    __key,
+                                    &["Sample property 1"],
+                                ),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Screen, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Screen;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of ``")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Sample property 1",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Screen { sample_property_1: __v0 })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Screen {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Screen {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Screen];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::None;
+}
 /// Sample Group event
 ///
 /// Group traits `` of the plan (`/rules/events/3/rules/properties/traits`).
@@ -167,6 +430,93 @@ impl ::trackplan::Traits for Group {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Sample property 1" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => {
+                            ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::unknown_field(
+                                    __key,
+                                    &["Sample property 1"],
+                                ),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (Group, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = Group;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of ``")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Sample property 1",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(Group { sample_property_1: __v0 })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for Group {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for Group {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Group];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::None;
 }
 /// Sample event 1
 ///
@@ -216,4 +566,95 @@ impl ::trackplan::Properties for SampleEvent1 {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Sample property 1" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => {
+                            ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::unknown_field(
+                                    __key,
+                                    &["Sample property 1"],
+                                ),
+                            )
+                        }
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (SampleEvent1, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SampleEvent1;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Sample event 1`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Sample property 1",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SampleEvent1 {
+                sample_property_1: __v0,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for SampleEvent1 {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for SampleEvent1 {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Sample event 1",
+    );
 }

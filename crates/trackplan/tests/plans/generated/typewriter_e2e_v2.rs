@@ -37,6 +37,81 @@ impl ::trackplan::Properties for X42TerribleEventName3 {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (X42TerribleEventName3, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = X42TerribleEventName3;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `42_--terrible==\\\\\\\"event\\'++name~!3`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(X42TerribleEventName3 {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for X42TerribleEventName3 {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for X42TerribleEventName3 {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "42_--terrible==\\\"event'++name~!3",
+    );
+}
 /// Fired before an analytics instance has been set, which should throw an error.
 ///
 /// Track event `Analytics Instance Missing`, version 1 of the plan (`/rules/1/jsonSchema`).
@@ -74,6 +149,81 @@ impl ::trackplan::Properties for AnalyticsInstanceMissing {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (AnalyticsInstanceMissing, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = AnalyticsInstanceMissing;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Analytics Instance Missing`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(AnalyticsInstanceMissing {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for AnalyticsInstanceMissing {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for AnalyticsInstanceMissing {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Analytics Instance Missing",
+    );
+}
 /// Fired after a client throws an "Analytics Instance Missing" error to mark the test as successful.
 ///
 /// Track event `Analytics Instance Missing Threw Error`, version 1 of the plan (`/rules/2/jsonSchema`).
@@ -110,6 +260,84 @@ impl ::trackplan::Properties for AnalyticsInstanceMissingThrewError {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (AnalyticsInstanceMissingThrewError, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = AnalyticsInstanceMissingThrewError;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Analytics Instance Missing Threw Error`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(AnalyticsInstanceMissingThrewError {
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for AnalyticsInstanceMissingThrewError {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for AnalyticsInstanceMissingThrewError {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Analytics Instance Missing Threw Error",
+    );
 }
 /// This event is fired in order to trigger a custom violation handler. It should be called with a JSON Schema violation.
 ///
@@ -202,6 +430,99 @@ impl CustomViolationHandler {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "regex property" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CustomViolationHandler, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CustomViolationHandler;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Custom Violation Handler`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "regex property",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CustomViolationHandler {
+                regex_property: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "regex property",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CustomViolationHandler {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CustomViolationHandler {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Custom Violation Handler",
+    );
+}
 /// This event should be fired if a custom violation handler is correctly called due to a call to `Custom Violation Handler` with a violation.
 ///
 /// Track event `Custom Violation Handler Called`, version 1 of the plan (`/rules/4/jsonSchema`).
@@ -238,6 +559,83 @@ impl ::trackplan::Properties for CustomViolationHandlerCalled {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (CustomViolationHandlerCalled, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CustomViolationHandlerCalled;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Custom Violation Handler Called`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CustomViolationHandlerCalled {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CustomViolationHandlerCalled {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CustomViolationHandlerCalled {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Custom Violation Handler Called",
+    );
 }
 /// This event is fired in order to trigger the default violation handler. It should be called with a JSON Schema violation.
 ///
@@ -330,6 +728,99 @@ impl DefaultViolationHandler {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "regex property" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (DefaultViolationHandler, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = DefaultViolationHandler;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Default Violation Handler`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "regex property",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(DefaultViolationHandler {
+                regex_property: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "regex property",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for DefaultViolationHandler {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for DefaultViolationHandler {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Default Violation Handler",
+    );
+}
 /// This event should be fired if the default violation handler is correctly called due to a call to `Default Violation Handler` with a violation.
 ///
 /// Track event `Default Violation Handler Called`, version 1 of the plan (`/rules/6/jsonSchema`).
@@ -367,6 +858,83 @@ impl ::trackplan::Properties for DefaultViolationHandlerCalled {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (DefaultViolationHandlerCalled, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = DefaultViolationHandlerCalled;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Default Violation Handler Called`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(DefaultViolationHandlerCalled {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for DefaultViolationHandlerCalled {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for DefaultViolationHandlerCalled {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Default Violation Handler Called",
+    );
+}
 /// Validates that a generated client supports events with no explicit properties. It is expected that this event accepts ANY properties.
 ///
 /// Track event `Empty Event`, version 1 of the plan (`/rules/7/jsonSchema`).
@@ -403,6 +971,80 @@ impl ::trackplan::Properties for EmptyEvent {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EmptyEvent, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EmptyEvent;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Empty Event`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EmptyEvent {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EmptyEvent {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EmptyEvent {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Empty Event",
+    );
 }
 /// Validates that client property sanitize enums.
 ///
@@ -452,6 +1094,115 @@ impl ::trackplan::Properties for EnumTypes {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "string const" => ::std::result::Result::Ok(__Key::__k0),
+                        "string enum" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EnumTypes, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EnumTypes;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Enum Types`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0 = false;
+            let mut __v1: ::std::option::Option<EnumTypesStringEnum> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        let __value: ::trackplan::__private01::serde_json::Value = __map
+                            .next_value()?;
+                        if ::trackplan::__private01::serde_json::to_string(&__value)
+                            .ok()
+                            .as_deref()
+                            != ::std::option::Option::Some("\"Rick Sanchez\"")
+                        {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::custom(
+                                    ::std::format_args!(
+                                        "`{}` must be {}, found {}", "string const",
+                                        "\"Rick Sanchez\"", __value
+                                    ),
+                                ),
+                            );
+                        }
+                        __v0 = true;
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "string enum",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EnumTypes { string_enum: __v1 })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EnumTypes {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EnumTypes {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Enum Types",
+    );
+}
 /// A string property that accepts multiple enum values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EnumTypesStringEnum {
@@ -497,6 +1248,45 @@ impl ::trackplan::StringProperty for EnumTypesStringEnum {}
 impl ::trackplan::StringEnum for EnumTypesStringEnum {
     const VALUES: &'static [&'static str] = &["Evil Morty", "Lawyer Morty"];
 }
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EnumTypesStringEnum {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = EnumTypesStringEnum;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `EnumTypesStringEnum` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<EnumTypesStringEnum, __E> {
+                match __text {
+                    "Evil Morty" => {
+                        ::std::result::Result::Ok(EnumTypesStringEnum::EvilMorty)
+                    }
+                    "Lawyer Morty" => {
+                        ::std::result::Result::Ok(EnumTypesStringEnum::LawyerMorty)
+                    }
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <EnumTypesStringEnum as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
+}
 /// Validates that a generated client handles even naming collisions.
 ///
 /// Track event `Event Collided`, version 1 of the plan (`/rules/9/jsonSchema`).
@@ -533,6 +1323,80 @@ impl ::trackplan::Properties for EventCollided {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EventCollided, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EventCollided;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Event Collided`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EventCollided {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EventCollided {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EventCollided {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Event Collided",
+    );
 }
 /// Validates that clients handle all of the supported field types, as nullable optional fields. If a field is null, it is expected to be NOT sent through.
 ///
@@ -723,6 +1587,261 @@ impl EveryNullableOptionalType {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional array with properties" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional object with properties" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        "optional string" => ::std::result::Result::Ok(__Key::__k8),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k9)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EveryNullableOptionalType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableOptionalType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Every Nullable Optional Type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::std::vec::Vec<
+                        ::std::option::Option<
+                            EveryNullableOptionalTypeOptionalArrayWithPropertiesItem,
+                        >,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::trackplan::Nullable<
+                    EveryNullableOptionalTypeOptionalObjectWithProperties,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array with properties",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object with properties",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableOptionalType {
+                optional_any: __v0,
+                optional_array: __v1.unwrap_or(::trackplan::Nullable::Absent),
+                optional_array_with_properties: __v2
+                    .unwrap_or(::trackplan::Nullable::Absent),
+                optional_boolean: __v3.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v4.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
+                optional_number: __v5.unwrap_or(::trackplan::Nullable::Absent),
+                optional_object: __v6.unwrap_or(::trackplan::Nullable::Absent),
+                optional_object_with_properties: __v7
+                    .unwrap_or(::trackplan::Nullable::Absent),
+                optional_string: __v8.unwrap_or(::trackplan::Nullable::Absent),
+                optional_string_with_regex: __v9.unwrap_or(::trackplan::Nullable::Absent),
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableOptionalType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EveryNullableOptionalType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Every Nullable Optional Type",
+    );
 }
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
@@ -920,6 +2039,213 @@ impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional string" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryNullableOptionalTypeOptionalArrayWithPropertiesItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableOptionalTypeOptionalArrayWithPropertiesItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str(
+                "a `EveryNullableOptionalTypeOptionalArrayWithPropertiesItem` object",
+            )
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
+                optional_any: __v0,
+                optional_array: __v1.unwrap_or(::trackplan::Nullable::Absent),
+                optional_boolean: __v2.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
+                optional_number: __v4.unwrap_or(::trackplan::Nullable::Absent),
+                optional_object: __v5.unwrap_or(::trackplan::Nullable::Absent),
+                optional_string: __v6.unwrap_or(::trackplan::Nullable::Absent),
+                optional_string_with_regex: __v7.unwrap_or(::trackplan::Nullable::Absent),
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Optional object with properties
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EveryNullableOptionalTypeOptionalObjectWithProperties {
@@ -1116,6 +2442,213 @@ impl EveryNullableOptionalTypeOptionalObjectWithProperties {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional string" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryNullableOptionalTypeOptionalObjectWithProperties, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableOptionalTypeOptionalObjectWithProperties;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str(
+                "a `EveryNullableOptionalTypeOptionalObjectWithProperties` object",
+            )
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::trackplan::Nullable<bool>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::Nullable<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::trackplan::Nullable<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableOptionalTypeOptionalObjectWithProperties {
+                optional_any: __v0,
+                optional_array: __v1.unwrap_or(::trackplan::Nullable::Absent),
+                optional_boolean: __v2.unwrap_or(::trackplan::Nullable::Absent),
+                optional_int: __v3.unwrap_or(::trackplan::Nullable::Absent).map(|v| v.0),
+                optional_number: __v4.unwrap_or(::trackplan::Nullable::Absent),
+                optional_object: __v5.unwrap_or(::trackplan::Nullable::Absent),
+                optional_string: __v6.unwrap_or(::trackplan::Nullable::Absent),
+                optional_string_with_regex: __v7.unwrap_or(::trackplan::Nullable::Absent),
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableOptionalTypeOptionalObjectWithProperties {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle all of the supported field types, as nullable required fields. If a field is null, it is expected to be sent through.
 ///
 /// Track event `Every Nullable Required Type`, version 1 of the plan (`/rules/11/jsonSchema`).
@@ -1352,6 +2885,290 @@ impl EveryNullableRequiredType {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required array with properties" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k3),
+                        "required int" => ::std::result::Result::Ok(__Key::__k4),
+                        "required number" => ::std::result::Result::Ok(__Key::__k5),
+                        "required object" => ::std::result::Result::Ok(__Key::__k6),
+                        "required object with properties" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        "required string" => ::std::result::Result::Ok(__Key::__k8),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k9)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EveryNullableRequiredType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableRequiredType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Every Nullable Required Type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::option::Option<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::option::Option<
+                    ::std::vec::Vec<
+                        ::std::option::Option<
+                            EveryNullableRequiredTypeRequiredArrayWithPropertiesItem,
+                        >,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::std::option::Option<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::std::option::Option<
+                    EveryNullableRequiredTypeRequiredObjectWithProperties,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array with properties",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object with properties",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableRequiredType {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_array_with_properties: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array with properties",
+                    ))?,
+                required_boolean: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required int",
+                    ))?
+                    .map(|v| v.0),
+                required_number: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_object_with_properties: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object with properties",
+                    ))?,
+                required_string: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v9
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableRequiredType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EveryNullableRequiredType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Every Nullable Required Type",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     /// Required any property
@@ -1560,6 +3377,238 @@ impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "required int" => ::std::result::Result::Ok(__Key::__k3),
+                        "required number" => ::std::result::Result::Ok(__Key::__k4),
+                        "required object" => ::std::result::Result::Ok(__Key::__k5),
+                        "required string" => ::std::result::Result::Ok(__Key::__k6),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryNullableRequiredTypeRequiredArrayWithPropertiesItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableRequiredTypeRequiredArrayWithPropertiesItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str(
+                "a `EveryNullableRequiredTypeRequiredArrayWithPropertiesItem` object",
+            )
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::option::Option<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::std::option::Option<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_boolean: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required int",
+                    ))?
+                    .map(|v| v.0),
+                required_number: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_string: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Required object with properties
 #[derive(Debug, Clone, PartialEq)]
 pub struct EveryNullableRequiredTypeRequiredObjectWithProperties {
@@ -1768,6 +3817,238 @@ impl EveryNullableRequiredTypeRequiredObjectWithProperties {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "required int" => ::std::result::Result::Ok(__Key::__k3),
+                        "required number" => ::std::result::Result::Ok(__Key::__k4),
+                        "required object" => ::std::result::Result::Ok(__Key::__k5),
+                        "required string" => ::std::result::Result::Ok(__Key::__k6),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryNullableRequiredTypeRequiredObjectWithProperties, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryNullableRequiredTypeRequiredObjectWithProperties;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str(
+                "a `EveryNullableRequiredTypeRequiredObjectWithProperties` object",
+            )
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::option::Option<
+                    ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::std::option::Option<
+                    ::trackplan::__private01::serde_json::Map<
+                        ::std::string::String,
+                        ::trackplan::__private01::serde_json::Value,
+                    >,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::std::option::Option<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryNullableRequiredTypeRequiredObjectWithProperties {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_boolean: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required int",
+                    ))?
+                    .map(|v| v.0),
+                required_number: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_string: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryNullableRequiredTypeRequiredObjectWithProperties {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle all of the supported field types, as optional fields.
 ///
 /// Track event `Every Optional Type`, version 1 of the plan (`/rules/12/jsonSchema`).
@@ -1951,6 +4232,240 @@ impl EveryOptionalType {
             }
         }
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional array with properties" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional object with properties" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        "optional string" => ::std::result::Result::Ok(__Key::__k8),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k9)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EveryOptionalType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryOptionalType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Every Optional Type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::vec::Vec<EveryOptionalTypeOptionalArrayWithPropertiesItem>,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                EveryOptionalTypeOptionalObjectWithProperties,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array with properties",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object with properties",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryOptionalType {
+                optional_any: __v0,
+                optional_array: __v1,
+                optional_array_with_properties: __v2,
+                optional_boolean: __v3,
+                optional_int: __v4.map(|v| v.0),
+                optional_number: __v5,
+                optional_object: __v6,
+                optional_object_with_properties: __v7,
+                optional_string: __v8,
+                optional_string_with_regex: __v9,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EveryOptionalType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EveryOptionalType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Every Optional Type",
+    );
 }
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EveryOptionalTypeOptionalArrayWithPropertiesItem {
@@ -2146,6 +4661,201 @@ impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional string" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryOptionalTypeOptionalArrayWithPropertiesItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryOptionalTypeOptionalArrayWithPropertiesItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `EveryOptionalTypeOptionalArrayWithPropertiesItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryOptionalTypeOptionalArrayWithPropertiesItem {
+                optional_any: __v0,
+                optional_array: __v1,
+                optional_boolean: __v2,
+                optional_int: __v3.map(|v| v.0),
+                optional_number: __v4,
+                optional_object: __v5,
+                optional_string: __v6,
+                optional_string_with_regex: __v7,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryOptionalTypeOptionalArrayWithPropertiesItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Optional object with properties
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EveryOptionalTypeOptionalObjectWithProperties {
@@ -2341,6 +5051,201 @@ impl EveryOptionalTypeOptionalObjectWithProperties {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "optional any" => ::std::result::Result::Ok(__Key::__k0),
+                        "optional array" => ::std::result::Result::Ok(__Key::__k1),
+                        "optional boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "optional int" => ::std::result::Result::Ok(__Key::__k3),
+                        "optional number" => ::std::result::Result::Ok(__Key::__k4),
+                        "optional object" => ::std::result::Result::Ok(__Key::__k5),
+                        "optional string" => ::std::result::Result::Ok(__Key::__k6),
+                        "optional string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryOptionalTypeOptionalObjectWithProperties, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryOptionalTypeOptionalObjectWithProperties;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `EveryOptionalTypeOptionalObjectWithProperties` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "optional string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryOptionalTypeOptionalObjectWithProperties {
+                optional_any: __v0,
+                optional_array: __v1,
+                optional_boolean: __v2,
+                optional_int: __v3.map(|v| v.0),
+                optional_number: __v4,
+                optional_object: __v5,
+                optional_string: __v6,
+                optional_string_with_regex: __v7,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryOptionalTypeOptionalObjectWithProperties {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle all of the supported field types, as required fields.
 ///
 /// Track event `Every Required Type`, version 1 of the plan (`/rules/13/jsonSchema`).
@@ -2539,6 +5444,273 @@ impl EveryRequiredType {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __k9,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required array with properties" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k3),
+                        "required int" => ::std::result::Result::Ok(__Key::__k4),
+                        "required number" => ::std::result::Result::Ok(__Key::__k5),
+                        "required object" => ::std::result::Result::Ok(__Key::__k6),
+                        "required object with properties" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        "required string" => ::std::result::Result::Ok(__Key::__k8),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k9)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EveryRequiredType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryRequiredType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Every Required Type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::vec::Vec<EveryRequiredTypeRequiredArrayWithPropertiesItem>,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                EveryRequiredTypeRequiredObjectWithProperties,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array with properties",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object with properties",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k9 => {
+                        if __v9.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v9 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryRequiredType {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_array_with_properties: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array with properties",
+                    ))?,
+                required_boolean: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: {
+                    let v = __v4
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
+                required_number: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_object_with_properties: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object with properties",
+                    ))?,
+                required_string: __v8
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v9
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EveryRequiredType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EveryRequiredType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Every Required Type",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct EveryRequiredTypeRequiredArrayWithPropertiesItem {
     /// Required any property
@@ -2719,6 +5891,228 @@ impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "required int" => ::std::result::Result::Ok(__Key::__k3),
+                        "required number" => ::std::result::Result::Ok(__Key::__k4),
+                        "required object" => ::std::result::Result::Ok(__Key::__k5),
+                        "required string" => ::std::result::Result::Ok(__Key::__k6),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryRequiredTypeRequiredArrayWithPropertiesItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryRequiredTypeRequiredArrayWithPropertiesItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `EveryRequiredTypeRequiredArrayWithPropertiesItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryRequiredTypeRequiredArrayWithPropertiesItem {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_boolean: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
+                required_number: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_string: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryRequiredTypeRequiredArrayWithPropertiesItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Required object with properties
 #[derive(Debug, Clone, PartialEq)]
 pub struct EveryRequiredTypeRequiredObjectWithProperties {
@@ -2900,6 +6294,228 @@ impl EveryRequiredTypeRequiredObjectWithProperties {
         }
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "required any" => ::std::result::Result::Ok(__Key::__k0),
+                        "required array" => ::std::result::Result::Ok(__Key::__k1),
+                        "required boolean" => ::std::result::Result::Ok(__Key::__k2),
+                        "required int" => ::std::result::Result::Ok(__Key::__k3),
+                        "required number" => ::std::result::Result::Ok(__Key::__k4),
+                        "required object" => ::std::result::Result::Ok(__Key::__k5),
+                        "required string" => ::std::result::Result::Ok(__Key::__k6),
+                        "required string with regex" => {
+                            ::std::result::Result::Ok(__Key::__k7)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (EveryRequiredTypeRequiredObjectWithProperties, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EveryRequiredTypeRequiredObjectWithProperties;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `EveryRequiredTypeRequiredObjectWithProperties` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required array",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required boolean",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required int",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "required string with regex",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EveryRequiredTypeRequiredObjectWithProperties {
+                required_any: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required any",
+                    ))?,
+                required_array: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required array",
+                    ))?,
+                required_boolean: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required boolean",
+                    ))?,
+                required_int: {
+                    let v = __v3
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "required int",
+                        ))?;
+                    v.0
+                },
+                required_number: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required number",
+                    ))?,
+                required_object: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required object",
+                    ))?,
+                required_string: __v6
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string",
+                    ))?,
+                required_string_with_regex: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "required string with regex",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for EveryRequiredTypeRequiredObjectWithProperties {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients correctly serialize large numbers (integers and floats).
 ///
 /// Track event `Large Numbers Event`, version 1 of the plan (`/rules/14/jsonSchema`).
@@ -2991,6 +6607,228 @@ impl ::trackplan::Properties for LargeNumbersEvent {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "large nullable optional integer" => {
+                            ::std::result::Result::Ok(__Key::__k0)
+                        }
+                        "large nullable optional number" => {
+                            ::std::result::Result::Ok(__Key::__k1)
+                        }
+                        "large nullable required integer" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        "large nullable required number" => {
+                            ::std::result::Result::Ok(__Key::__k3)
+                        }
+                        "large optional integer" => {
+                            ::std::result::Result::Ok(__Key::__k4)
+                        }
+                        "large optional number" => ::std::result::Result::Ok(__Key::__k5),
+                        "large required integer" => {
+                            ::std::result::Result::Ok(__Key::__k6)
+                        }
+                        "large required number" => ::std::result::Result::Ok(__Key::__k7),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (LargeNumbersEvent, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = LargeNumbersEvent;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Large Numbers Event`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::trackplan::Nullable<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::Nullable<f64>> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::option::Option<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<f64> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large nullable optional integer",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large nullable optional number",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large nullable required integer",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large nullable required number",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large optional integer",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large optional number",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large required integer",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "large required number",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(LargeNumbersEvent {
+                large_nullable_optional_integer: __v0
+                    .unwrap_or(::trackplan::Nullable::Absent)
+                    .map(|v| v.0),
+                large_nullable_optional_number: __v1
+                    .unwrap_or(::trackplan::Nullable::Absent),
+                large_nullable_required_integer: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "large nullable required integer",
+                    ))?
+                    .map(|v| v.0),
+                large_nullable_required_number: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "large nullable required number",
+                    ))?,
+                large_optional_integer: __v4.map(|v| v.0),
+                large_optional_number: __v5,
+                large_required_integer: {
+                    let v = __v6
+                        .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                            "large required integer",
+                        ))?;
+                    v.0
+                },
+                large_required_number: __v7
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "large required number",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for LargeNumbersEvent {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for LargeNumbersEvent {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Large Numbers Event",
+    );
+}
 /// Validates that clients handle arrays-within-arrays.
 ///
 /// Track event `Nested Arrays`, version 1 of the plan (`/rules/15/jsonSchema`).
@@ -3040,6 +6878,100 @@ impl ::trackplan::Properties for NestedArrays {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "universeCharacters" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (NestedArrays, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedArrays;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Nested Arrays`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::std::vec::Vec<::std::vec::Vec<NestedArraysUniverseCharactersItemItem>>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "universeCharacters",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedArrays {
+                universe_characters: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "universeCharacters",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for NestedArrays {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for NestedArrays {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Nested Arrays",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct NestedArraysUniverseCharactersItemItem {
     /// The character's name.
@@ -3081,6 +7013,95 @@ impl ::trackplan::PropertyValue for NestedArraysUniverseCharactersItemItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (NestedArraysUniverseCharactersItemItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedArraysUniverseCharactersItemItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `NestedArraysUniverseCharactersItemItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedArraysUniverseCharactersItemItem {
+                name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "name",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for NestedArraysUniverseCharactersItemItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle objects-within-objects.
 ///
 /// Track event `Nested Objects`, version 1 of the plan (`/rules/16/jsonSchema`).
@@ -3120,6 +7141,98 @@ impl ::trackplan::Properties for NestedObjects {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "garage" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (NestedObjects, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedObjects;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Nested Objects`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<NestedObjectsGarage> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "garage",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedObjects {
+                garage: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "garage",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for NestedObjects {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for NestedObjects {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Nested Objects",
+    );
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct NestedObjectsGarage {
@@ -3162,6 +7275,92 @@ impl ::trackplan::PropertyValue for NestedObjectsGarage {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "tunnel" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (NestedObjectsGarage, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedObjectsGarage;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `NestedObjectsGarage` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<NestedObjectsGarageTunnel> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tunnel",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedObjectsGarage {
+                tunnel: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "tunnel",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for NestedObjectsGarage {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, PartialEq)]
 pub struct NestedObjectsGarageTunnel {
     /// Sent as `subterranean lab`.
@@ -3204,6 +7403,95 @@ impl ::trackplan::PropertyValue for NestedObjectsGarageTunnel {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "subterranean lab" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (NestedObjectsGarageTunnel, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedObjectsGarageTunnel;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `NestedObjectsGarageTunnel` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                NestedObjectsGarageTunnelSubterraneanLab,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "subterranean lab",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedObjectsGarageTunnel {
+                subterranean_lab: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "subterranean lab",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for NestedObjectsGarageTunnel {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NestedObjectsGarageTunnelSubterraneanLab {
     /// Sent as `jerry\'s memories`.
@@ -3279,6 +7567,126 @@ impl ::trackplan::PropertyValue for NestedObjectsGarageTunnelSubterraneanLab {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "jerry's memories" => ::std::result::Result::Ok(__Key::__k0),
+                        "morty's memories" => ::std::result::Result::Ok(__Key::__k1),
+                        "summer's contingency plan" => {
+                            ::std::result::Result::Ok(__Key::__k2)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (NestedObjectsGarageTunnelSubterraneanLab, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NestedObjectsGarageTunnelSubterraneanLab;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `NestedObjectsGarageTunnelSubterraneanLab` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "jerry's memories",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "morty's memories",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "summer's contingency plan",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NestedObjectsGarageTunnelSubterraneanLab {
+                jerrys_memories: __v0,
+                mortys_memories: __v1,
+                summers_contingency_plan: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for NestedObjectsGarageTunnelSubterraneanLab {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle collisions in property names within a single event.
 ///
 /// Track event `Properties Collided`, version 1 of the plan (`/rules/17/jsonSchema`).
@@ -3329,6 +7737,115 @@ impl ::trackplan::Properties for PropertiesCollided {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "Property Collided" => ::std::result::Result::Ok(__Key::__k0),
+                        "property_collided" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (PropertiesCollided, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertiesCollided;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Properties Collided`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "Property Collided",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "property_collided",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertiesCollided {
+                property_collided: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "Property Collided",
+                    ))?,
+                property_collided_2: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "property_collided",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PropertiesCollided {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PropertiesCollided {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Properties Collided",
+    );
+}
 /// Validates that clients handle collisions in object names across multiple events.
 ///
 /// Track event `Property Object Name Collision #1`, version 1 of the plan (`/rules/18/jsonSchema`).
@@ -3372,6 +7889,98 @@ impl ::trackplan::Properties for PropertyObjectNameCollision1 {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "universe" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision1, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision1;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Property Object Name Collision #1`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<PropertyObjectNameCollision1Universe> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "universe",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision1 {
+                universe: __v0,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision1 {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PropertyObjectNameCollision1 {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Property Object Name Collision #1",
+    );
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision1Universe {
@@ -3425,6 +8034,114 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision1Universe {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        "occupants" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision1Universe, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision1Universe;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `PropertyObjectNameCollision1Universe` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<PropertyObjectNameCollision1UniverseOccupantsItem>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "occupants",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision1Universe {
+                name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "name",
+                    ))?,
+                occupants: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "occupants",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision1Universe {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision1UniverseOccupantsItem {
     /// The name of this occupant.
@@ -3466,6 +8183,95 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision1UniverseOccupant
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision1UniverseOccupantsItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision1UniverseOccupantsItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `PropertyObjectNameCollision1UniverseOccupantsItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision1UniverseOccupantsItem {
+                name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "name",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision1UniverseOccupantsItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients handle collisions in object names across multiple events.
 ///
 /// Track event `Property Object Name Collision #2`, version 1 of the plan (`/rules/19/jsonSchema`).
@@ -3509,6 +8315,98 @@ impl ::trackplan::Properties for PropertyObjectNameCollision2 {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "universe" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision2, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision2;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Property Object Name Collision #2`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<PropertyObjectNameCollision2Universe> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "universe",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision2 {
+                universe: __v0,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision2 {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PropertyObjectNameCollision2 {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Property Object Name Collision #2",
+    );
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision2Universe {
@@ -3562,6 +8460,114 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision2Universe {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        "occupants" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision2Universe, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision2Universe;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `PropertyObjectNameCollision2Universe` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::std::vec::Vec<PropertyObjectNameCollision2UniverseOccupantsItem>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "occupants",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision2Universe {
+                name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "name",
+                    ))?,
+                occupants: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "occupants",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision2Universe {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyObjectNameCollision2UniverseOccupantsItem {
     /// The name of this occupant.
@@ -3603,6 +8609,95 @@ impl ::trackplan::PropertyValue for PropertyObjectNameCollision2UniverseOccupant
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (PropertyObjectNameCollision2UniverseOccupantsItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertyObjectNameCollision2UniverseOccupantsItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `PropertyObjectNameCollision2UniverseOccupantsItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertyObjectNameCollision2UniverseOccupantsItem {
+                name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "name",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for PropertyObjectNameCollision2UniverseOccupantsItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients sanitize property names that contain invalid identifier characters.
 ///
 /// Track event `Property Sanitized`, version 1 of the plan (`/rules/20/jsonSchema`).
@@ -3652,6 +8747,100 @@ impl ::trackplan::Properties for PropertySanitized {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "0000---terrible-property-name~!3" => {
+                            ::std::result::Result::Ok(__Key::__k0)
+                        }
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (PropertySanitized, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = PropertySanitized;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Property Sanitized`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "0000---terrible-property-name~!3",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(PropertySanitized {
+                x0000_terrible_property_name_3: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "0000---terrible-property-name~!3",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PropertySanitized {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for PropertySanitized {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Property Sanitized",
+    );
 }
 /// Validates that clients support fields with various types of arrays.
 ///
@@ -3719,6 +8908,189 @@ impl ::trackplan::Properties for SimpleArrayTypes {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "any" => ::std::result::Result::Ok(__Key::__k0),
+                        "boolean" => ::std::result::Result::Ok(__Key::__k1),
+                        "integer" => ::std::result::Result::Ok(__Key::__k2),
+                        "nullable" => ::std::result::Result::Ok(__Key::__k3),
+                        "number" => ::std::result::Result::Ok(__Key::__k4),
+                        "object" => ::std::result::Result::Ok(__Key::__k5),
+                        "string" => ::std::result::Result::Ok(__Key::__k6),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (SimpleArrayTypes, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SimpleArrayTypes;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Simple Array Types`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::vec::Vec<bool>> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::Integer>,
+            > = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<
+                ::std::vec::Vec<::std::option::Option<::std::string::String>>,
+            > = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::vec::Vec<f64>> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<
+                ::std::vec::Vec<SimpleArrayTypesObjectItem>,
+            > = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "any",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "boolean",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "integer",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "nullable",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "number",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "object",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "string",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SimpleArrayTypes {
+                any: __v0,
+                boolean: __v1,
+                integer: __v2.map(|v| v.into_iter().map(|v| v.0).collect()),
+                nullable: __v3,
+                number: __v4,
+                object: __v5,
+                string: __v6,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for SimpleArrayTypes {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for SimpleArrayTypes {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Simple Array Types",
+    );
+}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SimpleArrayTypesObjectItem {
     pub name: ::std::option::Option<::std::string::String>,
@@ -3764,6 +9136,92 @@ impl ::trackplan::PropertyValue for SimpleArrayTypesObjectItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "name" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (SimpleArrayTypesObjectItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SimpleArrayTypesObjectItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `SimpleArrayTypesObjectItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SimpleArrayTypesObjectItem {
+                name: __v0,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for SimpleArrayTypesObjectItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Validates that clients support fields with multiple (union) types.
 ///
 /// Track event `Union Type`, version 1 of the plan (`/rules/22/jsonSchema`).
@@ -3807,6 +9265,100 @@ impl ::trackplan::Properties for UnionType {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "universe_name" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (UnionType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = UnionType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Union Type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<
+                ::std::option::Option<UnionTypeUniverseName>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "universe_name",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(UnionType {
+                universe_name: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "universe_name",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for UnionType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for UnionType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Union Type",
+    );
+}
 #[derive(Debug, Clone, PartialEq)]
 pub enum UnionTypeUniverseName {
     String(::std::string::String),
@@ -3825,6 +9377,32 @@ impl ::trackplan::PropertyValue for UnionTypeUniverseName {
                 ::trackplan::PropertyValue::serialize_property(&v, serializer)
             }
         }
+    }
+}
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for UnionTypeUniverseName {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        let __value = <::trackplan::__private01::serde_json::Value as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            __deserializer,
+        )?;
+        if let ::std::result::Result::Ok(v) = <::std::string::String as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            &__value,
+        ) {
+            return ::std::result::Result::Ok(UnionTypeUniverseName::String(v));
+        }
+        if let ::std::result::Result::Ok(v) = <::trackplan::__private01::Integer as ::trackplan::__private01::serde::Deserialize>::deserialize(
+            &__value,
+        ) {
+            return ::std::result::Result::Ok(UnionTypeUniverseName::Integer(v.0));
+        }
+        ::std::result::Result::Err(
+            ::trackplan::__private01::serde::de::Error::custom(
+                ::std::format_args!(
+                    "{} {}", __value, "matches no variant of `UnionTypeUniverseName`"
+                ),
+            ),
+        )
     }
 }
 /// Validates that a generated client handles even naming collisions.
@@ -3863,6 +9441,80 @@ impl ::trackplan::Properties for EventCollided2 {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (EventCollided2, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = EventCollided2;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `event_collided`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(EventCollided2 {})
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for EventCollided2 {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for EventCollided2 {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "event_collided",
+    );
 }
 /// Properties without IDs
 ///
@@ -3906,4 +9558,96 @@ impl ::trackplan::Properties for NoIdType {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "no_id_prop" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (NoIdType, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = NoIdType;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `NoID type`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "no_id_prop",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(NoIdType {
+                no_id_prop: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "no_id_prop",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for NoIdType {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for NoIdType {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "NoID type",
+    );
 }

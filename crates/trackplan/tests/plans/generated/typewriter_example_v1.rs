@@ -58,6 +58,126 @@ impl ::trackplan::Properties for SignInFailed {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "numAttempts" => ::std::result::Result::Ok(__Key::__k1),
+                        "rememberMe" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (SignInFailed, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SignInFailed;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Sign In Failed`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "numAttempts",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rememberMe",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SignInFailed {
+                id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "id",
+                    ))?,
+                num_attempts: __v1.map(|v| v.0),
+                remember_me: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for SignInFailed {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for SignInFailed {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Sign In Failed",
+    );
+}
 /// Fired when a user submits a sign in, prior to validating that user's login.
 ///
 /// Track event `Sign In Submitted`, version 1 of the plan (`/rules/events/1/rules/properties/properties`).
@@ -115,6 +235,126 @@ impl ::trackplan::Properties for SignInSubmitted {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "numAttempts" => ::std::result::Result::Ok(__Key::__k1),
+                        "rememberMe" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (SignInSubmitted, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SignInSubmitted;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Sign In Submitted`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "numAttempts",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rememberMe",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SignInSubmitted {
+                id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "id",
+                    ))?,
+                num_attempts: __v1.map(|v| v.0),
+                remember_me: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for SignInSubmitted {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for SignInSubmitted {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Sign In Submitted",
+    );
 }
 /// Fired when a user successfully submits a sign in, prior to redirecting into the app.
 ///
@@ -174,6 +414,126 @@ impl ::trackplan::Properties for SignInSucceeded {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "numAttempts" => ::std::result::Result::Ok(__Key::__k1),
+                        "rememberMe" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (SignInSucceeded, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = SignInSucceeded;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Sign In Succeeded`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "numAttempts",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rememberMe",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(SignInSucceeded {
+                id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "id",
+                    ))?,
+                num_attempts: __v1.map(|v| v.0),
+                remember_me: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for SignInSucceeded {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for SignInSucceeded {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Sign In Succeeded",
+    );
+}
 /// Fired when a user successfully submits a sign in, prior to redirecting into the app.
 ///
 /// Track event `User Signed Out`, version 1 of the plan (`/rules/events/3/rules/properties/properties`).
@@ -231,4 +591,124 @@ impl ::trackplan::Properties for UserSignedOut {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "numAttempts" => ::std::result::Result::Ok(__Key::__k1),
+                        "rememberMe" => ::std::result::Result::Ok(__Key::__k2),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (UserSignedOut, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = UserSignedOut;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `User Signed Out`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "numAttempts",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rememberMe",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(UserSignedOut {
+                id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "id",
+                    ))?,
+                num_attempts: __v1.map(|v| v.0),
+                remember_me: __v2,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for UserSignedOut {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for UserSignedOut {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "User Signed Out",
+    );
 }

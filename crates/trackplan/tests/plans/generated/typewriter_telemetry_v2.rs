@@ -74,6 +74,183 @@ impl ::trackplan::Properties for CommandBuild {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "config" => ::std::result::Result::Ok(__Key::__k0),
+                        "duration" => ::std::result::Result::Ok(__Key::__k1),
+                        "isCI" => ::std::result::Result::Ok(__Key::__k2),
+                        "mode" => ::std::result::Result::Ok(__Key::__k3),
+                        "rawCommand" => ::std::result::Result::Ok(__Key::__k4),
+                        "workspace" => ::std::result::Result::Ok(__Key::__k5),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandBuild, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandBuild;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Command Build`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<CommandBuildConfig> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<CommandBuildMode> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "config",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "duration",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "isCI",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "mode",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rawCommand",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "workspace",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandBuild {
+                config: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "config",
+                    ))?,
+                duration: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "duration",
+                    ))?,
+                is_ci: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "isCI",
+                    ))?,
+                mode: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "mode",
+                    ))?,
+                raw_command: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "rawCommand",
+                    ))?,
+                workspace: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "workspace",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandBuild {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CommandBuild {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Command Build",
+    );
+}
 /// Local Workspace configuration
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandBuildConfig {
@@ -172,6 +349,161 @@ impl ::trackplan::PropertyValue for CommandBuildConfig {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "language" => ::std::result::Result::Ok(__Key::__k0),
+                        "languageOptions" => ::std::result::Result::Ok(__Key::__k1),
+                        "sdk" => ::std::result::Result::Ok(__Key::__k2),
+                        "tokenType" => ::std::result::Result::Ok(__Key::__k3),
+                        "trackingPlans" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandBuildConfig, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandBuildConfig;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandBuildConfig` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<CommandBuildConfigTokenType> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<CommandBuildConfigTrackingPlansItem>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "language",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "languageOptions",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sdk",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tokenType",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "trackingPlans",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandBuildConfig {
+                language: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "language",
+                    ))?,
+                language_options: __v1,
+                sdk: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "sdk",
+                    ))?,
+                token_type: __v3,
+                tracking_plans: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "trackingPlans",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandBuildConfig {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandBuildConfigTokenType {
@@ -220,6 +552,49 @@ impl ::trackplan::PropertyValue for CommandBuildConfigTokenType {
 impl ::trackplan::StringProperty for CommandBuildConfigTokenType {}
 impl ::trackplan::StringEnum for CommandBuildConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+for CommandBuildConfigTokenType {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = CommandBuildConfigTokenType;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `CommandBuildConfigTokenType` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<CommandBuildConfigTokenType, __E> {
+                match __text {
+                    "global" => {
+                        ::std::result::Result::Ok(CommandBuildConfigTokenType::Global)
+                    }
+                    "input" => {
+                        ::std::result::Result::Ok(CommandBuildConfigTokenType::Input)
+                    }
+                    "script" => {
+                        ::std::result::Result::Ok(CommandBuildConfigTokenType::Script)
+                    }
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <CommandBuildConfigTokenType as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
 }
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommandBuildConfigTrackingPlansItem {
@@ -275,6 +650,106 @@ impl ::trackplan::PropertyValue for CommandBuildConfigTrackingPlansItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "path" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (CommandBuildConfigTrackingPlansItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandBuildConfigTrackingPlansItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandBuildConfigTrackingPlansItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "path",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandBuildConfigTrackingPlansItem {
+                id: __v0,
+                path: __v1,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CommandBuildConfigTrackingPlansItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Build Output mode
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandBuildMode {
@@ -319,6 +794,41 @@ impl ::trackplan::PropertyValue for CommandBuildMode {
 impl ::trackplan::StringProperty for CommandBuildMode {}
 impl ::trackplan::StringEnum for CommandBuildMode {
     const VALUES: &'static [&'static str] = &["dev", "prod"];
+}
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandBuildMode {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = CommandBuildMode;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `CommandBuildMode` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<CommandBuildMode, __E> {
+                match __text {
+                    "dev" => ::std::result::Result::Ok(CommandBuildMode::Dev),
+                    "prod" => ::std::result::Result::Ok(CommandBuildMode::Prod),
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <CommandBuildMode as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
 }
 /// Track event `Command Error`, version 1 of the plan (`/rules/1/jsonSchema`).
 #[derive(Debug, Clone, PartialEq)]
@@ -406,6 +916,196 @@ impl ::trackplan::Properties for CommandError {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "config" => ::std::result::Result::Ok(__Key::__k0),
+                        "error" => ::std::result::Result::Ok(__Key::__k1),
+                        "errorCode" => ::std::result::Result::Ok(__Key::__k2),
+                        "errorMessage" => ::std::result::Result::Ok(__Key::__k3),
+                        "isCI" => ::std::result::Result::Ok(__Key::__k4),
+                        "rawCommand" => ::std::result::Result::Ok(__Key::__k5),
+                        "workspace" => ::std::result::Result::Ok(__Key::__k6),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandError, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandError;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Command Error`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<CommandErrorConfig> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "config",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "error",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "errorCode",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "errorMessage",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "isCI",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rawCommand",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "workspace",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandError {
+                config: __v0,
+                error: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "error",
+                    ))?,
+                error_code: __v2,
+                error_message: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "errorMessage",
+                    ))?,
+                is_ci: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "isCI",
+                    ))?,
+                raw_command: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "rawCommand",
+                    ))?,
+                workspace: __v6,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandError {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CommandError {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Command Error",
+    );
 }
 /// Local Workspace configuration
 #[derive(Debug, Clone, PartialEq)]
@@ -505,6 +1205,161 @@ impl ::trackplan::PropertyValue for CommandErrorConfig {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "language" => ::std::result::Result::Ok(__Key::__k0),
+                        "languageOptions" => ::std::result::Result::Ok(__Key::__k1),
+                        "sdk" => ::std::result::Result::Ok(__Key::__k2),
+                        "tokenType" => ::std::result::Result::Ok(__Key::__k3),
+                        "trackingPlans" => ::std::result::Result::Ok(__Key::__k4),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandErrorConfig, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandErrorConfig;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandErrorConfig` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<CommandErrorConfigTokenType> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<CommandErrorConfigTrackingPlansItem>,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "language",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "languageOptions",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sdk",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tokenType",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "trackingPlans",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandErrorConfig {
+                language: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "language",
+                    ))?,
+                language_options: __v1,
+                sdk: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "sdk",
+                    ))?,
+                token_type: __v3,
+                tracking_plans: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "trackingPlans",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandErrorConfig {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandErrorConfigTokenType {
@@ -553,6 +1408,49 @@ impl ::trackplan::PropertyValue for CommandErrorConfigTokenType {
 impl ::trackplan::StringProperty for CommandErrorConfigTokenType {}
 impl ::trackplan::StringEnum for CommandErrorConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+for CommandErrorConfigTokenType {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = CommandErrorConfigTokenType;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `CommandErrorConfigTokenType` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<CommandErrorConfigTokenType, __E> {
+                match __text {
+                    "global" => {
+                        ::std::result::Result::Ok(CommandErrorConfigTokenType::Global)
+                    }
+                    "input" => {
+                        ::std::result::Result::Ok(CommandErrorConfigTokenType::Input)
+                    }
+                    "script" => {
+                        ::std::result::Result::Ok(CommandErrorConfigTokenType::Script)
+                    }
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <CommandErrorConfigTokenType as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
 }
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommandErrorConfigTrackingPlansItem {
@@ -608,6 +1506,106 @@ impl ::trackplan::PropertyValue for CommandErrorConfigTrackingPlansItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "path" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (CommandErrorConfigTrackingPlansItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandErrorConfigTrackingPlansItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandErrorConfigTrackingPlansItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "path",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandErrorConfigTrackingPlansItem {
+                id: __v0,
+                path: __v1,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CommandErrorConfigTrackingPlansItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Track event `Command Help`, version 1 of the plan (`/rules/2/jsonSchema`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandHelp {
@@ -650,6 +1648,98 @@ impl ::trackplan::Properties for CommandHelp {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "rawCommand" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandHelp, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandHelp;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Command Help`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rawCommand",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandHelp {
+                raw_command: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "rawCommand",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandHelp {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CommandHelp {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Command Help",
+    );
 }
 /// Init Events that initialize the settings for typewriter
 ///
@@ -716,6 +1806,146 @@ impl ::trackplan::Properties for CommandInit {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "config" => ::std::result::Result::Ok(__Key::__k0),
+                        "duration" => ::std::result::Result::Ok(__Key::__k1),
+                        "hasConfig" => ::std::result::Result::Ok(__Key::__k2),
+                        "rawCommand" => ::std::result::Result::Ok(__Key::__k3),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandInit, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandInit;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `Command Init`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<CommandInitConfig> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "config",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "duration",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "hasConfig",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "rawCommand",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandInit {
+                config: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "config",
+                    ))?,
+                duration: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "duration",
+                    ))?,
+                has_config: __v2,
+                raw_command: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "rawCommand",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandInit {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for CommandInit {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "Command Init",
+    );
 }
 /// Local Workspace configuration
 #[derive(Debug, Clone, PartialEq)]
@@ -822,6 +2052,181 @@ impl ::trackplan::PropertyValue for CommandInitConfig {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "language" => ::std::result::Result::Ok(__Key::__k0),
+                        "languageOptions" => ::std::result::Result::Ok(__Key::__k1),
+                        "sdk" => ::std::result::Result::Ok(__Key::__k2),
+                        "tokenType" => ::std::result::Result::Ok(__Key::__k3),
+                        "trackingPlans" => ::std::result::Result::Ok(__Key::__k4),
+                        "workspace" => ::std::result::Result::Ok(__Key::__k5),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (CommandInitConfig, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandInitConfig;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandInitConfig` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<CommandInitConfigTokenType> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<CommandInitConfigTrackingPlansItem>,
+            > = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "language",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "languageOptions",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "sdk",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "tokenType",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "trackingPlans",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "workspace",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandInitConfig {
+                language: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "language",
+                    ))?,
+                language_options: __v1,
+                sdk: __v2
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "sdk",
+                    ))?,
+                token_type: __v3
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "tokenType",
+                    ))?,
+                tracking_plans: __v4
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "trackingPlans",
+                    ))?,
+                workspace: __v5
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "workspace",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for CommandInitConfig {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// Type of token retrieval
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandInitConfigTokenType {
@@ -870,6 +2275,49 @@ impl ::trackplan::PropertyValue for CommandInitConfigTokenType {
 impl ::trackplan::StringProperty for CommandInitConfigTokenType {}
 impl ::trackplan::StringEnum for CommandInitConfigTokenType {
     const VALUES: &'static [&'static str] = &["global", "input", "script"];
+}
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+for CommandInitConfigTokenType {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = CommandInitConfigTokenType;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `CommandInitConfigTokenType` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<CommandInitConfigTokenType, __E> {
+                match __text {
+                    "global" => {
+                        ::std::result::Result::Ok(CommandInitConfigTokenType::Global)
+                    }
+                    "input" => {
+                        ::std::result::Result::Ok(CommandInitConfigTokenType::Input)
+                    }
+                    "script" => {
+                        ::std::result::Result::Ok(CommandInitConfigTokenType::Script)
+                    }
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <CommandInitConfigTokenType as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandInitConfigTrackingPlansItem {
@@ -920,6 +2368,112 @@ impl ::trackplan::PropertyValue for CommandInitConfigTrackingPlansItem {
         ::trackplan::Properties::write_properties(self, out)
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "id" => ::std::result::Result::Ok(__Key::__k0),
+                        "path" => ::std::result::Result::Ok(__Key::__k1),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<
+            fn() -> (CommandInitConfigTrackingPlansItem, &'de ()),
+        >,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = CommandInitConfigTrackingPlansItem;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("a `CommandInitConfigTrackingPlansItem` object")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "id",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "path",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(CommandInitConfigTrackingPlansItem {
+                id: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "id",
+                    ))?,
+                path: __v1
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "path",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de>
+    for CommandInitConfigTrackingPlansItem {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
 /// KitchenSink Event for testing all possible data types
 ///
 /// Track event `KitchenSink`, version 1 of the plan (`/rules/4/jsonSchema`).
@@ -1010,6 +2564,216 @@ impl ::trackplan::Properties for KitchenSink {
         })
     }
 }
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __k1,
+        __k2,
+        __k3,
+        __k4,
+        __k5,
+        __k6,
+        __k7,
+        __k8,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "aBoolean" => ::std::result::Result::Ok(__Key::__k0),
+                        "aDate" => ::std::result::Result::Ok(__Key::__k1),
+                        "aNumber" => ::std::result::Result::Ok(__Key::__k2),
+                        "aString" => ::std::result::Result::Ok(__Key::__k3),
+                        "anArray" => ::std::result::Result::Ok(__Key::__k4),
+                        "anEnum" => ::std::result::Result::Ok(__Key::__k5),
+                        "anInteger" => ::std::result::Result::Ok(__Key::__k6),
+                        "anObject" => ::std::result::Result::Ok(__Key::__k7),
+                        "anything" => ::std::result::Result::Ok(__Key::__k8),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (KitchenSink, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = KitchenSink;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `KitchenSink`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut __v1: ::std::option::Option<::trackplan::__private01::Rfc3339> = ::std::option::Option::None;
+            let mut __v2: ::std::option::Option<f64> = ::std::option::Option::None;
+            let mut __v3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut __v4: ::std::option::Option<
+                ::std::vec::Vec<::trackplan::__private01::serde_json::Value>,
+            > = ::std::option::Option::None;
+            let mut __v5: ::std::option::Option<KitchenSinkAnEnum> = ::std::option::Option::None;
+            let mut __v6: ::std::option::Option<::trackplan::__private01::Integer> = ::std::option::Option::None;
+            let mut __v7: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Map<
+                    ::std::string::String,
+                    ::trackplan::__private01::serde_json::Value,
+                >,
+            > = ::std::option::Option::None;
+            let mut __v8: ::std::option::Option<
+                ::trackplan::__private01::serde_json::Value,
+            > = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "aBoolean",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k1 => {
+                        if __v1.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "aDate",
+                                ),
+                            );
+                        }
+                        __v1 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k2 => {
+                        if __v2.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "aNumber",
+                                ),
+                            );
+                        }
+                        __v2 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k3 => {
+                        if __v3.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "aString",
+                                ),
+                            );
+                        }
+                        __v3 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k4 => {
+                        if __v4.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "anArray",
+                                ),
+                            );
+                        }
+                        __v4 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k5 => {
+                        if __v5.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "anEnum",
+                                ),
+                            );
+                        }
+                        __v5 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k6 => {
+                        if __v6.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "anInteger",
+                                ),
+                            );
+                        }
+                        __v6 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k7 => {
+                        if __v7.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "anObject",
+                                ),
+                            );
+                        }
+                        __v7 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__k8 => {
+                        if __v8.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "anything",
+                                ),
+                            );
+                        }
+                        __v8 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(KitchenSink {
+                a_boolean: __v0,
+                a_date: __v1.map(|v| v.0),
+                a_number: __v2,
+                a_string: __v3,
+                an_array: __v4,
+                an_enum: __v5,
+                an_integer: __v6.map(|v| v.0),
+                an_object: __v7,
+                anything: __v8,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for KitchenSink {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for KitchenSink {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "KitchenSink",
+    );
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KitchenSinkAnEnum {
     /// `another`
@@ -1054,6 +2818,41 @@ impl ::trackplan::StringProperty for KitchenSinkAnEnum {}
 impl ::trackplan::StringEnum for KitchenSinkAnEnum {
     const VALUES: &'static [&'static str] = &["another", "value"];
 }
+#[automatically_derived]
+impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for KitchenSinkAnEnum {
+    fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+        __deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        struct __Visitor;
+        impl ::trackplan::__private01::serde::de::Visitor<'_> for __Visitor {
+            type Value = KitchenSinkAnEnum;
+            fn expecting(
+                &self,
+                __f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                __f.write_str("a `KitchenSinkAnEnum` value")
+            }
+            fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                self,
+                __text: &str,
+            ) -> ::std::result::Result<KitchenSinkAnEnum, __E> {
+                match __text {
+                    "another" => ::std::result::Result::Ok(KitchenSinkAnEnum::Another),
+                    "value" => ::std::result::Result::Ok(KitchenSinkAnEnum::Value),
+                    _ => {
+                        ::std::result::Result::Err(
+                            ::trackplan::__private01::serde::de::Error::unknown_variant(
+                                __text,
+                                <KitchenSinkAnEnum as ::trackplan::StringEnum>::VALUES,
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        __deserializer.deserialize_str(__Visitor)
+    }
+}
 /// Track event `VersionCommand`, version 1 of the plan (`/rules/5/jsonSchema`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionCommand {
@@ -1093,4 +2892,96 @@ impl ::trackplan::Properties for VersionCommand {
             generator_version: "0.1.0",
         })
     }
+}
+const _: () = {
+    #[allow(non_camel_case_types)]
+    enum __Key {
+        __k0,
+        __other,
+    }
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for __Key {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            struct __KeyVisitor;
+            impl ::trackplan::__private01::serde::de::Visitor<'_> for __KeyVisitor {
+                type Value = __Key;
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a property name")
+                }
+                #[allow(clippy::match_single_binding)]
+                fn visit_str<__E: ::trackplan::__private01::serde::de::Error>(
+                    self,
+                    __key: &str,
+                ) -> ::std::result::Result<__Key, __E> {
+                    match __key {
+                        "version" => ::std::result::Result::Ok(__Key::__k0),
+                        _ => ::std::result::Result::Ok(__Key::__other),
+                    }
+                }
+            }
+            __deserializer.deserialize_identifier(__KeyVisitor)
+        }
+    }
+    struct __Visitor<'de> {
+        marker: ::std::marker::PhantomData<fn() -> (VersionCommand, &'de ())>,
+    }
+    impl<'de> ::trackplan::__private01::serde::de::Visitor<'de> for __Visitor<'de> {
+        type Value = VersionCommand;
+        fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            __f.write_str("the properties of `VersionCommand`")
+        }
+        fn visit_map<__A: ::trackplan::__private01::serde::de::MapAccess<'de>>(
+            self,
+            mut __map: __A,
+        ) -> ::std::result::Result<Self::Value, __A::Error> {
+            let mut __v0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            while let ::std::option::Option::Some(__key) = __map.next_key::<__Key>()? {
+                match __key {
+                    __Key::__k0 => {
+                        if __v0.is_some() {
+                            return ::std::result::Result::Err(
+                                ::trackplan::__private01::serde::de::Error::duplicate_field(
+                                    "version",
+                                ),
+                            );
+                        }
+                        __v0 = ::std::option::Option::Some(__map.next_value()?);
+                    }
+                    __Key::__other => {
+                        __map
+                            .next_value::<
+                                ::trackplan::__private01::serde::de::IgnoredAny,
+                            >()?;
+                    }
+                }
+            }
+            ::std::result::Result::Ok(VersionCommand {
+                version: __v0
+                    .ok_or_else(|| ::trackplan::__private01::serde::de::Error::missing_field(
+                        "version",
+                    ))?,
+            })
+        }
+    }
+    #[automatically_derived]
+    impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for VersionCommand {
+        fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error> {
+            __deserializer
+                .deserialize_map(__Visitor {
+                    marker: ::std::marker::PhantomData,
+                })
+        }
+    }
+};
+impl ::trackplan::Decode for VersionCommand {
+    const CALLS: &'static [::trackplan::CallType] = &[::trackplan::CallType::Track];
+    const NAME: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+        "VersionCommand",
+    );
 }

@@ -1,0 +1,6 @@
+//! `constructs`, as generated, compiles without warnings.
+#![deny(warnings)]
+
+include!("../generated/constructs.rs");
+
+fn main() {}
