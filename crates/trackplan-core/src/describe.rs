@@ -333,6 +333,16 @@ impl ObjectSchema {
     }
 }
 
+/// `schema` with the keywords of `keywords` (JSON object text written at compile time, or empty
+/// text) added at its top level: an item's extension keys, such as the consent it needs.
+pub fn with_keywords(mut schema: Value, keywords: &str) -> Value {
+    if let (Value::Object(map), false) = (&mut schema, keywords.is_empty()) {
+        let keywords: Map<String, Value> = serde_json::from_str(keywords).unwrap_or_default();
+        map.extend(keywords);
+    }
+    schema
+}
+
 /// A constraint attribute's keyword onto a field's schema. A lower bound already implied by the
 /// type (`minimum: 0` of an unsigned integer) is only ever raised, never loosened.
 fn apply_constraint(schema: &mut Map<String, Value>, keyword: String, value: Value) {

@@ -13,10 +13,10 @@ mod client;
 mod clock;
 mod concurrency;
 mod consent;
-pub mod context;
 pub mod constraint;
-pub mod describe;
+pub mod context;
 mod decode;
+pub mod describe;
 mod encode;
 mod error;
 pub mod event;
@@ -38,8 +38,8 @@ pub use batch::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES};
 pub use client::{Client, ClientBuilder, Region};
 pub use consent::{Consent, ConsentPolicy, WithheldMessage};
 pub use context::{Context, ContextError};
-pub use describe::{Describe, DescribeEvent};
 pub use decode::{decode, decode_slice, Decode, DecodeError};
+pub use describe::{Describe, DescribeEvent};
 // What generated decoders call, through the facade's `__private01`.
 #[doc(hidden)]
 pub use decode::{DefaultIn, Integer, Rfc3339};

@@ -26,6 +26,17 @@ pub enum PiiMark {
     Fixed(&'static str),
 }
 
+impl PiiMark {
+    /// The mark as a property schema writes it: `true`, or the policy's name (what [`mark`]
+    /// reads back).
+    pub fn to_json(self) -> Value {
+        match self {
+            PiiMark::ClientPolicy => Value::Bool(true),
+            PiiMark::Fixed(policy) => Value::String(policy.to_owned()),
+        }
+    }
+}
+
 /// The mark of a property schema: `Ok(None)` when it is not personal data (no `"x-pii"`, or
 /// `false`), an error naming the fix when the value is neither a boolean nor a policy name.
 pub fn mark(property: &Value) -> Result<Option<PiiMark>, String> {

@@ -251,6 +251,10 @@ fn rule_json(rule: &PlanRule, described: Described) -> Value {
     let description = schema
         .as_object_mut()
         .and_then(|payload| payload.remove("description"));
+    // The consent a rule's messages need sits on the rule's schema, where plans keep it.
+    let consent = schema
+        .as_object_mut()
+        .and_then(|payload| payload.remove(trackplan_plan::CONSENT_KEY));
     let payload_key = rule.call.payload_key();
     let has_required = schema
         .get("required")
@@ -268,6 +272,9 @@ fn rule_json(rule: &PlanRule, described: Described) -> Value {
     }
     if !definitions.is_empty() {
         message.insert("$defs".to_owned(), Value::Object(definitions));
+    }
+    if let Some(consent) = consent {
+        message.insert(trackplan_plan::CONSENT_KEY.to_owned(), consent);
     }
     let mut json = Map::new();
     if let Some(description) = description {

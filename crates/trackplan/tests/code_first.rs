@@ -264,3 +264,42 @@ fn describing_is_deterministic() {
         json!(["free", "pro plus"])
     );
 }
+
+/// Personal data and consent travel with the plan: `#[property(pii)]` exports `"x-pii"` on the
+/// property (the policy when the field fixes one), `consent` exports `"x-consent"` on the rule's
+/// schema, and the plan reader reads both back as the collector, lint and codegen see them.
+#[test]
+fn personal_data_and_consent_are_exported_as_the_plan_marks_them() {
+    /// A newsletter sign-up.
+    #[derive(trackplan::Event)]
+    #[event(consent = "Marketing", consent = "Analytics")]
+    struct NewsletterSubscribed {
+        #[property(pii)]
+        email: String,
+        #[property(pii = "hash")]
+        phone: Option<String>,
+        list: String,
+    }
+
+    let json = TrackingPlan::new("Consent")
+        .track::<NewsletterSubscribed>()
+        .to_json()
+        .unwrap();
+    let schema = &json["rules"][0]["jsonSchema"];
+    assert_eq!(schema["x-consent"], json!(["Marketing", "Analytics"]));
+    let properties = &schema["properties"]["properties"];
+    assert!(properties.get("x-consent").is_none(), "{properties}");
+    assert_eq!(properties["properties"]["email"]["x-pii"], true);
+    assert_eq!(properties["properties"]["phone"]["x-pii"], "hash");
+    assert!(properties["properties"]["list"].get("x-pii").is_none());
+
+    let text = serde_json::to_string(&json).unwrap();
+    let plan = trackplan_plan::parse(&text, &Default::default()).unwrap();
+    assert_eq!(plan.rules[0].consent(), ["Marketing", "Analytics"]);
+    let marked =
+        |name: &str| trackplan_plan::pii::mark(&plan.rules[0].payload["properties"][name]).unwrap();
+    use trackplan_plan::pii::PiiMark;
+    assert_eq!(marked("email"), Some(PiiMark::ClientPolicy));
+    assert_eq!(marked("phone"), Some(PiiMark::Fixed("hash")));
+    assert_eq!(marked("list"), None);
+}

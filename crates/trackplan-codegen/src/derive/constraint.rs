@@ -17,9 +17,8 @@ use crate::emit::Emitter;
 use crate::facade_path;
 use crate::schema::ir::{Checks, Kind, Ty, TypeSpace};
 
-/// The JSON Schema keywords of a field's constraints as JSON object text (`{"minimum":1}`), or
-/// empty text when it has none: what `ObjectSchema::property` merges into the field's schema.
-pub fn schema_keywords(constraints: &Constraints) -> String {
+/// The JSON Schema keywords of a field's constraints (`{"minimum": 1}`).
+pub fn schema_keywords(constraints: &Constraints) -> Map<String, Value> {
     let c = constraints;
     let mut keywords = Map::new();
     let numbers = [
@@ -52,11 +51,7 @@ pub fn schema_keywords(constraints: &Constraints) -> String {
     if c.unique_items.is_some() {
         keywords.insert("uniqueItems".to_owned(), json!(true));
     }
-    if keywords.is_empty() {
-        String::new()
-    } else {
-        Value::Object(keywords).to_string()
-    }
+    keywords
 }
 
 /// A whole bound as a JSON integer (`1`, not `1.0`), as plans write them.
@@ -223,11 +218,10 @@ mod tests {
             unique_items: Some(span),
             ..Constraints::default()
         };
-        let keywords: Value = serde_json::from_str(&schema_keywords(&constraints)).unwrap();
         assert_eq!(
-            keywords,
+            Value::Object(schema_keywords(&constraints)),
             json!({"minimum": 1, "exclusiveMaximum": 9.5, "maxLength": 3, "pattern": "^a", "uniqueItems": true})
         );
-        assert_eq!(schema_keywords(&Constraints::default()), "");
+        assert!(schema_keywords(&Constraints::default()).is_empty());
     }
 }

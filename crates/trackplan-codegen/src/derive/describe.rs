@@ -12,6 +12,9 @@ use super::constraint::schema_keywords;
 use super::expand::{mentions_any, option_inner};
 use super::Derive;
 use crate::facade_path;
+use serde_json::Value;
+use trackplan_plan::pii::PII_KEY;
+use trackplan_plan::CONSENT_KEY;
 
 pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
     let private = facade_path::private_path(krate);
@@ -32,13 +35,17 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
                 .map(|field| property(&private, field));
             // Only one of the two traits is picked per field: the other import is unused by
             // design.
+            let keywords = item_keywords(container);
             quote! {
                 #[allow(unused_imports)]
                 use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
-                #private::describe::ObjectSchema::from_properties(
-                    __schemas,
-                    #description,
-                    &[#(#properties),*],
+                #private::describe::with_keywords(
+                    #private::describe::ObjectSchema::from_properties(
+                        __schemas,
+                        #description,
+                        &[#(#properties),*],
+                    ),
+                    #keywords,
                 )
             }
         }
@@ -82,7 +89,7 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
 fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
     let wire = &field.wire.value;
     let description = optional_str(private, field.attrs.docs.as_deref());
-    let constraints = schema_keywords(&field.attrs.constraints);
+    let keywords = field_keywords(field);
     // A serde field is left out when `None`, like other fields: its `Option` is the derive's,
     // and the type inside may not describe itself.
     let (ty, optional) = match (field.attrs.serde, option_inner(field.ty)) {
@@ -97,10 +104,40 @@ fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
         #private::describe::PropertyEntry {
             wire_name: #wire,
             description: #description,
-            constraints: #constraints,
+            constraints: #keywords,
             optional: #optional,
             schema: #schema,
         }
+    }
+}
+
+/// The keywords written onto a field's schema beyond its type, as JSON object text (empty when
+/// none): its constraints, and `"x-pii"` for personal data, as a plan marks it.
+fn field_keywords(field: &Field<'_>) -> String {
+    let mut keywords = schema_keywords(&field.attrs.constraints);
+    if let Some(pii) = &field.attrs.pii {
+        keywords.insert(PII_KEY.to_owned(), pii.mark.to_json());
+    }
+    if keywords.is_empty() {
+        String::new()
+    } else {
+        Value::Object(keywords).to_string()
+    }
+}
+
+/// The rule-level keywords of an event's or traits' schema as JSON object text (empty when
+/// none): `"x-consent"`, the categories its messages need.
+fn item_keywords(container: &Container<'_>) -> String {
+    let consent: Vec<String> = container
+        .attrs
+        .consent
+        .iter()
+        .map(syn::LitStr::value)
+        .collect();
+    if consent.is_empty() {
+        String::new()
+    } else {
+        serde_json::json!({ CONSENT_KEY: consent }).to_string()
     }
 }
 
