@@ -129,15 +129,6 @@ wrappers!(NumberConstraint, constrained_number, f64);
 wrappers!(StringConstraint, constrained_str, &str);
 wrappers!(ArrayConstraint, constrained_items, &[Self::Item], Item);
 
-/// `unique_items`: the index of the first item whose JSON equals an earlier item's.
-pub fn first_repeated_item<T: PropertyValue>(items: &[T]) -> Option<usize> {
-    let mut seen = std::collections::HashSet::with_capacity(items.len());
-    items.iter().position(|item| {
-        let json = serde_json::to_string(&AsProperty(item)).unwrap_or_default();
-        !seen.insert(json)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,12 +140,5 @@ mod tests {
         assert_eq!(Nullable::<String>::Null.constrained_str(), None);
         assert_eq!(Box::new("x").constrained_str(), Some("x"));
         assert_eq!(Some(vec![1, 2]).constrained_items(), Some(&[1, 2][..]));
-    }
-
-    #[test]
-    fn repeated_items_compare_as_json() {
-        assert_eq!(first_repeated_item(&[1, 2, 3]), None);
-        assert_eq!(first_repeated_item(&["a", "b", "a"]), Some(2));
-        assert_eq!(first_repeated_item(&[Some(1.5), None, None]), Some(2));
     }
 }

@@ -177,7 +177,6 @@ pub mod __private01 {
     // ---- the derives' `Describe` impls, constraint checks and registration ----
     pub use core::any::type_name;
     pub use inventory;
-    pub use trackplan_core::constraint::first_repeated_item;
     pub use trackplan_core::{describe, registry};
 
     /// A number bound's value (`min = ..`): the derive calls this with the field's type and the

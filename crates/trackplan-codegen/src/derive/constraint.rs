@@ -139,26 +139,14 @@ fn field_checks(
         let checks = Checks {
             min_items: c.min_items.map(|(v, _)| v),
             max_items: c.max_items.map(|(v, _)| v),
+            unique_items: c.unique_items.is_some(),
             ..Checks::default()
         };
         let own = own_checks(emitter, Kind::Array(Box::new(Ty::plain(Kind::Any))), checks);
-        // `uniqueItems` has no check in `own_checks` yet: this block is the derive's until it does.
-        let unique = c.unique_items.map(|_| {
-            quote! {
-                if let #private::Some(index) = #private::first_repeated_item(v) {
-                    out.push(#krate::Violation {
-                        path: ::std::format!("{}/{}", path, index),
-                        rule: "uniqueItems",
-                        message: ::std::format!("item {} repeats an earlier item", index),
-                    });
-                }
-            }
-        });
         let extract = extract(private, field, span, "array_constraint");
         blocks.push(quote! {
             if let #private::Some(v) = #extract {
                 #(#own)*
-                #unique
             }
         });
     }

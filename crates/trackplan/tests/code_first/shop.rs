@@ -25,7 +25,7 @@ pub struct OrderCompleted {
     pub products: Vec<Product>,
     #[property(min = 1)]
     pub quantity: u32,
-    #[property(format = "email")]
+    #[property(format = "email", pii)]
     pub receipt_email: Option<String>,
     #[property(rename = "ship_to")]
     pub shipping_address: Option<Address>,
@@ -75,7 +75,7 @@ pub struct ProductsSearched {
 pub struct UserTraits {
     #[property(min = 0, max = 150)]
     pub age: Option<u8>,
-    #[property(format = "email")]
+    #[property(format = "email", pii)]
     pub email: Option<String>,
 }
 
