@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::event::{AsProperty, Nullable, PropertyValue};
+use crate::event::{Nullable, PropertyValue};
 
 /// A number that `min`, `max`, `exclusive_min` and `exclusive_max` bound.
 #[diagnostic::on_unimplemented(

@@ -75,7 +75,7 @@ pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<Tok
     let checks: Vec<TokenStream> = container
         .sent_fields()
         .filter(|field| !field.attrs.constraints.is_empty())
-        .map(|field| field_checks(&emitter, &private, krate, field))
+        .map(|field| field_checks(&emitter, &private, field))
         .collect();
     if checks.is_empty() {
         return None;
@@ -90,12 +90,7 @@ pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<Tok
 }
 
 /// The checks of one field, each kind of constraint on the value its trait extracts.
-fn field_checks(
-    emitter: &Emitter<'_>,
-    private: &syn::Path,
-    krate: &syn::Path,
-    field: &Field<'_>,
-) -> TokenStream {
+fn field_checks(emitter: &Emitter<'_>, private: &syn::Path, field: &Field<'_>) -> TokenStream {
     let c = &field.attrs.constraints;
     let pointer = Literal::string(&format!(
         "/{}",
