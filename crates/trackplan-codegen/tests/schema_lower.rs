@@ -425,11 +425,13 @@ fn pattern_properties_become_maps_and_runtime_keywords_become_checks() {
 fn keywords_nothing_enforces_are_warnings_and_field_notes() {
     let l = one(json!({ "type": "object", "properties": {
         "a": { "type": "string", "if": { "minLength": 1 }, "then": { "maxLength": 3 } },
-        "b": { "type": "string", "format": "color", "not": { "pattern": "x" } } } }));
+        "b": { "type": "string", "format": "color", "not": { "pattern": "x" } },
+        // Open: keys outside the pattern may hold anything, the map's values are strings.
+        "c": { "type": "object", "patternProperties": { "^x-": { "type": "string" } } } } }));
     assert!(l.errors.is_empty(), "{:?}", l.errors);
     let base = "/rules/events/0/rules/properties/properties/properties";
     let pointers: Vec<&str> = l.warnings.iter().map(|w| w.pointer.as_str()).collect();
-    for expected in ["a/if", "a/then", "b/format", "b/not"] {
+    for expected in ["a/if", "a/then", "b/format", "b/not", "c/patternProperties"] {
         assert!(
             pointers.contains(&format!("{base}/{expected}").as_str()),
             "{expected}: {pointers:#?}"

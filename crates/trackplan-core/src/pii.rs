@@ -6,7 +6,7 @@
 //! each policy, shared by the derives and generated code. Fields that are not marked go through
 //! [`ObjectWriter::field`](crate::ObjectWriter::field) and never look at the policy.
 //!
-//! The client's policy reaches the writer through this thread's [`ClientPolicyScope`], set
+//! The client's policy reaches the writer through this thread's `ClientPolicyScope`, set
 //! around the payload's encoding: `write_properties` and `write_json` keep their signatures, so
 //! nested objects written by any payload type see the same policy. The default policy, `Send`,
 //! sets nothing.

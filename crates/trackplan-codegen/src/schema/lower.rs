@@ -207,11 +207,16 @@ struct Lowering<'a> {
 }
 
 impl Lowering<'_> {
-    fn error(&mut self, pointer: &str, message: String, hint: &str) {
-        let what = match self.rule.call {
+    /// The rule every error and warning names: `event `Order Completed``, `identify rule ``...
+    fn rule_label(&self) -> String {
+        match self.rule.call {
             Call::Track => format!("event `{}`", self.rule.name),
             call => format!("{} rule `{}`", call.as_str(), self.rule.name),
-        };
+        }
+    }
+
+    fn error(&mut self, pointer: &str, message: String, hint: &str) {
+        let what = self.rule_label();
         self.errors
             .push(PlanError::new(pointer, format!("{what}: {message}")).hint(hint));
     }
@@ -296,13 +301,19 @@ impl Lowering<'_> {
     }
 
     fn unenforced(&mut self, ptr: &str, key: &str, why: &str) {
-        let what = match self.rule.call {
-            Call::Track => format!("event `{}`", self.rule.name),
-            call => format!("{} rule `{}`", call.as_str(), self.rule.name),
-        };
+        let what = self.rule_label();
         self.warnings.push(PlanError::new(
             pointer_push(ptr, key),
             format!("{what}: `{key}` is not enforced by the generated type: {why}"),
+        ));
+    }
+
+    /// A warning that the generated type accepts less than the schema at `ptr`.
+    fn narrower(&mut self, ptr: &str, why: &str) {
+        let what = self.rule_label();
+        self.warnings.push(PlanError::new(
+            ptr.to_owned(),
+            format!("{what}: the generated type is narrower than the schema: {why}"),
         ));
     }
 
@@ -1123,6 +1134,16 @@ impl Lowering<'_> {
             );
             Ty::plain(Kind::Any)
         };
+        // Unless the object is closed, a key outside the patterns may hold any value, while
+        // the map gives every key the patterns' type: narrower than the schema, so said.
+        let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+        if !closed && value.kind != Kind::Any {
+            self.narrower(
+                &patterns_ptr,
+                "keys outside its patterns may hold any value, but the map's values all take \
+                 the patterns' type; add `additionalProperties: false` to make the type exact",
+            );
+        }
         Some((value, keys))
     }
 
