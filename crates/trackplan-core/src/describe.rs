@@ -5,10 +5,12 @@
 //! four derives for the types they define, which compose these impls: the mapping from a Rust type
 //! to JSON Schema is decided once, in this module.
 //!
-//! Nothing here runs when a message is sent: schemas are built only when a plan is exported.
+//! A type's schema is constant data ([`Schema`]), not code: the derives write a table per type
+//! and one interpreter here ([`SchemaGenerator`]) turns it into JSON when a plan is exported. So
+//! describing a type adds no function to compile, and nothing here runs when a message is sent.
 //!
 //! ```
-//! use trackplan_core::describe::{Describe, SchemaGenerator};
+//! use trackplan_core::describe::SchemaGenerator;
 //!
 //! let mut schemas = SchemaGenerator::new();
 //! let schema = schemas.subschema::<Vec<Option<u32>>>();
@@ -31,6 +33,29 @@ use crate::event::Nullable;
 /// `Properties` and `Enum`. A derived field whose type does not implement it (a
 /// `#[property(serde)]` type, a hand-written `PropertyValue`) is exported as `{}` (any value),
 /// and the exported plan's description says so.
+///
+/// The schema is a constant: a fixed JSON text, or a composition of other types' schemas.
+///
+/// ```
+/// use trackplan_core::describe::{self, Describe, ObjectSchema, Schema};
+///
+/// /// A money amount sent as `{"amount": .., "currency": ..}` by a hand-written `PropertyValue`.
+/// struct Money;
+///
+/// impl Describe for Money {
+///     const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+///         layout: r#"{"description": "An amount of money.", "properties": [
+///             {"name": "amount"},
+///             {"name": "currency", "schema": {"pattern": "^[A-Z]{3}$"}}
+///         ]}"#,
+///         properties: &[describe::property::<f64>, describe::property::<String>],
+///     });
+/// }
+///
+/// let described = describe::SchemaGenerator::payload::<Money>();
+/// assert_eq!(described.schema["properties"]["currency"]["pattern"], "^[A-Z]{3}$");
+/// assert_eq!(described.schema["required"], serde_json::json!(["amount", "currency"]));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot describe itself as JSON Schema",
     label = "`{Self}` does not implement `trackplan::Describe`",
@@ -38,22 +63,14 @@ use crate::event::Nullable;
 )]
 pub trait Describe {
     /// The schema of one value of this type (an array item, a map value, a payload).
-    fn describe(schemas: &mut SchemaGenerator) -> Value;
+    const SCHEMA: Schema;
 
     /// The schema of a property of this type, and whether it must be sent: `Option` and
     /// [`Nullable`] fields may be left out.
-    fn describe_field(schemas: &mut SchemaGenerator) -> FieldSchema {
-        FieldSchema {
-            schema: schemas.subschema::<Self>(),
-            required: true,
-        }
-    }
-
-    /// A name to share this type's schema under (`$defs`) when a payload uses it more than once:
-    /// the named object types of `#[derive(Properties)]`. `None` describes it inline everywhere.
-    fn shared_name() -> Option<&'static str> {
-        None
-    }
+    const PROPERTY: PropertySchema = PropertySchema {
+        schema: &Self::SCHEMA,
+        required: true,
+    };
 }
 
 /// A track event whose name is known without a value: what `TrackingPlan::track` takes.
@@ -63,15 +80,117 @@ pub trait DescribeEvent: Describe {
     const EVENT_NAME: &'static str;
 }
 
+/// How a type's JSON Schema is built, as constant data ([`SchemaGenerator`] builds the JSON).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Schema {
+    /// A fixed schema, as JSON object text (`{"type":"string","format":"email"}`).
+    Json(&'static str),
+    /// `null` or a value of the inner schema: an `Option` inside a sequence or map, a
+    /// [`Nullable`].
+    OrNull(&'static Schema),
+    /// A sequence of items; `len` fixes its length (`[T; N]`).
+    Array {
+        items: &'static Schema,
+        len: Option<usize>,
+    },
+    /// An object whose values all have one schema (maps with string keys).
+    Map(&'static Schema),
+    /// A string from a list, in declaration order (`#[derive(Enum)]`).
+    StringValues {
+        values: &'static [&'static str],
+        description: Option<&'static str>,
+    },
+    /// An object of named properties (the derived structs).
+    Object(&'static ObjectSchema),
+    /// A type shared under `$defs` when a payload uses it more than once, or refers to itself:
+    /// the object types of `#[derive(Properties)]`. Types are told apart by `type_name`.
+    Named {
+        name: &'static str,
+        type_name: fn() -> &'static str,
+        schema: &'static Schema,
+    },
+    /// Any value (`{}`): a type that cannot describe itself, named in the plan's description.
+    Undescribed { type_name: fn() -> &'static str },
+    /// Built by a function, for schemas the other forms cannot express.
+    Custom(fn(&mut SchemaGenerator) -> Value),
+}
+
 /// A property's schema and whether the property must be sent.
+#[derive(Debug)]
+pub struct PropertySchema {
+    pub schema: &'static Schema,
+    pub required: bool,
+}
+
+/// A property's schema as JSON, and whether the property must be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldSchema {
     pub schema: Value,
     pub required: bool,
 }
 
-/// Builds schemas, keeping named object types in shared definitions so a type used twice (or a
-/// recursive one) is described once.
+/// The object a derived struct describes itself with: its layout as JSON text, and the schema
+/// of each property's type.
+///
+/// The layout is a JSON object. Its `properties` lists the properties in order, each
+/// `{"name": .., "schema": {..}, "optional": true}`: `schema` holds keywords written onto the
+/// property's schema (its description, constraints, `"x-pii"`; a lower bound the type implies,
+/// `minimum: 0` of an unsigned integer, is only ever raised) and `optional` leaves it out of
+/// `required` whatever its type says. Every other key of the layout (`description`,
+/// `"x-consent"`) is written onto the object. The derives write the layout at compile time: one
+/// string, so describing a struct costs the compiler little.
+#[derive(Debug)]
+pub struct ObjectSchema {
+    pub layout: &'static str,
+    /// The schema of each property's type ([`property`] of it), in the layout's order.
+    pub properties: &'static [fn() -> &'static PropertySchema],
+}
+
+/// The property schema of `T`, for [`ObjectSchema::properties`].
+pub fn property<T: Describe + ?Sized>() -> &'static PropertySchema {
+    const { &T::PROPERTY }
+}
+
+/// `{}`, for a property whose type cannot describe itself: see [`FieldType`].
+pub fn undescribed<T: ?Sized>() -> &'static PropertySchema {
+    const {
+        &PropertySchema {
+            schema: &Schema::Undescribed {
+                type_name: std::any::type_name::<T>,
+            },
+            required: true,
+        }
+    }
+}
+
+/// A derived field's type, for picking its schema at compile time: the type's own
+/// ([`property`]) when it implements [`Describe`], `{}` (any value, noted for the plan's
+/// description; [`undescribed`]) otherwise: a `#[property(serde)]` type, or a hand-written
+/// `PropertyValue` without a schema. So a type that cannot describe itself never fails the
+/// build.
+///
+/// The derive writes `FieldType::<T>::PROPERTY`: path resolution picks the inherent constant,
+/// whose impl is bounded by `T: Describe`, before the [`AnyValue`] trait's. A generic `T` takes
+/// its schema when the item's bounds say `T: Describe` (the derive adds them), `{}` otherwise.
+pub struct FieldType<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: Describe + ?Sized> FieldType<T> {
+    /// The type describes itself.
+    pub const PROPERTY: fn() -> &'static PropertySchema = property::<T>;
+}
+
+/// See [`FieldType`]: the type cannot describe itself, so any value (`{}`), noted.
+pub trait AnyValue {
+    const PROPERTY: fn() -> &'static PropertySchema;
+}
+
+impl<T: ?Sized> AnyValue for FieldType<T> {
+    const PROPERTY: fn() -> &'static PropertySchema = undescribed::<T>;
+}
+
+/// Builds JSON from [`Schema`]s, keeping named object types in shared definitions so a type used
+/// twice (or a recursive one) is described once.
 #[derive(Debug, Default)]
 pub struct SchemaGenerator {
     /// Definition name -> schema (`Null` while the type's own schema is being built).
@@ -89,7 +208,8 @@ pub struct Described {
     pub schema: Value,
     /// Definitions the schema refers to as `#/$defs/NAME`; types used once are inlined instead.
     pub definitions: Map<String, Value>,
-    /// Rust types exported as `{}` (`#[property(serde)]` fields without a schema).
+    /// Rust types exported as `{}` (`#[property(serde)]` fields without a schema), and any
+    /// [`Schema::Json`] text that is not a JSON object.
     pub undescribed: Vec<&'static str>,
 }
 
@@ -98,21 +218,77 @@ impl SchemaGenerator {
         SchemaGenerator::default()
     }
 
-    /// The whole schema of `T` as a payload, with the definitions it needs; named types used
-    /// once are inlined, so only types that are shared or recursive stay as `$ref`s.
+    /// The whole schema of `T` as a payload: [`payload_of`](Self::payload_of).
     pub fn payload<T: Describe + ?Sized>() -> Described {
-        let mut schemas = SchemaGenerator::new();
-        let schema = T::describe(&mut schemas);
-        schemas.finish(schema)
+        Self::payload_of(const { &T::SCHEMA })
     }
 
-    /// The schema of `T` where it appears inside another: a `$ref` to its shared definition for
-    /// named types, the schema itself otherwise.
-    pub fn subschema<T: Describe + ?Sized>(&mut self) -> Value {
-        let Some(name) = T::shared_name() else {
-            return T::describe(self);
+    /// The whole schema of a payload, with the definitions it needs; named types used once are
+    /// inlined, so only types that are shared or recursive stay as `$ref`s.
+    pub fn payload_of(schema: &Schema) -> Described {
+        let mut schemas = SchemaGenerator::new();
+        let json = match schema {
+            // The payload itself is never a reference.
+            Schema::Named { schema, .. } => schemas.schema(schema),
+            schema => schemas.schema(schema),
         };
-        let type_name = std::any::type_name::<T>();
+        schemas.finish(json)
+    }
+
+    /// The schema of `T` where it appears inside another: [`schema`](Self::schema).
+    pub fn subschema<T: Describe + ?Sized>(&mut self) -> Value {
+        self.schema(const { &T::SCHEMA })
+    }
+
+    /// The JSON of `schema` where it appears inside another: a `$ref` to its shared definition
+    /// for named types, the schema itself otherwise.
+    pub fn schema(&mut self, schema: &Schema) -> Value {
+        match schema {
+            Schema::Json(text) => self.json_text(text),
+            Schema::OrNull(inner) => nullable(self.schema(inner)),
+            Schema::Array { items, len } => {
+                let mut array = Map::new();
+                array.insert("type".to_owned(), json!("array"));
+                array.insert("items".to_owned(), self.schema(items));
+                if let Some(len) = len {
+                    array.insert("minItems".to_owned(), json!(len));
+                    array.insert("maxItems".to_owned(), json!(len));
+                }
+                Value::Object(array)
+            }
+            Schema::Map(values) => {
+                json!({ "type": "object", "additionalProperties": self.schema(values) })
+            }
+            Schema::StringValues {
+                values,
+                description,
+            } => {
+                let mut schema = json!({ "type": "string", "enum": values });
+                if let (Some(description), Value::Object(map)) = (description, &mut schema) {
+                    map.insert("description".to_owned(), json!(description));
+                }
+                schema
+            }
+            Schema::Object(object) => self.object(object),
+            Schema::Named {
+                name,
+                type_name,
+                schema,
+            } => self.named(name, type_name(), schema),
+            Schema::Undescribed { type_name } => self.undescribed(type_name()),
+            Schema::Custom(build) => build(self),
+        }
+    }
+
+    /// The JSON of a property's schema, and whether the property must be sent.
+    pub fn property(&mut self, property: &PropertySchema) -> FieldSchema {
+        FieldSchema {
+            schema: self.schema(property.schema),
+            required: property.required,
+        }
+    }
+
+    fn named(&mut self, name: &str, type_name: &'static str, schema: &Schema) -> Value {
         if let Some(existing) = self.names.get(type_name) {
             return reference(existing);
         }
@@ -120,19 +296,55 @@ impl SchemaGenerator {
         self.names.insert(type_name, definition.clone());
         // Reserved before describing, so a recursive type meets its own `$ref`.
         self.definitions.insert(definition.clone(), Value::Null);
-        let schema = T::describe(self);
+        let schema = self.schema(schema);
         self.definitions.insert(definition.clone(), schema);
         reference(&definition)
     }
 
-    /// The field schema of `T`: [`Describe::describe_field`].
-    pub fn field<T: Describe + ?Sized>(&mut self) -> FieldSchema {
-        T::describe_field(self)
+    fn object(&mut self, object: &ObjectSchema) -> Value {
+        let Some((mut keywords, layouts)) = object_layout(object) else {
+            // A hand-written layout's mistake: any object, named in the plan's description.
+            return self.undescribed(object.layout);
+        };
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for (layout, schema) in layouts.into_iter().zip(object.properties) {
+            let FieldSchema {
+                mut schema,
+                required: must_send,
+            } = self.property(schema());
+            if let Value::Object(map) = &mut schema {
+                for (keyword, value) in layout.keywords {
+                    apply_constraint(map, keyword, value);
+                }
+            }
+            if must_send && !layout.optional {
+                required.push(json!(layout.name));
+            }
+            properties.insert(layout.name, schema);
+        }
+        keywords.insert("type".to_owned(), json!("object"));
+        keywords.insert("properties".to_owned(), Value::Object(properties));
+        if !required.is_empty() {
+            keywords.insert("required".to_owned(), Value::Array(required));
+        }
+        Value::Object(keywords)
+    }
+
+    /// JSON object text written at compile time. Text that is not an object is exported as `{}`
+    /// and named in the plan's description: a hand-written schema's mistake never panics.
+    fn json_text(&mut self, text: &'static str) -> Value {
+        if text.is_empty() {
+            return json!({});
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => value,
+            _ => self.undescribed(text),
+        }
     }
 
     /// `{}` for a type that cannot describe itself, remembered so the plan can say so.
-    pub fn undescribed<T: ?Sized>(&mut self) -> Value {
-        let type_name = std::any::type_name::<T>();
+    fn undescribed(&mut self, type_name: &'static str) -> Value {
         if !self.undescribed.contains(&type_name) {
             self.undescribed.push(type_name);
         }
@@ -259,88 +471,52 @@ pub fn nullable(schema: Value) -> Value {
     Value::Object(map)
 }
 
-/// The object schema a derived struct describes itself with, property by property.
-pub struct ObjectSchema {
-    properties: Map<String, Value>,
-    required: Vec<Value>,
-    description: Option<&'static str>,
+/// One property of an [`ObjectSchema`]'s layout.
+struct PropertyLayout {
+    name: String,
+    keywords: Map<String, Value>,
+    optional: bool,
 }
 
-impl ObjectSchema {
-    /// An object with no properties yet; `description` is the struct's doc comment.
-    pub fn new(description: Option<&'static str>) -> Self {
-        ObjectSchema {
-            properties: Map::new(),
-            required: Vec::new(),
-            description,
-        }
-    }
-
-    /// Add the property `wire_name`. `constraints` is a JSON object of keywords written at
-    /// compile time (`{"minimum":1}`), or empty text when there are none.
-    pub fn property(
-        &mut self,
-        wire_name: &str,
-        field: FieldSchema,
-        description: Option<&str>,
-        constraints: &str,
-    ) {
-        let mut schema = field.schema;
-        if let Value::Object(map) = &mut schema {
-            if !constraints.is_empty() {
-                let keywords: Map<String, Value> =
-                    serde_json::from_str(constraints).unwrap_or_default();
-                for (keyword, value) in keywords {
-                    apply_constraint(map, keyword, value);
-                }
-            }
-            if let Some(description) = description {
-                map.insert("description".to_owned(), json!(description));
-            }
-        }
-        if field.required {
-            self.required.push(json!(wire_name));
-        }
-        self.properties.insert(wire_name.to_owned(), schema);
-    }
-
-    /// The object of a derived struct: its doc comment and its table of properties.
-    pub fn from_properties(
-        schemas: &mut SchemaGenerator,
-        description: Option<&'static str>,
-        properties: &[PropertyEntry],
-    ) -> Value {
-        let mut object = ObjectSchema::new(description);
-        for entry in properties {
-            let mut field = (entry.schema)(schemas);
-            field.required &= !entry.optional;
-            object.property(entry.wire_name, field, entry.description, entry.constraints);
-        }
-        object.finish()
-    }
-
-    pub fn finish(self) -> Value {
-        let mut schema = Map::new();
-        schema.insert("type".to_owned(), json!("object"));
-        if let Some(description) = self.description {
-            schema.insert("description".to_owned(), json!(description));
-        }
-        schema.insert("properties".to_owned(), Value::Object(self.properties));
-        if !self.required.is_empty() {
-            schema.insert("required".to_owned(), Value::Array(self.required));
-        }
-        Value::Object(schema)
-    }
+/// An object's own keywords and its properties' layouts, or `None` when the layout is not the
+/// documented JSON or does not list one property per schema.
+fn object_layout(object: &ObjectSchema) -> Option<(Map<String, Value>, Vec<PropertyLayout>)> {
+    let Ok(Value::Object(mut keywords)) = serde_json::from_str(object.layout) else {
+        return None;
+    };
+    let layouts = match keywords.remove("properties") {
+        None => Vec::new(),
+        Some(Value::Array(properties)) => properties
+            .into_iter()
+            .map(property_layout)
+            .collect::<Option<Vec<_>>>()?,
+        Some(_) => return None,
+    };
+    (layouts.len() == object.properties.len()).then_some((keywords, layouts))
 }
 
-/// `schema` with the keywords of `keywords` (JSON object text written at compile time, or empty
-/// text) added at its top level: an item's extension keys, such as the consent it needs.
-pub fn with_keywords(mut schema: Value, keywords: &str) -> Value {
-    if let (Value::Object(map), false) = (&mut schema, keywords.is_empty()) {
-        let keywords: Map<String, Value> = serde_json::from_str(keywords).unwrap_or_default();
-        map.extend(keywords);
-    }
-    schema
+fn property_layout(property: Value) -> Option<PropertyLayout> {
+    let Value::Object(mut property) = property else {
+        return None;
+    };
+    let Some(Value::String(name)) = property.remove("name") else {
+        return None;
+    };
+    let keywords = match property.remove("schema") {
+        None => Map::new(),
+        Some(Value::Object(keywords)) => keywords,
+        Some(_) => return None,
+    };
+    let optional = match property.remove("optional") {
+        None => false,
+        Some(Value::Bool(optional)) => optional,
+        Some(_) => return None,
+    };
+    property.is_empty().then_some(PropertyLayout {
+        name,
+        keywords,
+        optional,
+    })
 }
 
 /// A constraint attribute's keyword onto a field's schema. A lower bound already implied by the
@@ -359,191 +535,89 @@ fn apply_constraint(schema: &mut Map<String, Value>, keyword: String, value: Val
     schema.insert(keyword, value);
 }
 
-/// The schema of a `#[derive(Enum)]` enum: a string from `values`, in declaration order.
-pub fn string_enum(values: &[&str], description: Option<&str>) -> Value {
-    let mut schema = json!({ "type": "string", "enum": values });
-    if let (Some(description), Value::Object(map)) = (description, &mut schema) {
-        map.insert("description".to_owned(), json!(description));
-    }
-    schema
-}
-
 // ---- Describe for the value types ----
 
 macro_rules! describe_as {
-    ($schema:tt: $($ty:ty),* $(,)?) => {$(
+    ($schema:literal: $($ty:ty),* $(,)?) => {$(
         impl Describe for $ty {
-            fn describe(_: &mut SchemaGenerator) -> Value {
-                json!($schema)
-            }
+            const SCHEMA: Schema = Schema::Json($schema);
         }
     )*};
 }
 
-describe_as!({"type": "boolean"}: bool);
-describe_as!({"type": "integer"}: i8, i16, i32, i64, isize);
-describe_as!({"type": "integer", "minimum": 0}: u8, u16, u32, u64, usize);
-describe_as!({"type": "number"}: f32, f64);
-describe_as!({"type": "string"}: str, String, Cow<'_, str>);
-describe_as!({}: serde_json::Value);
-describe_as!({"type": "object"}: serde_json::Map<String, Value>);
+describe_as!(r#"{"type":"boolean"}"#: bool);
+describe_as!(r#"{"type":"integer"}"#: i8, i16, i32, i64, isize);
+describe_as!(r#"{"type":"integer","minimum":0}"#: u8, u16, u32, u64, usize);
+describe_as!(r#"{"type":"number"}"#: f32, f64);
+describe_as!(r#"{"type":"string"}"#: str, String, Cow<'_, str>);
+describe_as!("{}": serde_json::Value);
+describe_as!(r#"{"type":"object"}"#: serde_json::Map<String, Value>);
 
 impl<T: Describe + ?Sized> Describe for &T {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        schemas.subschema::<T>()
-    }
-    fn describe_field(schemas: &mut SchemaGenerator) -> FieldSchema {
-        T::describe_field(schemas)
-    }
+    const SCHEMA: Schema = T::SCHEMA;
+    const PROPERTY: PropertySchema = T::PROPERTY;
 }
 
 impl<T: Describe + ?Sized> Describe for Box<T> {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        schemas.subschema::<T>()
-    }
-    fn describe_field(schemas: &mut SchemaGenerator) -> FieldSchema {
-        T::describe_field(schemas)
-    }
+    const SCHEMA: Schema = T::SCHEMA;
+    const PROPERTY: PropertySchema = T::PROPERTY;
 }
 
 impl<T: Describe> Describe for Option<T> {
     /// Inside a sequence or map, `None` is sent as `null`.
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        nullable(schemas.subschema::<T>())
-    }
+    const SCHEMA: Schema = Schema::OrNull(&T::SCHEMA);
     /// As a field, `None` leaves the key out: not required, never `null`.
-    fn describe_field(schemas: &mut SchemaGenerator) -> FieldSchema {
-        FieldSchema {
-            schema: schemas.subschema::<T>(),
-            required: false,
-        }
-    }
+    const PROPERTY: PropertySchema = PropertySchema {
+        schema: &T::SCHEMA,
+        required: false,
+    };
 }
 
 impl<T: Describe> Describe for Nullable<T> {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        nullable(schemas.subschema::<T>())
-    }
+    const SCHEMA: Schema = Schema::OrNull(&T::SCHEMA);
     /// Absent, `null` or a value.
-    fn describe_field(schemas: &mut SchemaGenerator) -> FieldSchema {
-        FieldSchema {
-            schema: nullable(schemas.subschema::<T>()),
-            required: false,
-        }
-    }
-}
-
-fn array_of<T: Describe + ?Sized>(schemas: &mut SchemaGenerator) -> Value {
-    json!({ "type": "array", "items": schemas.subschema::<T>() })
+    const PROPERTY: PropertySchema = PropertySchema {
+        schema: &Schema::OrNull(&T::SCHEMA),
+        required: false,
+    };
 }
 
 impl<T: Describe> Describe for [T] {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        array_of::<T>(schemas)
-    }
+    const SCHEMA: Schema = Schema::Array {
+        items: &T::SCHEMA,
+        len: None,
+    };
 }
 
 impl<T: Describe> Describe for Vec<T> {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        array_of::<T>(schemas)
-    }
+    const SCHEMA: Schema = Schema::Array {
+        items: &T::SCHEMA,
+        len: None,
+    };
 }
 
 impl<T: Describe, const N: usize> Describe for [T; N] {
     /// Always exactly `N` items.
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        let mut schema = array_of::<T>(schemas);
-        if let Value::Object(map) = &mut schema {
-            map.insert("minItems".to_owned(), json!(N));
-            map.insert("maxItems".to_owned(), json!(N));
-        }
-        schema
-    }
-}
-
-fn map_of<V: Describe + ?Sized>(schemas: &mut SchemaGenerator) -> Value {
-    json!({ "type": "object", "additionalProperties": schemas.subschema::<V>() })
+    const SCHEMA: Schema = Schema::Array {
+        items: &T::SCHEMA,
+        len: Some(N),
+    };
 }
 
 impl<K: AsRef<str>, V: Describe> Describe for BTreeMap<K, V> {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        map_of::<V>(schemas)
-    }
+    const SCHEMA: Schema = Schema::Map(&V::SCHEMA);
 }
 
 impl<K: AsRef<str>, V: Describe, H> Describe for HashMap<K, V, H> {
-    fn describe(schemas: &mut SchemaGenerator) -> Value {
-        map_of::<V>(schemas)
-    }
+    const SCHEMA: Schema = Schema::Map(&V::SCHEMA);
 }
 
 #[cfg(feature = "time")]
-describe_as!({"type": "string", "format": "date-time"}: time::OffsetDateTime, time::UtcDateTime);
+describe_as!(r#"{"type":"string","format":"date-time"}"#: time::OffsetDateTime, time::UtcDateTime);
 
 #[cfg(feature = "chrono")]
 impl<Tz: chrono::TimeZone> Describe for chrono::DateTime<Tz> {
-    fn describe(_: &mut SchemaGenerator) -> Value {
-        json!({"type": "string", "format": "date-time"})
-    }
-}
-
-/// A derived field's type, for picking its schema at compile time: the type's own when it
-/// implements [`Describe`] ([`ViaDescribe`]), `{}` (any value, noted for the plan's description)
-/// otherwise ([`ViaAnyValue`]): a `#[property(serde)]` type, or a hand-written `PropertyValue`
-/// without a schema. So a type that cannot describe itself never fails the build.
-///
-/// The derive calls `(&&FieldType::<T>::new()).field_schema_fn()`: method lookup tries the
-/// impl on `&FieldType<T>` (bounded by `T: Describe`) before the one on `FieldType<T>` (autoref
-/// specialisation). A generic `T` takes its schema when the item's bounds say `T: Describe` (the
-/// derive adds them), `{}` otherwise.
-pub struct FieldType<T: ?Sized>(std::marker::PhantomData<T>);
-
-impl<T: ?Sized> FieldType<T> {
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        FieldType(std::marker::PhantomData)
-    }
-}
-
-/// How a derived property's schema is built: what [`FieldType`] picks.
-pub type FieldSchemaFn = fn(&mut SchemaGenerator) -> FieldSchema;
-
-/// See [`FieldType`]: the type describes itself.
-pub trait ViaDescribe {
-    fn field_schema_fn(&self) -> FieldSchemaFn;
-}
-
-impl<T: Describe + ?Sized> ViaDescribe for &FieldType<T> {
-    fn field_schema_fn(&self) -> FieldSchemaFn {
-        T::describe_field
-    }
-}
-
-/// See [`FieldType`]: the type cannot describe itself, so any value (`{}`), noted.
-pub trait ViaAnyValue {
-    fn field_schema_fn(&self) -> FieldSchemaFn;
-}
-
-impl<T: ?Sized> ViaAnyValue for FieldType<T> {
-    fn field_schema_fn(&self) -> FieldSchemaFn {
-        |schemas| FieldSchema {
-            schema: schemas.undescribed::<T>(),
-            required: true,
-        }
-    }
-}
-
-/// One property of a derived struct. The derive writes a table of these, so each struct's
-/// `describe` is a single call: little generated code, cheap to compile.
-pub struct PropertyEntry {
-    pub wire_name: &'static str,
-    /// The field's doc comment.
-    pub description: Option<&'static str>,
-    /// The constraint keywords as JSON object text, or empty (see [`ObjectSchema::property`]).
-    pub constraints: &'static str,
-    /// Never required, whatever the type says: a `#[property(serde)]` field's `Option`.
-    pub optional: bool,
-    pub schema: FieldSchemaFn,
+    const SCHEMA: Schema = Schema::Json(r#"{"type":"string","format":"date-time"}"#);
 }
 
 #[cfg(test)]
@@ -554,42 +628,29 @@ mod tests {
     struct Address;
 
     impl Describe for Address {
-        fn describe(schemas: &mut SchemaGenerator) -> Value {
-            let mut object = ObjectSchema::new(Some("Where it goes."));
-            object.property("city", schemas.field::<String>(), None, "");
-            object.property(
-                "zip",
-                schemas.field::<Option<u32>>(),
-                Some("Postal code."),
-                r#"{"minimum":1000}"#,
-            );
-            object.finish()
-        }
-        fn shared_name() -> Option<&'static str> {
-            Some("Address")
-        }
+        const SCHEMA: Schema = Schema::Named {
+            name: "Address",
+            type_name: std::any::type_name::<Self>,
+            schema: &Schema::Object(&ObjectSchema {
+                layout: r#"{"description":"Where it goes.","properties":[{"name":"city"},
+                    {"name":"zip","schema":{"description":"Postal code.","minimum":1000}}]}"#,
+                properties: &[property::<String>, property::<Option<u32>>],
+            }),
+        };
     }
 
     /// A recursive named type: `struct Category { children: Vec<Category> }`.
     struct Category;
 
     impl Describe for Category {
-        fn describe(schemas: &mut SchemaGenerator) -> Value {
-            let mut object = ObjectSchema::new(None);
-            object.property("children", schemas.field::<Vec<Category>>(), None, "");
-            object.finish()
-        }
-        fn shared_name() -> Option<&'static str> {
-            Some("Category")
-        }
-    }
-
-    fn payload_of(fields: &[(&str, FieldSchema)]) -> Value {
-        let mut object = ObjectSchema::new(None);
-        for (name, field) in fields {
-            object.property(name, field.clone(), None, "");
-        }
-        object.finish()
+        const SCHEMA: Schema = Schema::Named {
+            name: "Category",
+            type_name: std::any::type_name::<Self>,
+            schema: &Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"children"}]}"#,
+                properties: &[property::<Vec<Category>>],
+            }),
+        };
     }
 
     #[test]
@@ -602,12 +663,12 @@ mod tests {
         assert_eq!(s.subschema::<i64>(), json!({"type": "integer"}));
         assert_eq!(s.subschema::<&str>(), json!({"type": "string"}));
         assert_eq!(s.subschema::<serde_json::Value>(), json!({}));
-        let optional = s.field::<Option<f64>>();
+        let optional = s.property(property::<Option<f64>>());
         assert_eq!(
             (optional.schema, optional.required),
             (json!({"type": "number"}), false)
         );
-        let nullable = s.field::<Nullable<bool>>();
+        let nullable = s.property(property::<Nullable<bool>>());
         assert_eq!(nullable.schema, json!({"type": ["boolean", "null"]}));
         assert!(!nullable.required);
         assert_eq!(
@@ -624,16 +685,16 @@ mod tests {
     fn a_named_type_used_once_is_inlined_with_its_constraints_and_docs() {
         struct Once;
         impl Describe for Once {
-            fn describe(schemas: &mut SchemaGenerator) -> Value {
-                let field = schemas.field::<Address>();
-                payload_of(&[("to", field)])
-            }
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"x-consent":["Analytics"],"properties":[{"name":"to"}]}"#,
+                properties: &[property::<Address>],
+            });
         }
         let described = SchemaGenerator::payload::<Once>();
         assert!(described.definitions.is_empty(), "{described:#?}");
         assert_eq!(
             described.schema,
-            json!({"type": "object", "required": ["to"], "properties": {"to": {
+            json!({"type": "object", "required": ["to"], "x-consent": ["Analytics"], "properties": {"to": {
                 "type": "object", "description": "Where it goes.", "required": ["city"],
                 "properties": {
                     "city": {"type": "string"},
@@ -647,14 +708,14 @@ mod tests {
     fn a_named_type_used_twice_is_shared_and_a_recursive_one_stays_a_reference() {
         struct Twice;
         impl Describe for Twice {
-            fn describe(schemas: &mut SchemaGenerator) -> Value {
-                let fields = [
-                    ("billing", schemas.field::<Address>()),
-                    ("shipping", schemas.field::<Option<Address>>()),
-                    ("tree", schemas.field::<Category>()),
-                ];
-                payload_of(&fields)
-            }
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"billing"},{"name":"shipping"},{"name":"tree"}]}"#,
+                properties: &[
+                    property::<Address>,
+                    property::<Option<Box<Address>>>,
+                    property::<Category>,
+                ],
+            });
         }
         let described = SchemaGenerator::payload::<Twice>();
         let keys: Vec<&String> = described.definitions.keys().collect();
@@ -667,16 +728,28 @@ mod tests {
             described.schema["properties"]["shipping"],
             json!({"$ref": "#/$defs/Address"})
         );
+        assert_eq!(described.schema["required"], json!(["billing", "tree"]));
         assert_eq!(
             described.definitions["Category"]["properties"]["children"]["items"],
             json!({"$ref": "#/$defs/Category"})
+        );
+        // A named type as the payload itself is described in place.
+        let address = SchemaGenerator::payload::<Address>();
+        assert_eq!(
+            address.schema["properties"]["city"],
+            json!({"type": "string"})
         );
     }
 
     #[test]
     fn null_joins_types_and_enums_and_wraps_references() {
+        let mut s = SchemaGenerator::new();
+        let morty = Schema::StringValues {
+            values: &["a"],
+            description: None,
+        };
         assert_eq!(
-            nullable(string_enum(&["a"], None)),
+            nullable(s.schema(&morty)),
             json!({"type": ["string", "null"], "enum": ["a", null]})
         );
         assert_eq!(
@@ -687,12 +760,12 @@ mod tests {
     }
 
     #[test]
-    // The borrows are the autoref specialisation under test.
-    #[allow(clippy::needless_borrow)]
     fn field_types_use_their_schema_when_they_have_one() {
+        #[allow(unused_imports)]
+        use AnyValue as _;
         struct Blob;
         let mut s = SchemaGenerator::new();
-        let optional = (&&FieldType::<Option<Vec<u8>>>::new()).field_schema_fn()(&mut s);
+        let optional = s.property(FieldType::<Option<Vec<u8>>>::PROPERTY());
         assert_eq!(
             (optional.schema, optional.required),
             (
@@ -700,7 +773,7 @@ mod tests {
                 false
             )
         );
-        let blob = (&&FieldType::<Blob>::new()).field_schema_fn()(&mut s);
+        let blob = s.property(FieldType::<Blob>::PROPERTY());
         assert_eq!((blob.schema, blob.required), (json!({}), true));
         let described = s.finish(json!({}));
         assert_eq!(described.undescribed.len(), 1);
@@ -709,12 +782,96 @@ mod tests {
 
     #[test]
     fn constraints_never_loosen_an_unsigned_minimum() {
-        let mut object = ObjectSchema::new(None);
-        let mut s = SchemaGenerator::new();
-        object.property("n", s.field::<u32>(), None, r#"{"minimum":-5,"maximum":9}"#);
+        struct Bounded;
+        impl Describe for Bounded {
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"n","schema":{"minimum":-5,"maximum":9}}]}"#,
+                properties: &[property::<u32>],
+            });
+        }
         assert_eq!(
-            object.finish()["properties"]["n"],
+            SchemaGenerator::payload::<Bounded>().schema["properties"]["n"],
             json!({"type": "integer", "minimum": 0, "maximum": 9})
         );
+    }
+
+    #[test]
+    fn an_optional_layout_entry_is_never_required() {
+        struct Loose;
+        impl Describe for Loose {
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"a","optional":true},{"name":"b"}]}"#,
+                properties: &[property::<String>, property::<String>],
+            });
+        }
+        assert_eq!(
+            SchemaGenerator::payload::<Loose>().schema["required"],
+            json!(["b"])
+        );
+    }
+
+    #[test]
+    fn a_layout_that_does_not_match_its_properties_is_any_value_and_named() {
+        struct Short;
+        impl Describe for Short {
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"a"}]}"#,
+                properties: &[property::<String>, property::<String>],
+            });
+        }
+        struct Misspelt;
+        impl Describe for Misspelt {
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"nmae":"a"}]}"#,
+                properties: &[property::<String>],
+            });
+        }
+        for described in [
+            SchemaGenerator::payload::<Short>(),
+            SchemaGenerator::payload::<Misspelt>(),
+        ] {
+            assert_eq!(described.schema, json!({}));
+            assert_eq!(described.undescribed.len(), 1, "{described:?}");
+            assert!(described.undescribed[0].starts_with(r#"{"properties""#));
+        }
+    }
+
+    #[test]
+    fn a_custom_schema_is_built_by_its_function_with_the_same_generator() {
+        struct Tagged;
+        impl Describe for Tagged {
+            const SCHEMA: Schema = Schema::Custom(
+                |schemas| json!({"type": "object", "additionalProperties": schemas.subschema::<Address>()}),
+            );
+        }
+        struct Twice;
+        impl Describe for Twice {
+            const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+                layout: r#"{"properties":[{"name":"a"},{"name":"b"}]}"#,
+                properties: &[property::<Tagged>, property::<Address>],
+            });
+        }
+        let described = SchemaGenerator::payload::<Twice>();
+        // The custom schema's `Address` is the one shared definition both properties refer to.
+        assert_eq!(
+            described.schema["properties"]["a"]["additionalProperties"],
+            json!({"$ref": "#/$defs/Address"})
+        );
+        assert_eq!(
+            described.schema["properties"]["b"],
+            json!({"$ref": "#/$defs/Address"})
+        );
+        assert_eq!(described.definitions.len(), 1);
+    }
+
+    #[test]
+    fn schema_text_that_is_not_an_object_is_any_value_and_named() {
+        struct Broken;
+        impl Describe for Broken {
+            const SCHEMA: Schema = Schema::Json(r#"{"type": "#);
+        }
+        let described = SchemaGenerator::payload::<Broken>();
+        assert_eq!(described.schema, json!({}));
+        assert_eq!(described.undescribed, [r#"{"type": "#]);
     }
 }

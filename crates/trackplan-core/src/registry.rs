@@ -9,7 +9,7 @@
 //! otherwise unused module), nothing is collected: list the types with `TrackingPlan::track` and
 //! friends instead. Generic types are never registered (there is no one type to describe).
 
-use crate::describe::Described;
+use crate::describe::{Describe, DescribeEvent, Schema};
 
 /// Which call a registered type is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +28,37 @@ pub struct Registration {
     pub call: RegisteredCall,
     /// The type's path (`std::any::type_name`), for messages naming it.
     pub type_name: fn() -> &'static str,
-    /// Its payload's schema, built only when asked for.
-    pub describe: fn() -> Described,
+    /// Its payload's schema (constant data, built into JSON only when asked for).
+    pub schema: &'static Schema,
+}
+
+impl Registration {
+    /// The registration of the track event `E`.
+    pub const fn track<E: DescribeEvent>() -> Self {
+        Registration {
+            call: RegisteredCall::Track(E::EVENT_NAME),
+            type_name: std::any::type_name::<E>,
+            schema: const { &E::SCHEMA },
+        }
+    }
+
+    /// The registration of identify traits `T`.
+    pub const fn identify<T: Describe>() -> Self {
+        Registration {
+            call: RegisteredCall::Identify,
+            type_name: std::any::type_name::<T>,
+            schema: const { &T::SCHEMA },
+        }
+    }
+
+    /// The registration of group traits `T`.
+    pub const fn group<T: Describe>() -> Self {
+        Registration {
+            call: RegisteredCall::Group,
+            type_name: std::any::type_name::<T>,
+            schema: const { &T::SCHEMA },
+        }
+    }
 }
 
 inventory::collect!(Registration);

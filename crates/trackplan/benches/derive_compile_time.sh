@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
 # Compile-time bench of the derives: a crate of 200 `#[derive(Event)]` structs (with nested
-# `Properties` and `Enum` types) built against a base revision of trackplan and against this
-# checkout. Budget of issue 12: the derives' schemas and registration add at most 10 %.
+# `Properties` and `Enum` types), built against this checkout and against a copy of it whose
+# derives emit neither schemas (`Describe`) nor registration. Budget of issue 12: the derives'
+# schemas and registration add at most 10 % to the crate's compile time.
 #
-# Usage (from the workspace root): crates/trackplan/benches/derive_compile_time.sh [RUNS] [BASE]
-#   RUNS: alternating runs per variant (default 5); BASE: the git revision to compare with
-#   (default: the merge base with `main`).
+# Usage (from the workspace root): crates/trackplan/benches/derive_compile_time.sh [RUNS]
+#   RUNS: alternating timed builds per variant (default 5).
+#   COUNT_INSTRUCTIONS=1 also counts the instructions of one rustc run per variant under
+#   valgrind's cachegrind (about a minute each): unlike time, the count does not move with the
+#   load of a shared machine, so it is the figure to compare across runs.
 #
-# The base revision is extracted with `git archive` into a scratch directory; both bench crates
-# share this checkout's target directory (trackplan's dependencies are built once) and are
-# timed on `touch src/lib.rs && cargo build`: the rebuild of the bench crate alone, derive
-# expansion included. CPU time (user + sys of cargo and everything it waits for) is the figure
-# to read on a shared machine; wall time is printed too.
+# Each timed build is `touch src/lib.rs && cargo build` with incremental compilation off: the
+# whole bench crate is compiled, derive expansion included (with incremental on, an untouched
+# file reuses the previous build's work and the figure says little). Both bench crates share
+# this checkout's target directory, so dependencies are built once per variant. CPU time is
+# user + sys of cargo and everything it waits for; wall time is printed too.
 set -euo pipefail
 
 RUNS="${1:-5}"
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-BASE="${2:-$(git -C "$ROOT" merge-base HEAD main)}"
 SCRATCH="${TMPDIR:-/tmp}/trackplan-derive-bench"
 export CARGO_TARGET_DIR="$ROOT/target"
+export CARGO_INCREMENTAL=0
 
 rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH/base-src"
-git -C "$ROOT" archive "$BASE" | tar -x -C "$SCRATCH/base-src"
+mkdir -p "$SCRATCH/without-src"
+# The workspace sources as they are (committed or not): what the facade builds from.
+tar -C "$ROOT" -cf - Cargo.toml Cargo.lock rust-toolchain.toml src examples tests crates schemas \
+  | tar -C "$SCRATCH/without-src" -xf -
+
+# The copy's derives leave out `Describe` and the registration: the one line that joins the
+# expansion's parts, in `derive/expand.rs`.
+EXPAND="$SCRATCH/without-src/crates/trackplan-codegen/src/derive/expand.rs"
+JOIN='wrap(quote!(#extra #impls #describe #register #decode))'
+if ! grep -qF "$JOIN" "$EXPAND"; then
+  echo "derive_compile_time.sh: $EXPAND no longer joins the expansion with" >&2
+  echo "  $JOIN" >&2
+  echo "update this script to leave out the schemas and the registration" >&2
+  exit 1
+fi
+sed -i 's/wrap(quote!(#extra #impls #describe #register #decode))/{ let _ = (\&describe, \&register); wrap(quote!(#extra #impls #decode)) }/' "$EXPAND"
 
 # 200 events: six fields each (strings, numbers, an option, a nested object, a sequence of
 # them, an enum), a shared `Properties` type and an `Enum` per ten events.
@@ -72,10 +89,10 @@ TOML
   events > "$dir/src/lib.rs"
 }
 
-make_crate base "$SCRATCH/base-src"
-make_crate head "$ROOT"
+make_crate without "$SCRATCH/without-src"
+make_crate with "$ROOT"
 
-time_build() { # dir -> "wall cpu" seconds of one rebuild of the bench crate
+time_build() { # dir -> "wall cpu" seconds of one build of the bench crate
   touch "$1/src/lib.rs"
   local start end cpu
   start=$(date +%s.%N)
@@ -86,13 +103,13 @@ time_build() { # dir -> "wall cpu" seconds of one rebuild of the bench crate
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-for variant in base head; do
+for variant in without with; do
   cargo build -q --offline --manifest-path "$SCRATCH/$variant/Cargo.toml" # warm: dependencies
   : > "$SCRATCH/$variant.times"
 done
 # Interleave the variants so load from other processes hits both alike.
 for _ in $(seq "$RUNS"); do
-  for variant in base head; do
+  for variant in without with; do
     time_build "$SCRATCH/$variant" >> "$SCRATCH/$variant.times"
   done
 done
@@ -105,15 +122,41 @@ stat() { # file column median|best
   fi
 }
 
-echo "200 derived events; base $(git -C "$ROOT" rev-parse --short "$BASE") vs head $(git -C "$ROOT" rev-parse --short HEAD); $RUNS alternating runs"
+echo "200 derived events at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- crates || echo '+changes'); $RUNS alternating full builds of the bench crate"
 for col in 1 2; do
   name=$([ $col = 1 ] && echo "wall" || echo "cpu (user+sys)")
   for kind in median best; do
-    base=$(stat "$SCRATCH/base.times" $col $kind)
-    head=$(stat "$SCRATCH/head.times" $col $kind)
-    echo "$name $kind: base ${base}s, head ${head}s (ratio $(echo "scale=3; $head / $base" | bc)); budget 1.10"
+    without=$(stat "$SCRATCH/without.times" $col $kind)
+    with=$(stat "$SCRATCH/with.times" $col $kind)
+    echo "$name $kind: without schemas and registration ${without}s, with ${with}s (ratio $(echo "scale=3; $with / $without" | bc)); budget 1.10"
   done
 done
-for variant in base head; do
+for variant in without with; do
   echo "raw (wall cpu) $variant: $(tr '\n' ';' < "$SCRATCH/$variant.times")"
 done
+
+if [ "${COUNT_INSTRUCTIONS:-0}" = 1 ]; then
+  # A rustc wrapper that runs the bench crate's compiler under cachegrind.
+  cat > "$SCRATCH/count.sh" <<'SH'
+#!/usr/bin/env bash
+rustc="$1"; shift
+if printf '%s\n' "$@" | grep -q '^bench_derive_'; then
+  exec valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+    --log-file="$COUNT_LOG" "$rustc" "$@"
+fi
+exec "$rustc" "$@"
+SH
+  chmod +x "$SCRATCH/count.sh"
+  for variant in without with; do
+    touch "$SCRATCH/$variant/src/lib.rs"
+    COUNT_LOG="$SCRATCH/$variant.count" RUSTC_WRAPPER="$SCRATCH/count.sh" \
+      cargo build -q --offline --manifest-path "$SCRATCH/$variant/Cargo.toml"
+    # Build once more without the wrapper, so a later timed run starts from the usual state.
+    touch "$SCRATCH/$variant/src/lib.rs"
+    cargo build -q --offline --manifest-path "$SCRATCH/$variant/Cargo.toml"
+  done
+  count() { grep -E 'I +refs' "$SCRATCH/$1.count" | awk '{gsub(",", "", $NF); print $NF}'; }
+  without=$(count without)
+  with=$(count with)
+  echo "instructions (rustc of the bench crate): without ${without}, with ${with} (ratio $(echo "scale=3; $with / $without" | bc)); budget 1.10"
+fi

@@ -83,29 +83,32 @@ pub mod docs;
 mod plan_file;
 
 /// The JSON Schema of payload types, for [`TrackingPlan`]: [`Describe`] and what implementing it
-/// by hand takes (the derives implement it for their types).
+/// by hand takes (the derives implement it for their types). A type's schema is constant data
+/// ([`Schema`](describe::Schema)), built into JSON only when a plan is exported.
 ///
 /// ```
-/// use trackplan::describe::{Describe, ObjectSchema, SchemaGenerator};
+/// use trackplan::describe::{self, Describe, ObjectSchema, Schema};
 ///
 /// /// A money amount sent as `{"amount": .., "currency": ..}` by a hand-written `PropertyValue`.
 /// struct Money;
 ///
 /// impl Describe for Money {
-///     fn describe(schemas: &mut SchemaGenerator) -> serde_json::Value {
-///         let mut object = ObjectSchema::new(Some("An amount of money."));
-///         object.property("amount", schemas.field::<f64>(), None, "");
-///         object.property("currency", schemas.field::<String>(), None, r#"{"pattern":"^[A-Z]{3}$"}"#);
-///         object.finish()
-///     }
+///     const SCHEMA: Schema = Schema::Object(&ObjectSchema {
+///         layout: r#"{"description": "An amount of money.", "properties": [
+///             {"name": "amount"},
+///             {"name": "currency", "schema": {"pattern": "^[A-Z]{3}$"}}
+///         ]}"#,
+///         properties: &[describe::property::<f64>, describe::property::<String>],
+///     });
 /// }
 ///
-/// let described = SchemaGenerator::payload::<Money>();
+/// let described = describe::SchemaGenerator::payload::<Money>();
 /// assert_eq!(described.schema["properties"]["currency"]["pattern"], "^[A-Z]{3}$");
 /// ```
 pub mod describe {
     pub use trackplan_core::describe::{
-        nullable, Describe, DescribeEvent, Described, FieldSchema, ObjectSchema, SchemaGenerator,
+        nullable, property, Describe, DescribeEvent, Described, FieldSchema, ObjectSchema,
+        PropertySchema, Schema, SchemaGenerator,
     };
 }
 mod tracking_plan;

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use serde_json::{json, Map, Value};
-use trackplan_core::describe::{Describe, DescribeEvent, Described, SchemaGenerator};
+use trackplan_core::describe::{Describe, DescribeEvent, Described, Schema, SchemaGenerator};
 use trackplan_core::registry::{self, RegisteredCall};
 use trackplan_plan::Call;
 
@@ -52,7 +52,7 @@ struct PlanRule {
     /// The event, page or screen name; empty for identify and group.
     name: String,
     type_name: fn() -> &'static str,
-    describe: fn() -> Described,
+    schema: &'static Schema,
 }
 
 /// Why a plan cannot be exported: two types claim the same rule.
@@ -108,7 +108,7 @@ impl TrackingPlan {
                 call,
                 name: name.to_owned(),
                 type_name: registration.type_name,
-                describe: registration.describe,
+                schema: registration.schema,
             });
         }
         plan
@@ -149,7 +149,7 @@ impl TrackingPlan {
             call,
             name: name.to_owned(),
             type_name: std::any::type_name::<T>,
-            describe: SchemaGenerator::payload::<T>,
+            schema: const { &T::SCHEMA },
         });
         self
     }
@@ -194,7 +194,7 @@ impl TrackingPlan {
         let rules: Vec<Value> = rules
             .iter()
             .map(|rule| {
-                let described = (rule.describe)();
+                let described = SchemaGenerator::payload_of(rule.schema);
                 for type_name in &described.undescribed {
                     undescribed.push(format!("{} ({type_name})", rule_label(rule)));
                 }

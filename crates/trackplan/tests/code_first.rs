@@ -8,7 +8,7 @@ mod shop;
 
 use serde_json::json;
 use trackplan::testing::assert_plan_file;
-use trackplan::{Describe, Properties as _, TrackingPlan, Traits as _};
+use trackplan::{Properties as _, TrackingPlan, Traits as _};
 
 use shop::*;
 
@@ -260,7 +260,7 @@ fn describing_is_deterministic() {
         shop_plan().to_json_string().unwrap()
     );
     assert_eq!(
-        Tier::describe(&mut Default::default())["enum"],
+        trackplan::describe::SchemaGenerator::new().subschema::<Tier>()["enum"],
         json!(["free", "pro plus"])
     );
 }

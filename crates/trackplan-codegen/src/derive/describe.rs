@@ -1,6 +1,7 @@
-//! `impl Describe` (and `DescribeEvent` for events): the JSON Schema of a derived type, composed
-//! from its field types' own `Describe` impls, so each Rust type maps to one schema, decided in
-//! core's `describe.rs`.
+//! `impl Describe` (and `DescribeEvent` for events): the JSON Schema of a derived type, as
+//! constant data composed from its field types' own `Describe` impls (core's `describe.rs`
+//! decides each Rust type's schema and builds the JSON). A constant, not a function: describing
+//! a type adds nothing to compile but a table.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -12,54 +13,62 @@ use super::constraint::schema_keywords;
 use super::expand::{mentions_any, option_inner};
 use super::Derive;
 use crate::facade_path;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 use trackplan_plan::pii::PII_KEY;
 use trackplan_plan::CONSENT_KEY;
 
 pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
     let private = facade_path::private_path(krate);
+    let describe = quote!(#private::describe);
     let ident = container.ident;
     let (impl_generics, ty_generics, _) = container.generics.split_for_impl();
     let where_clause = where_clause(container, krate);
-    let description = optional_str(&private, container.attrs.docs.as_deref());
-    let body = match container.derive {
-        Derive::Enum => quote! {
-            #private::describe::string_enum(
-                <Self as #krate::StringEnum>::VALUES,
-                #description,
-            )
-        },
-        _ => {
-            let properties = container
-                .sent_fields()
-                .map(|field| property(&private, field));
-            // Only one of the two traits is picked per field: the other import is unused by
-            // design.
-            let keywords = item_keywords(container);
+    let schema = match container.derive {
+        Derive::Enum => {
+            let description = optional_str(&private, container.attrs.docs.as_deref());
             quote! {
-                #[allow(unused_imports)]
-                use #private::describe::{ViaAnyValue as _, ViaDescribe as _};
-                #private::describe::with_keywords(
-                    #private::describe::ObjectSchema::from_properties(
-                        __schemas,
-                        #description,
-                        &[#(#properties),*],
-                    ),
-                    #keywords,
-                )
+                #describe::Schema::StringValues {
+                    values: <Self as #krate::StringEnum>::VALUES,
+                    description: #description,
+                }
             }
+        }
+        _ => {
+            let layout = object_layout(container);
+            let properties = container.sent_fields().map(|field| {
+                // Spanned on the user's type, so an error about it points there.
+                let ty = described_type(field);
+                quote_spanned!(ty.span()=> #describe::FieldType::<#ty>::PROPERTY)
+            });
+            let object = quote! {
+                #describe::Schema::Object(&#describe::ObjectSchema {
+                    layout: #layout,
+                    properties: &[#(#properties),*],
+                })
+            };
+            // Named objects are shared under `$defs` when a payload uses them twice.
+            let object = if container.derive == Derive::Properties {
+                let name = ident.to_string();
+                let name = name.strip_prefix("r#").unwrap_or(&name);
+                quote! {
+                    #describe::Schema::Named {
+                        name: #name,
+                        type_name: #private::type_name::<Self>,
+                        schema: &#object,
+                    }
+                }
+            } else {
+                object
+            };
+            // A field's schema is the inherent `FieldType::PROPERTY` when its type describes
+            // itself, this trait's `{}` otherwise: the import is unused when every field does.
+            quote! {{
+                #[allow(unused_imports)]
+                use #describe::AnyValue as _;
+                #object
+            }}
         }
     };
-    // Named objects are shared under `$defs` when a payload uses them twice.
-    let shared_name = (container.derive == Derive::Properties).then(|| {
-        let name = ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name);
-        quote! {
-            fn shared_name() -> #private::Option<&'static str> {
-                #private::Some(#name)
-            }
-        }
-    });
     let event = container.event_name.as_ref().map(|name| {
         let name = &name.value;
         quote! {
@@ -72,73 +81,59 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Describe for #ident #ty_generics #where_clause {
-            // The borrows of the autoref specialisation are spanned on the user's field types.
-            #[allow(clippy::needless_borrow)]
-            fn describe(
-                __schemas: &mut #private::describe::SchemaGenerator,
-            ) -> #private::serde_json::Value {
-                #body
-            }
-            #shared_name
+            const SCHEMA: #describe::Schema = #schema;
         }
         #event
     }
 }
 
-/// The `PropertyEntry` of one sent field.
-fn property(private: &syn::Path, field: &Field<'_>) -> TokenStream {
-    let wire = &field.wire.value;
-    let description = optional_str(private, field.attrs.docs.as_deref());
-    let keywords = field_keywords(field);
-    // A serde field is left out when `None`, like other fields: its `Option` is the derive's,
-    // and the type inside may not describe itself.
-    let (ty, optional) = match (field.attrs.serde, option_inner(field.ty)) {
-        (true, Some(inner)) => (inner, true),
-        _ => (field.ty, false),
-    };
-    // The borrows are the autoref specialisation (core's `FieldType`), spanned on the user's type.
-    let schema = quote_spanned! {ty.span()=>
-        (&&#private::describe::FieldType::<#ty>::new()).field_schema_fn()
-    };
-    quote! {
-        #private::describe::PropertyEntry {
-            wire_name: #wire,
-            description: #description,
-            constraints: #keywords,
-            optional: #optional,
-            schema: #schema,
-        }
+/// The type a field's schema is taken from: a serde field's `Option` is the derive's (the field
+/// is left out when `None`, like other fields), and the type inside may not describe itself.
+fn described_type<'f>(field: &Field<'f>) -> &'f syn::Type {
+    match (field.attrs.serde, option_inner(field.ty)) {
+        (true, Some(inner)) => inner,
+        _ => field.ty,
     }
 }
 
-/// The keywords written onto a field's schema beyond its type, as JSON object text (empty when
-/// none): its constraints, and `"x-pii"` for personal data, as a plan marks it.
-fn field_keywords(field: &Field<'_>) -> String {
-    let mut keywords = schema_keywords(&field.attrs.constraints);
-    if let Some(pii) = &field.attrs.pii {
-        keywords.insert(PII_KEY.to_owned(), pii.mark.to_json());
+/// The `ObjectSchema` layout of a struct (see core's `describe.rs`), as JSON text: its doc
+/// comment and the consent it needs, and per sent field the wire name, the keywords written onto
+/// its schema (doc comment, constraints, `"x-pii"` as a plan marks personal data), and whether a
+/// serde field's `Option` makes it optional.
+fn object_layout(container: &Container<'_>) -> String {
+    let mut layout = Map::new();
+    if let Some(docs) = &container.attrs.docs {
+        layout.insert("description".to_owned(), json!(docs));
     }
-    if keywords.is_empty() {
-        String::new()
-    } else {
-        Value::Object(keywords).to_string()
-    }
-}
-
-/// The rule-level keywords of an event's or traits' schema as JSON object text (empty when
-/// none): `"x-consent"`, the categories its messages need.
-fn item_keywords(container: &Container<'_>) -> String {
     let consent: Vec<String> = container
         .attrs
         .consent
         .iter()
         .map(syn::LitStr::value)
         .collect();
-    if consent.is_empty() {
-        String::new()
-    } else {
-        serde_json::json!({ CONSENT_KEY: consent }).to_string()
+    if !consent.is_empty() {
+        layout.insert(CONSENT_KEY.to_owned(), json!(consent));
     }
+    let properties = container.sent_fields().map(|field| {
+        let mut keywords = schema_keywords(&field.attrs.constraints);
+        if let Some(pii) = &field.attrs.pii {
+            keywords.insert(PII_KEY.to_owned(), pii.mark.to_json());
+        }
+        if let Some(docs) = &field.attrs.docs {
+            keywords.insert("description".to_owned(), json!(docs));
+        }
+        let mut property = Map::new();
+        property.insert("name".to_owned(), json!(field.wire.value));
+        if !keywords.is_empty() {
+            property.insert("schema".to_owned(), Value::Object(keywords));
+        }
+        if field.attrs.serde && option_inner(field.ty).is_some() {
+            property.insert("optional".to_owned(), json!(true));
+        }
+        Value::Object(property)
+    });
+    layout.insert("properties".to_owned(), properties.collect());
+    Value::Object(layout).to_string()
 }
 
 fn optional_str(private: &syn::Path, text: Option<&str>) -> TokenStream {

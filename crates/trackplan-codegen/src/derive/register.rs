@@ -16,25 +16,20 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> Option<TokenStrea
         return None;
     }
     let private = facade_path::private_path(krate);
-    let call = match container.derive {
-        Derive::Event => {
-            let name = &container.event_name.as_ref()?.value;
-            quote!(Track(#name))
-        }
+    // Core's constructor decides what is registered: the less the derive writes here, the less
+    // each type costs to compile.
+    let constructor = match container.derive {
+        Derive::Event => quote!(track),
         Derive::Traits => match container.attrs.call.map(|(call, _)| call) {
-            Some(Call::Group) => quote!(Group),
-            _ => quote!(Identify),
+            Some(Call::Group) => quote!(group),
+            _ => quote!(identify),
         },
         Derive::Properties | Derive::Enum => return None,
     };
     let ident = container.ident;
     Some(quote! {
         #private::inventory::submit! {
-            #private::registry::Registration {
-                call: #private::registry::RegisteredCall::#call,
-                type_name: #private::type_name::<#ident>,
-                describe: #private::describe::SchemaGenerator::payload::<#ident>,
-            }
+            #private::registry::Registration::#constructor::<#ident>()
         }
     })
 }
