@@ -25,6 +25,7 @@ mod json;
 mod message;
 pub mod pii;
 mod queue;
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod retry;
 pub mod spool;

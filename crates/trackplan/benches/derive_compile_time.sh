@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Compile-time bench of the derives: a crate of 200 `#[derive(Event)]` structs (with nested
-# `Properties` and `Enum` types), built against this checkout and against a copy of it whose
-# derives emit neither schemas (`Describe`) nor registration. Budget of issue 12: the derives'
-# schemas and registration add at most 10 % to the crate's compile time.
+# `Properties` and `Enum` types), built three ways: against a copy of this checkout whose derives
+# emit neither schemas (`Describe`) nor registration (`without`); against this checkout with
+# default features, so with schemas (`with`); and with the `registry` feature, so with schemas
+# and registration (`registry`). Budget of issue 12: the derives' schemas and registration add
+# at most 10 % to the crate's compile time.
 #
 # Usage (from the workspace root): crates/trackplan/benches/derive_compile_time.sh [RUNS]
 #   RUNS: alternating timed builds per variant (default 5).
@@ -70,7 +72,7 @@ RS
   done
 }
 
-make_crate() { # name, trackplan checkout
+make_crate() { # name, trackplan checkout, trackplan features
   local dir="$SCRATCH/$1"
   mkdir -p "$dir/src"
   cat > "$dir/Cargo.toml" <<TOML
@@ -83,14 +85,16 @@ publish = false
 [workspace]
 
 [dependencies]
-trackplan = { path = "$2/crates/trackplan" }
+trackplan = { path = "$2/crates/trackplan", features = [$3] }
 TOML
   cp "$ROOT/Cargo.lock" "$dir/Cargo.lock"
   events > "$dir/src/lib.rs"
 }
 
-make_crate without "$SCRATCH/without-src"
-make_crate with "$ROOT"
+make_crate without "$SCRATCH/without-src" ""
+make_crate with "$ROOT" ""
+make_crate registry "$ROOT" '"registry"'
+VARIANTS="without with registry"
 
 time_build() { # dir -> "wall cpu" seconds of one build of the bench crate
   touch "$1/src/lib.rs"
@@ -103,13 +107,13 @@ time_build() { # dir -> "wall cpu" seconds of one build of the bench crate
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-for variant in without with; do
+for variant in $VARIANTS; do
   cargo build -q --offline --manifest-path "$SCRATCH/$variant/Cargo.toml" # warm: dependencies
   : > "$SCRATCH/$variant.times"
 done
-# Interleave the variants so load from other processes hits both alike.
+# Interleave the variants so load from other processes hits them alike.
 for _ in $(seq "$RUNS"); do
-  for variant in without with; do
+  for variant in $VARIANTS; do
     time_build "$SCRATCH/$variant" >> "$SCRATCH/$variant.times"
   done
 done
@@ -127,11 +131,15 @@ for col in 1 2; do
   name=$([ $col = 1 ] && echo "wall" || echo "cpu (user+sys)")
   for kind in median best; do
     without=$(stat "$SCRATCH/without.times" $col $kind)
-    with=$(stat "$SCRATCH/with.times" $col $kind)
-    echo "$name $kind: without schemas and registration ${without}s, with ${with}s (ratio $(echo "scale=3; $with / $without" | bc)); budget 1.10"
+    line="$name $kind: without schemas and registration ${without}s"
+    for variant in with registry; do
+      value=$(stat "$SCRATCH/$variant.times" $col $kind)
+      line="$line, $variant ${value}s (ratio $(echo "scale=3; $value / $without" | bc))"
+    done
+    echo "$line; budget 1.10"
   done
 done
-for variant in without with; do
+for variant in $VARIANTS; do
   echo "raw (wall cpu) $variant: $(tr '\n' ';' < "$SCRATCH/$variant.times")"
 done
 
@@ -147,7 +155,7 @@ fi
 exec "$rustc" "$@"
 SH
   chmod +x "$SCRATCH/count.sh"
-  for variant in without with; do
+  for variant in $VARIANTS; do
     touch "$SCRATCH/$variant/src/lib.rs"
     COUNT_LOG="$SCRATCH/$variant.count" RUSTC_WRAPPER="$SCRATCH/count.sh" \
       cargo build -q --offline --manifest-path "$SCRATCH/$variant/Cargo.toml"
@@ -157,6 +165,10 @@ SH
   done
   count() { grep -E 'I +refs' "$SCRATCH/$1.count" | awk '{gsub(",", "", $NF); print $NF}'; }
   without=$(count without)
-  with=$(count with)
-  echo "instructions (rustc of the bench crate): without ${without}, with ${with} (ratio $(echo "scale=3; $with / $without" | bc)); budget 1.10"
+  line="instructions (rustc of the bench crate): without ${without}"
+  for variant in with registry; do
+    value=$(count $variant)
+    line="$line, $variant ${value} (ratio $(echo "scale=3; $value / $without" | bc))"
+  done
+  echo "$line; budget 1.10"
 fi

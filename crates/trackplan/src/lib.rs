@@ -153,6 +153,29 @@ pub mod testing {
     pub use crate::coverage::CaptureCoverage;
 }
 
+/// The derives' link-time registration of an event or traits type (see
+/// [`TrackingPlan::registered`]): with the `registry` feature, core's `Registration` constructor
+/// `$constructor` (`track`, `identify`, `group`) of `$ty`, submitted to `inventory`.
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register {
+    ($constructor:ident, $ty:ty) => {
+        $crate::__private01::inventory::submit! {
+            $crate::__private01::registry::Registration::$constructor::<$ty>()
+        }
+    };
+}
+
+/// Without the `registry` feature the derives register nothing: a build that never exports a
+/// plan neither compiles the registrations nor runs them before `main`.
+#[cfg(not(feature = "registry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register {
+    ($constructor:ident, $ty:ty) => {};
+}
+
 /// What generated code (the derives, [`plan!`], `trackplan generate`) calls. Not public API: no
 /// semver guarantees.
 ///
@@ -178,9 +201,13 @@ pub mod __private01 {
     pub use trackplan_core::ObjectWriter;
 
     // ---- the derives' `Describe` impls, constraint checks and registration ----
+    pub use crate::__register as register;
     pub use core::any::type_name;
+    #[cfg(feature = "registry")]
     pub use inventory;
-    pub use trackplan_core::{describe, registry};
+    pub use trackplan_core::describe;
+    #[cfg(feature = "registry")]
+    pub use trackplan_core::registry;
 
     /// A number bound's value (`min = ..`): the derive calls this with the field's type and the
     /// attribute's span, so a bound on a field that is not a number fails on the attribute.

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::{json, Map, Value};
 use trackplan_core::describe::{Describe, DescribeEvent, Described, Schema, SchemaGenerator};
+#[cfg(feature = "registry")]
 use trackplan_core::registry::{self, RegisteredCall};
 use trackplan_plan::Call;
 
@@ -91,11 +92,17 @@ impl TrackingPlan {
     /// without listing them (link-time registration with `inventory`). Traits are identify
     /// traits unless they say `#[traits(call = "group")]`.
     ///
+    /// Needs the `registry` feature, which makes the derives register their types: enable it
+    /// where the plan is exported, usually the dev-dependencies
+    /// (`trackplan = { version = "..", features = ["registry"] }`), so production builds neither
+    /// compile the registrations nor run them before `main`.
+    ///
     /// Registration works on Linux, macOS, Windows and the other targets `inventory` supports.
     /// It finds nothing where the target has no life-before-main, and misses types whose object
     /// file the linker dropped (a static library whose events live in a module nothing else
     /// uses); generic types are never registered. List those with [`track`](Self::track) and
     /// friends.
+    #[cfg(feature = "registry")]
     pub fn registered(display_name: impl Into<String>) -> Self {
         let mut plan = TrackingPlan::new(display_name);
         for registration in registry::registrations() {

@@ -1,5 +1,6 @@
 //! Link-time registration of `#[derive(Event)]` and `#[derive(Traits)]` types, so
-//! `TrackingPlan::registered` finds every one in the binary (core's `registry`, on `inventory`).
+//! `TrackingPlan::registered` finds every one in the binary (core's `registry`, on `inventory`,
+//! through the facade's `register!`, which drops it without the `registry` feature).
 //!
 //! A generic type is not registered: there is no single type to describe.
 
@@ -27,9 +28,8 @@ pub fn expand(container: &Container<'_>, krate: &syn::Path) -> Option<TokenStrea
         Derive::Properties | Derive::Enum => return None,
     };
     let ident = container.ident;
+    // The facade decides whether its `registry` feature keeps it.
     Some(quote! {
-        #private::inventory::submit! {
-            #private::registry::Registration::#constructor::<#ident>()
-        }
+        #private::register!(#constructor, #ident);
     })
 }

@@ -126,11 +126,11 @@ fn call_without_plan_says_which_call_the_traits_are_registered_for() {
     let tokens = expand_traits(&input);
     assert_eq!(error_messages(&tokens), Vec::<String>::new());
     let text = tokens.to_string();
-    assert!(text.contains("RegisteredCall :: Group"), "{text}");
+    assert!(text.contains("register ! (group , OrgTraits)"), "{text}");
     let identify: DeriveInput = parse_quote! { struct UserTraits { email: String } };
     assert!(expand_traits(&identify)
         .to_string()
-        .contains("RegisteredCall :: Identify"));
+        .contains("register ! (identify , UserTraits)"));
 }
 
 #[test]
@@ -141,7 +141,7 @@ fn generic_types_describe_themselves_but_are_not_registered() {
     };
     let text = expand_event(&input).to_string();
     assert!(text.contains("impl < T > :: trackplan :: Describe for ItemViewed < T > where T : :: trackplan :: Describe"), "{text}");
-    assert!(!text.contains("inventory"), "{text}");
+    assert!(!text.contains("register"), "{text}");
 }
 
 #[test]
