@@ -612,6 +612,7 @@ impl Emitter<'_> {
         } else {
             quote!(let mut map)
         };
+        let violations_at = self.violations_at_method(&s.name);
         quote! {
             impl #krate::PropertyValue for #name {
                 fn serialize_property<S: #private::serde::Serializer>(
@@ -629,6 +630,7 @@ impl Emitter<'_> {
                 fn write_json(&self, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), #krate::EncodeError> {
                     #krate::Properties::write_properties(self, out)
                 }
+                #violations_at
             }
         }
     }
@@ -1180,6 +1182,7 @@ impl Emitter<'_> {
         });
         let deserialize = self.union_deserialize(u);
         let violations = self.is_checked(&u.name).then(|| self.union_violations(u));
+        let violations_at = self.violations_at_method(&u.name);
         let arms = u.variants.iter().map(|(variant, ty)| {
             let variant = ident(variant);
             let value = self.convert(ty, quote!(v));
@@ -1200,10 +1203,24 @@ impl Emitter<'_> {
                         #(#arms)*
                     }
                 }
+                #violations_at
             }
             #deserialize
             #violations
         }
+    }
+
+    /// `PropertyValue::violations_at` of a checked object or union: its checks under `path`, so a
+    /// derived type holding it reports them too. `None` (nothing, the default) when unchecked.
+    fn violations_at_method(&self, name: &str) -> Option<TokenStream> {
+        let krate = &self.krate;
+        self.is_checked(name).then(|| {
+            quote! {
+                fn violations_at(&self, path: &str, out: &mut ::std::vec::Vec<#krate::Violation>) {
+                    self.__trackplan_violations(path, out);
+                }
+            }
+        })
     }
 
     /// `violations()` of a union. For `type: [A, B]` (and branches of distinct JSON types) the

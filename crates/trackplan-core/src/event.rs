@@ -84,6 +84,51 @@ pub trait PropertyValue {
     fn is_absent(&self) -> bool {
         false
     }
+
+    /// Push the plan constraints this value breaks onto `out`, each at `path` (the value's JSON
+    /// pointer) followed by its own. A `#[derive(Properties)]` type reports its fields'
+    /// constraints, sequences, maps and options those of their items, so an event's
+    /// `violations()` reaches the constraints of the objects nested in it. Nothing by default.
+    #[inline]
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        let _ = (path, out);
+    }
+}
+
+/// [`PropertyValue::violations_at`] of a [`Properties`] value: its own violations, each path
+/// prefixed with `path`. What the derives' nested objects call.
+pub fn nested_violations<T: Properties + ?Sized>(value: &T, path: &str, out: &mut Vec<Violation>) {
+    out.extend(value.violations().into_iter().map(|mut violation| {
+        violation.path.insert_str(0, path);
+        violation
+    }));
+}
+
+/// The pointer of `key` under `path` (RFC 6901: `~` and `/` escaped).
+fn child_path(path: &str, key: &str) -> String {
+    format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
+/// [`PropertyValue::violations_at`] of each item, at its index.
+fn items_violations_at<'a, T: PropertyValue + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        item.violations_at(&format!("{path}/{i}"), out);
+    }
+}
+
+/// [`PropertyValue::violations_at`] of each value, at its key.
+fn entries_violations_at<'a, K: AsRef<str> + 'a, V: PropertyValue + 'a>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    for (key, value) in entries {
+        value.violations_at(&child_path(path, key.as_ref()), out);
+    }
 }
 
 /// A numeric property value: what the reserved properties `revenue` and `value` must hold.
@@ -466,6 +511,10 @@ impl<T: PropertyValue + ?Sized> PropertyValue for &T {
     fn is_absent(&self) -> bool {
         (**self).is_absent()
     }
+    #[inline]
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        (**self).violations_at(path, out)
+    }
 }
 
 impl<T: PropertyValue + ?Sized> PropertyValue for Box<T> {
@@ -480,6 +529,10 @@ impl<T: PropertyValue + ?Sized> PropertyValue for Box<T> {
     #[inline]
     fn is_absent(&self) -> bool {
         (**self).is_absent()
+    }
+    #[inline]
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        (**self).violations_at(path, out)
     }
 }
 
@@ -506,6 +559,12 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
     #[inline]
     fn is_absent(&self) -> bool {
         self.is_none()
+    }
+    #[inline]
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        if let Some(v) = self {
+            v.violations_at(path, out);
+        }
     }
 }
 
@@ -590,6 +649,12 @@ impl<T: PropertyValue> PropertyValue for Nullable<T> {
     fn is_absent(&self) -> bool {
         Nullable::is_absent(self)
     }
+    #[inline]
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        if let Nullable::Value(v) = self {
+            v.violations_at(path, out);
+        }
+    }
 }
 
 fn serialize_seq<'a, S, T, I>(serializer: S, items: I) -> Result<S::Ok, S::Error>
@@ -628,6 +693,9 @@ impl<T: PropertyValue> PropertyValue for [T] {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_seq(self, out)
     }
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        items_violations_at(self, path, out)
+    }
 }
 
 impl<T: PropertyValue, const N: usize> PropertyValue for [T; N] {
@@ -637,6 +705,9 @@ impl<T: PropertyValue, const N: usize> PropertyValue for [T; N] {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_seq(self, out)
     }
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        items_violations_at(self, path, out)
+    }
 }
 
 impl<T: PropertyValue> PropertyValue for Vec<T> {
@@ -645,6 +716,9 @@ impl<T: PropertyValue> PropertyValue for Vec<T> {
     }
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_seq(self, out)
+    }
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        items_violations_at(self, path, out)
     }
 }
 
@@ -687,6 +761,9 @@ impl<K: AsRef<str>, V: PropertyValue> PropertyValue for BTreeMap<K, V> {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_map(self, out)
     }
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        entries_violations_at(self, path, out)
+    }
 }
 
 impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
@@ -695,6 +772,9 @@ impl<K: AsRef<str>, V: PropertyValue, H> PropertyValue for HashMap<K, V, H> {
     }
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         write_json_map(self, out)
+    }
+    fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+        entries_violations_at(self, path, out)
     }
 }
 

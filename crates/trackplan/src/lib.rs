@@ -196,7 +196,7 @@ pub mod __private01 {
     pub use std::vec::Vec;
 
     // ---- `#[derive(Event)]`, `Traits`, `Properties`, `Enum`, and generated types ----
-    pub use trackplan_core::event::{AsProperty, SerdeProperty};
+    pub use trackplan_core::event::{nested_violations, AsProperty, SerdeProperty};
     pub use trackplan_core::pii::serialize_pii_entry;
     pub use trackplan_core::ObjectWriter;
 

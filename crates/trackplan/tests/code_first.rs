@@ -227,6 +227,38 @@ fn constraint_attributes_are_checked_at_runtime() {
     assert_eq!(traits.violations()[0].rule, "maximum");
 }
 
+/// Objects nested in an event (in a field, a sequence, an option) report their own constraints
+/// under their pointer in the event, as generated types do.
+#[test]
+fn nested_objects_report_their_constraints_under_their_pointer() {
+    let mut order = valid_order();
+    order.products.push(Product {
+        sku: "s-2".into(),
+        price: -3.0,
+        quantity: None,
+    });
+    order.gift_wrap.price = -1.0;
+    order.shipping_address = Some(Address {
+        city: "Oslo".into(),
+        zip: Some("01".into()),
+    });
+    let rules: Vec<(String, &str)> = order
+        .violations()
+        .into_iter()
+        .map(|v| (v.path, v.rule))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("/gift_wrap/price".to_owned(), "minimum"),
+            ("/products/1/price".to_owned(), "minimum"),
+            ("/ship_to/zip".to_owned(), "minLength"),
+        ]
+    );
+    // A nested object's own `violations()` is relative to itself.
+    assert_eq!(order.gift_wrap.violations()[0].path, "/price");
+}
+
 pub fn valid_order() -> OrderCompleted {
     let product = Product {
         sku: "s-1".into(),

@@ -131,6 +131,30 @@ fn nested_violations_carry_the_full_path() {
     );
 }
 
+/// A derived event holding generated objects reports their checks under its own pointers, as a
+/// generated event does.
+#[test]
+fn a_derived_event_reports_the_checks_of_generated_objects_it_holds() {
+    #[derive(trackplan::Event)]
+    #[event(name = "Items Checked")]
+    struct ItemsChecked {
+        items: Vec<e2e::EveryOptionalTypeOptionalArrayWithPropertiesItem>,
+    }
+    let event = ItemsChecked {
+        items: vec![
+            Default::default(),
+            e2e::EveryOptionalTypeOptionalArrayWithPropertiesItem {
+                optional_string_with_regex: Some("nope".into()),
+                ..Default::default()
+            },
+        ],
+    };
+    let violations = event.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].path, "/items/1/optional string with regex");
+    assert_eq!(violations[0].rule, "pattern");
+}
+
 #[test]
 fn date_times_are_rfc3339_with_milliseconds() {
     let at = time::macros::datetime!(2026-01-02 03:04:05.678 UTC);

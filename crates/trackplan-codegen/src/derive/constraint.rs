@@ -64,7 +64,8 @@ fn json_number(value: f64) -> Value {
     }
 }
 
-/// `fn violations(&self)` for a struct with constrained fields, `None` when no field has any.
+/// `fn violations(&self)` for a struct with constrained fields or fields that may hold objects
+/// with constraints of their own, `None` when it has neither (the trait's default, nothing).
 pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<TokenStream> {
     let space = TypeSpace {
         plan_name: String::new(),
@@ -77,25 +78,102 @@ pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<Tok
         .filter(|field| !field.attrs.constraints.is_empty())
         .map(|field| field_checks(&emitter, &private, field))
         .collect();
-    if checks.is_empty() {
+    // Objects nested in the fields report their own violations under the field's pointer.
+    let nested: Vec<TokenStream> = container
+        .sent_fields()
+        .filter(|field| !field.attrs.serde && may_hold_constraints(field.ty))
+        .map(|field| {
+            let member = &field.member;
+            let pointer = field_pointer(field);
+            quote!(#krate::PropertyValue::violations_at(&self.#member, #pointer, &mut out);)
+        })
+        .collect();
+    if checks.is_empty() && nested.is_empty() {
         return None;
     }
     Some(quote! {
         fn violations(&self) -> #private::Vec<#krate::Violation> {
             let mut out = #private::Vec::new();
             #(#checks)*
+            #(#nested)*
             out
         }
     })
 }
 
+/// Whether a field of type `ty` may hold an object with constraints: anything but the scalar
+/// and string types trackplan sends, and sequences, maps and options of them. Read from the
+/// type's spelling, so a field of a type named like a scalar is taken to be one (its nested
+/// checks, if it had any, would be missed; nothing fails to compile).
+fn may_hold_constraints(ty: &syn::Type) -> bool {
+    const LEAVES: &[&str] = &[
+        "String",
+        "str",
+        "bool",
+        "char",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "i128",
+        "isize",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "f32",
+        "f64",
+        "Value",
+        "Cow",
+        "OffsetDateTime",
+        "UtcDateTime",
+        "DateTime",
+    ];
+    const CONTAINERS: &[&str] = &[
+        "Option", "Vec", "Box", "Nullable", "BTreeMap", "HashMap", "Rc", "Arc",
+    ];
+    match ty {
+        syn::Type::Reference(reference) => may_hold_constraints(&reference.elem),
+        syn::Type::Array(array) => may_hold_constraints(&array.elem),
+        syn::Type::Slice(slice) => may_hold_constraints(&slice.elem),
+        syn::Type::Paren(paren) => may_hold_constraints(&paren.elem),
+        syn::Type::Group(group) => may_hold_constraints(&group.elem),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return true;
+            };
+            let name = last.ident.to_string();
+            if LEAVES.contains(&name.as_str()) {
+                return false;
+            }
+            if !CONTAINERS.contains(&name.as_str()) {
+                return true;
+            }
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => args.args.iter().any(
+                    |arg| matches!(arg, syn::GenericArgument::Type(ty) if may_hold_constraints(ty)),
+                ),
+                _ => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+/// The field's JSON pointer inside its object (`/wire`, RFC 6901 escapes).
+fn field_pointer(field: &Field<'_>) -> Literal {
+    Literal::string(&format!(
+        "/{}",
+        field.wire.value.replace('~', "~0").replace('/', "~1")
+    ))
+}
+
 /// The checks of one field, each kind of constraint on the value its trait extracts.
 fn field_checks(emitter: &Emitter<'_>, private: &syn::Path, field: &Field<'_>) -> TokenStream {
     let c = &field.attrs.constraints;
-    let pointer = Literal::string(&format!(
-        "/{}",
-        field.wire.value.replace('~', "~0").replace('/', "~1")
-    ));
+    let pointer = field_pointer(field);
     let mut blocks = Vec::new();
     if let Some(span) = c.number_span() {
         let checks = Checks {
@@ -189,6 +267,30 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_fields_that_may_hold_objects_report_nested_violations() {
+        let nests = |ty: syn::Type| may_hold_constraints(&ty);
+        for leaf in [
+            syn::parse_quote!(String),
+            syn::parse_quote!(Option<Vec<f64>>),
+            syn::parse_quote!(&'a str),
+            syn::parse_quote!(std::collections::BTreeMap<String, Option<u32>>),
+            syn::parse_quote!([bool; 3]),
+            syn::parse_quote!(trackplan::Nullable<serde_json::Value>),
+        ] {
+            assert!(!nests(leaf));
+        }
+        for object in [
+            syn::parse_quote!(Product),
+            syn::parse_quote!(Vec<Product>),
+            syn::parse_quote!(Option<Box<shop::Product>>),
+            syn::parse_quote!(HashMap<String, Product>),
+            syn::parse_quote!(T),
+        ] {
+            assert!(nests(object));
+        }
+    }
 
     #[test]
     fn keywords_are_json_schema_with_whole_bounds_as_integers() {

@@ -255,6 +255,18 @@ impl Generator<'_, '_> {
     fn property_value_impl(&self) -> TokenStream {
         let krate = self.krate;
         let private = &self.private;
+        // Nested in another object, it reports its `violations()` under its pointer there.
+        let nested_violations = super::constraint::violations_fn(self.container, krate).map(|_| {
+            quote! {
+                fn violations_at(
+                    &self,
+                    __path: &str,
+                    __out: &mut #private::Vec<#krate::Violation>,
+                ) {
+                    #private::nested_violations(self, __path, __out)
+                }
+            }
+        });
         let fields: Vec<&Field<'_>> = self.container.sent_fields().collect();
         let mutability = (!fields.is_empty()).then(|| quote!(mut));
         let entries = fields.iter().map(|field| {
@@ -304,6 +316,8 @@ impl Generator<'_, '_> {
                 ) -> #private::Result<(), #krate::EncodeError> {
                     #krate::Properties::write_properties(self, __out)
                 }
+
+                #nested_violations
             },
         )
     }

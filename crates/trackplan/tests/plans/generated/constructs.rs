@@ -711,6 +711,13 @@ impl ::trackplan::PropertyValue for Address {
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl Address {
     #[doc(hidden)]
@@ -855,6 +862,13 @@ impl ::trackplan::PropertyValue for PaymentMadeId {
             }
         }
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeId {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
@@ -926,6 +940,13 @@ impl ::trackplan::PropertyValue for PaymentMadeMethod {
                 ::trackplan::PropertyValue::serialize_property(&v, serializer)
             }
         }
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeMethod {
@@ -1083,6 +1104,13 @@ impl ::trackplan::PropertyValue for PaymentMadeMethodCard {
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl PaymentMadeMethodCard {
@@ -1413,6 +1441,13 @@ impl ::trackplan::PropertyValue for PaymentMadeQuantity {
             }
         }
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeQuantity {
     fn deserialize<__D: ::trackplan::__private01::serde::Deserializer<'de>>(
@@ -1589,6 +1624,13 @@ impl ::trackplan::PropertyValue for PaymentMadeReference {
                 ::trackplan::PropertyValue::serialize_property(&v, serializer)
             }
         }
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl<'de> ::trackplan::__private01::serde::Deserialize<'de> for PaymentMadeReference {
@@ -1815,6 +1857,13 @@ impl ::trackplan::PropertyValue for PaymentMadeTotal {
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl PaymentMadeTotal {

@@ -555,6 +555,13 @@ impl ::trackplan::PropertyValue for Product {
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl Product {
     #[doc(hidden)]

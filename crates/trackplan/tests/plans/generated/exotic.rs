@@ -731,6 +731,13 @@ impl ::trackplan::PropertyValue for Node {
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl Node {
     #[doc(hidden)]

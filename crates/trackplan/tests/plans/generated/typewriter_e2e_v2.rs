@@ -1999,6 +1999,13 @@ for EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl EveryNullableOptionalTypeOptionalArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -2401,6 +2408,13 @@ for EveryNullableOptionalTypeOptionalObjectWithProperties {
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl EveryNullableOptionalTypeOptionalObjectWithProperties {
@@ -3337,6 +3351,13 @@ for EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl EveryNullableRequiredTypeRequiredArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -3776,6 +3797,13 @@ for EveryNullableRequiredTypeRequiredObjectWithProperties {
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl EveryNullableRequiredTypeRequiredObjectWithProperties {
@@ -4621,6 +4649,13 @@ impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalArrayWithProperties
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl EveryOptionalTypeOptionalArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -5010,6 +5045,13 @@ impl ::trackplan::PropertyValue for EveryOptionalTypeOptionalObjectWithPropertie
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl EveryOptionalTypeOptionalObjectWithProperties {
@@ -5850,6 +5892,13 @@ impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredArrayWithProperties
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
     }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
+    }
 }
 impl EveryRequiredTypeRequiredArrayWithPropertiesItem {
     #[doc(hidden)]
@@ -6252,6 +6301,13 @@ impl ::trackplan::PropertyValue for EveryRequiredTypeRequiredObjectWithPropertie
         out: &mut ::std::vec::Vec<u8>,
     ) -> ::std::result::Result<(), ::trackplan::EncodeError> {
         ::trackplan::Properties::write_properties(self, out)
+    }
+    fn violations_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::trackplan::Violation>,
+    ) {
+        self.__trackplan_violations(path, out);
     }
 }
 impl EveryRequiredTypeRequiredObjectWithProperties {
