@@ -73,29 +73,28 @@ pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<Tok
     };
     let emitter = Emitter::new(&space, krate);
     let private = facade_path::private_path(krate);
-    let checks: Vec<TokenStream> = container
-        .sent_fields()
-        .filter(|field| !field.attrs.constraints.is_empty())
-        .map(|field| field_checks(&emitter, &private, field))
-        .collect();
-    // Objects nested in the fields report their own violations under the field's pointer.
-    let nested: Vec<TokenStream> = container
-        .sent_fields()
-        .filter(|field| !field.attrs.serde && may_hold_constraints(field.ty))
-        .map(|field| {
+    // Field by field, as generated types check: its own constraints, then those of the objects
+    // nested in it, under the field's pointer.
+    let mut checks = Vec::new();
+    for field in container.sent_fields() {
+        if !field.attrs.constraints.is_empty() {
+            checks.push(field_checks(&emitter, &private, field));
+        }
+        if !field.attrs.serde && may_hold_constraints(field.ty) {
             let member = &field.member;
             let pointer = field_pointer(field);
-            quote!(#krate::PropertyValue::violations_at(&self.#member, #pointer, &mut out);)
-        })
-        .collect();
-    if checks.is_empty() && nested.is_empty() {
+            checks.push(
+                quote!(#krate::PropertyValue::violations_at(&self.#member, #pointer, &mut out);),
+            );
+        }
+    }
+    if checks.is_empty() {
         return None;
     }
     Some(quote! {
         fn violations(&self) -> #private::Vec<#krate::Violation> {
             let mut out = #private::Vec::new();
             #(#checks)*
-            #(#nested)*
             out
         }
     })
