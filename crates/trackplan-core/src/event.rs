@@ -104,6 +104,26 @@ pub fn nested_violations<T: Properties + ?Sized>(value: &T, path: &str, out: &mu
     }));
 }
 
+/// For the derives' `violations()`: `NestedChecks::<T>::AT` is `T`'s
+/// [`PropertyValue::violations_at`], or, through [`NoNestedChecks`], nothing when `T` is not a
+/// property value. Path resolution picks the inherent constant, bounded by `T: PropertyValue`,
+/// first; so a field type that is not a property value is reported once, where it is written,
+/// and not again by its checks.
+pub struct NestedChecks<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: PropertyValue + ?Sized> NestedChecks<T> {
+    pub const AT: fn(&T, &str, &mut Vec<Violation>) = T::violations_at;
+}
+
+/// See [`NestedChecks`]: no checks.
+pub trait NoNestedChecks<T: ?Sized> {
+    const AT: fn(&T, &str, &mut Vec<Violation>);
+}
+
+impl<T: ?Sized> NoNestedChecks<T> for NestedChecks<T> {
+    const AT: fn(&T, &str, &mut Vec<Violation>) = |_, _, _| {};
+}
+
 /// The pointer of `key` under `path` (RFC 6901: `~` and `/` escaped).
 fn child_path(path: &str, key: &str) -> String {
     format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))

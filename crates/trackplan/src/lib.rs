@@ -196,7 +196,9 @@ pub mod __private01 {
     pub use std::vec::Vec;
 
     // ---- `#[derive(Event)]`, `Traits`, `Properties`, `Enum`, and generated types ----
-    pub use trackplan_core::event::{nested_violations, AsProperty, SerdeProperty};
+    pub use trackplan_core::event::{
+        nested_violations, AsProperty, NestedChecks, NoNestedChecks, SerdeProperty,
+    };
     pub use trackplan_core::pii::serialize_pii_entry;
     pub use trackplan_core::ObjectWriter;
 

@@ -83,9 +83,13 @@ pub fn violations_fn(container: &Container<'_>, krate: &syn::Path) -> Option<Tok
         if !field.attrs.serde && may_hold_constraints(field.ty) {
             let member = &field.member;
             let pointer = field_pointer(field);
-            checks.push(
-                quote!(#krate::PropertyValue::violations_at(&self.#member, #pointer, &mut out);),
-            );
+            let ty = field.ty;
+            // Nothing when the type is no property value: that is reported where it is written.
+            checks.push(quote! {{
+                #[allow(unused_imports)]
+                use #private::NoNestedChecks as _;
+                (#private::NestedChecks::<#ty>::AT)(&self.#member, #pointer, &mut out);
+            }});
         }
     }
     if checks.is_empty() {
