@@ -124,9 +124,23 @@ impl<T: ?Sized> NoNestedChecks<T> for NestedChecks<T> {
     const AT: fn(&T, &str, &mut Vec<Violation>) = |_, _, _| {};
 }
 
-/// The pointer of `key` under `path` (RFC 6901: `~` and `/` escaped).
-fn child_path(path: &str, key: &str) -> String {
-    format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
+/// [`PropertyValue::violations_at`] of a value held at `segment` under `path`. The value's
+/// pointer is built only when it reports something: nested objects without constraints, the
+/// usual case, cost no allocation.
+fn child_violations_at<T: PropertyValue + ?Sized>(
+    value: &T,
+    path: &str,
+    segment: impl FnOnce() -> String,
+    out: &mut Vec<Violation>,
+) {
+    let start = out.len();
+    value.violations_at("", out);
+    if out.len() > start {
+        let prefix = format!("{path}/{}", segment());
+        for violation in &mut out[start..] {
+            violation.path.insert_str(0, &prefix);
+        }
+    }
 }
 
 /// [`PropertyValue::violations_at`] of each item, at its index.
@@ -136,18 +150,19 @@ fn items_violations_at<'a, T: PropertyValue + 'a>(
     out: &mut Vec<Violation>,
 ) {
     for (i, item) in items.into_iter().enumerate() {
-        item.violations_at(&format!("{path}/{i}"), out);
+        child_violations_at(item, path, || i.to_string(), out);
     }
 }
 
-/// [`PropertyValue::violations_at`] of each value, at its key.
+/// [`PropertyValue::violations_at`] of each value, at its key (RFC 6901: `~` and `/` escaped).
 fn entries_violations_at<'a, K: AsRef<str> + 'a, V: PropertyValue + 'a>(
     entries: impl IntoIterator<Item = (&'a K, &'a V)>,
     path: &str,
     out: &mut Vec<Violation>,
 ) {
     for (key, value) in entries {
-        value.violations_at(&child_path(path, key.as_ref()), out);
+        let escape = || key.as_ref().replace('~', "~0").replace('/', "~1");
+        child_violations_at(value, path, escape, out);
     }
 }
 
@@ -826,6 +841,36 @@ impl<Tz: chrono::TimeZone> PropertyValue for chrono::DateTime<Tz> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value that always breaks one rule, reported at its own pointer.
+    struct Broken;
+
+    impl PropertyValue for Broken {
+        fn serialize_property<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_unit()
+        }
+        fn violations_at(&self, path: &str, out: &mut Vec<Violation>) {
+            out.push(Violation {
+                path: format!("{path}/x"),
+                rule: "minimum",
+                message: String::new(),
+            });
+        }
+    }
+
+    #[test]
+    fn nested_violations_carry_indexes_and_escaped_keys() {
+        let value: BTreeMap<&str, Vec<Option<Box<Broken>>>> =
+            [("a/b~c", vec![None, Some(Box::new(Broken))])].into();
+        let mut out = Vec::new();
+        value.violations_at("/field", &mut out);
+        let paths: Vec<&str> = out.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["/field/a~1b~0c/1/x"]);
+        // Values that report nothing leave nothing behind.
+        let mut out = Vec::new();
+        vec![1_u8, 2].violations_at("/n", &mut out);
+        assert!(out.is_empty());
+    }
 
     fn write<T: PropertyValue + ?Sized>(key: &str, value: &T) -> String {
         let mut out = Vec::new();

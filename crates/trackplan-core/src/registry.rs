@@ -33,31 +33,28 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The registration of `T` for `call`: what the constructors below share.
+    const fn of<T: Describe>(call: RegisteredCall) -> Self {
+        Registration {
+            call,
+            type_name: std::any::type_name::<T>,
+            schema: const { &T::SCHEMA },
+        }
+    }
+
     /// The registration of the track event `E`.
     pub const fn track<E: DescribeEvent>() -> Self {
-        Registration {
-            call: RegisteredCall::Track(E::EVENT_NAME),
-            type_name: std::any::type_name::<E>,
-            schema: const { &E::SCHEMA },
-        }
+        Self::of::<E>(RegisteredCall::Track(E::EVENT_NAME))
     }
 
     /// The registration of identify traits `T`.
     pub const fn identify<T: Describe>() -> Self {
-        Registration {
-            call: RegisteredCall::Identify,
-            type_name: std::any::type_name::<T>,
-            schema: const { &T::SCHEMA },
-        }
+        Self::of::<T>(RegisteredCall::Identify)
     }
 
     /// The registration of group traits `T`.
     pub const fn group<T: Describe>() -> Self {
-        Registration {
-            call: RegisteredCall::Group,
-            type_name: std::any::type_name::<T>,
-            schema: const { &T::SCHEMA },
-        }
+        Self::of::<T>(RegisteredCall::Group)
     }
 }
 
